@@ -1,0 +1,799 @@
+#include "asiofetch/engine.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <algorithm>
+#include <cstring>
+#include <unistd.h>
+
+#include "asiofetch/curl_errors.hpp"
+#include "asiofetch/url.hpp"
+
+namespace asio = boost::asio;
+
+namespace asiofetch {
+
+// What the engine knows about one socket libcurl asked it to watch. Shared with the pending
+// wait handlers, so a REMOVE while a wait is in flight leaves them a live object to look at.
+struct SocketWatch {
+  SocketWatch(asio::io_context& io, curl_socket_t s) : desc(io, s) {}
+  asio::posix::stream_descriptor desc;  // never owns the fd: released, never closed (curl closes it)
+  int want = 0;                         // CURL_POLL_IN / CURL_POLL_OUT bits
+  bool read_armed = false;
+  bool write_armed = false;
+  bool gone = false;
+};
+
+namespace {
+
+constexpr std::size_t kMaxIdleEasy = 256;  // above this, finished handles are freed, not kept
+constexpr auto kWatchdogPeriod = std::chrono::seconds(1);
+
+std::mutex g_instance_mutex;
+std::shared_ptr<Engine>& g_instance() {
+  static auto* holder = new std::shared_ptr<Engine>();  // immortal: see forget_after_fork
+  return *holder;
+}
+std::atomic<std::uint64_t> g_epoch{1};
+std::atomic<RequestId> g_next_id{1};
+std::atomic<SessionId> g_next_session{1};
+
+long ms_count(Millis m) { return static_cast<long>(m.count()); }
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+bool has_header(const Headers& h, std::string_view name) {
+  return std::any_of(h.begin(), h.end(), [&](const auto& kv) { return iequals(kv.first, name); });
+}
+
+void drop_header(Headers& h, std::string_view name) {
+  std::erase_if(h, [&](const auto& kv) { return iequals(kv.first, name); });
+}
+
+const std::string* find_header(const Headers& h, std::string_view name) {
+  for (const auto& kv : h)
+    if (iequals(kv.first, name)) return &kv.second;
+  return nullptr;
+}
+
+double secs(curl_off_t us) { return static_cast<double>(us) / 1e6; }
+
+}  // namespace
+
+// ---- lifetime ---------------------------------------------------------------------------
+
+Engine::Engine()
+    : work_(asio::make_work_guard(io_)), curl_timer_(io_), watchdog_(io_) {
+  ensure_curl_global_init();
+  multi_.reset(curl_multi_init());
+  if (!multi_) throw std::runtime_error("curl_multi_init failed");
+  CURLM* m = multi_.get();
+  curl_multi_setopt(m, CURLMOPT_SOCKETFUNCTION, &Engine::on_socket);
+  curl_multi_setopt(m, CURLMOPT_SOCKETDATA, this);
+  curl_multi_setopt(m, CURLMOPT_TIMERFUNCTION, &Engine::on_timer);
+  curl_multi_setopt(m, CURLMOPT_TIMERDATA, this);
+  curl_multi_setopt(m, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+  // Connection caches live in each session's share; this only bounds what the multi keeps.
+  curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, 100000L);
+  thread_ = std::thread([this] {
+    arm_watchdog();
+    io_.run();
+  });
+}
+
+Engine::~Engine() {
+  stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+std::shared_ptr<Engine> Engine::instance() {
+  std::lock_guard lock(g_instance_mutex);
+  auto& inst = g_instance();
+  if (!inst) inst = std::make_shared<Engine>();
+  return inst;
+}
+
+void Engine::forget_after_fork() {
+  // Callers hold the GIL, and every instance() caller does too, so the mutex was free at fork.
+  std::lock_guard lock(g_instance_mutex);
+  static auto* orphans = new std::vector<std::shared_ptr<Engine>>();  // never destroyed
+  auto& inst = g_instance();
+  if (inst) orphans->push_back(std::move(inst));
+  inst.reset();
+  g_epoch.fetch_add(1);
+}
+
+void Engine::shutdown_instance() {
+  std::shared_ptr<Engine> inst;
+  {
+    std::lock_guard lock(g_instance_mutex);
+    inst = std::move(g_instance());
+  }
+  if (inst) {
+    inst->stop();
+    if (inst->thread_.joinable()) inst->thread_.join();
+  }
+}
+
+std::uint64_t Engine::epoch() noexcept { return g_epoch.load(); }
+
+RequestId Engine::next_id() noexcept { return g_next_id.fetch_add(1, std::memory_order_relaxed); }
+
+void Engine::stop() {
+  {
+    std::lock_guard lock(inbox_mutex_);
+    if (stopped_) return;
+    stopped_ = true;
+  }
+  asio::post(io_, [this] { shutdown_on_thread(); });
+}
+
+EngineStats Engine::stats() const {
+  EngineStats s;
+  s.in_flight = stat_in_flight_.load();
+  s.queued = stat_queued_.load();
+  s.easy_handles = stat_easy_.load();
+  s.sockets = stat_sockets_.load();
+  s.sessions = stat_sessions_.load();
+  return s;
+}
+
+// ---- commands from other threads --------------------------------------------------------
+
+SessionId Engine::open_session(PoolConfig cfg, std::shared_ptr<PoolCounters> counters) {
+  SessionId id = g_next_session.fetch_add(1);
+  enqueue(OpenSession{id, cfg, std::move(counters)});
+  return id;
+}
+
+void Engine::close_session(SessionId id) { enqueue(CloseSession{id}); }
+void Engine::submit(std::unique_ptr<Transfer> t) { enqueue(Submit{std::move(t)}); }
+void Engine::cancel(RequestId id) { enqueue(Cancel{id}); }
+
+void Engine::enqueue(Command&& c) {
+  bool wake;
+  {
+    std::lock_guard lock(inbox_mutex_);
+    if (stopped_) {
+      // Too late to run: a submitted request still gets its one outcome.
+      if (auto* s = std::get_if<Submit>(&c)) {
+        Outcome o;
+        o.id = s->t->id;
+        o.error = Error{ErrorKind::SessionClosed, 0, "the asiofetch engine has shut down"};
+        s->t->mailbox->push(std::move(o));
+      }
+      return;
+    }
+    wake = inbox_.empty();
+    inbox_.push_back(std::move(c));
+  }
+  if (wake) asio::post(io_, [this] { run_inbox(); });
+}
+
+void Engine::run_inbox() {
+  std::vector<Command> batch;
+  {
+    std::lock_guard lock(inbox_mutex_);
+    batch.swap(inbox_);
+  }
+  for (auto& c : batch) std::visit([this](auto& cmd) { handle(cmd); }, c);
+}
+
+void Engine::handle(OpenSession& c) {
+  pools_.emplace(c.id, std::make_unique<Pool>(c.id, c.cfg, std::move(c.counters)));
+  stat_sessions_.store(pools_.size());
+}
+
+void Engine::handle(Submit& c) {
+  auto& t = *c.t;
+  auto pit = pools_.find(t.session);
+  if (pit == pools_.end()) {
+    Outcome o;
+    o.id = t.id;
+    o.error = Error{ErrorKind::SessionClosed, 0, "session is closed"};
+    t.mailbox->push(std::move(o));
+    return;
+  }
+  Pool& pool = *pit->second;
+  t.pool = &pool;
+  t.submitted_at = Clock::now();
+  t.slot_origin = t.origin;
+  const RequestId id = t.id;
+  transfers_.emplace(id, std::move(c.t));
+  stat_in_flight_.store(transfers_.size());
+  pool.waiting.push_back(id);
+  pool.counters->queued.fetch_add(1, std::memory_order_relaxed);
+  stat_queued_.fetch_add(1, std::memory_order_relaxed);
+  pump(pool);
+  auto it = transfers_.find(id);
+  if (it != transfers_.end() && it->second->state == Transfer::State::Queued)
+    arm_pool_timer(*it->second);
+}
+
+void Engine::handle(Cancel& c) {
+  auto it = transfers_.find(c.id);
+  if (it == transfers_.end()) return;  // finished already: its outcome is on its way
+  finish(*it->second, Error{ErrorKind::Cancelled, 0, "cancelled"});
+}
+
+void Engine::handle(Resume& c) {
+  auto it = transfers_.find(c.id);
+  if (it == transfers_.end() || !it->second->easy) return;
+  // May call the write callback right here with the held-back bytes: that is fine, we are
+  // on the engine thread and not inside another curl call.
+  curl_easy_pause(it->second->easy.get(), CURLPAUSE_CONT);
+}
+
+void Engine::handle(CloseSession& c) {
+  auto pit = pools_.find(c.id);
+  if (pit == pools_.end()) return;
+  std::vector<RequestId> ids;
+  for (auto& [id, t] : transfers_)
+    if (t->session == c.id) ids.push_back(id);
+  for (RequestId id : ids) {
+    auto it = transfers_.find(id);
+    if (it != transfers_.end())
+      finish(*it->second, Error{ErrorKind::SessionClosed, 0, "session closed with the request in flight"});
+  }
+  pools_.erase(pit);  // curl_share_cleanup closes the session's kept-alive connections
+  stat_sessions_.store(pools_.size());
+}
+
+void Engine::shutdown_on_thread() {
+  stopping_ = true;
+  std::vector<RequestId> ids;
+  ids.reserve(transfers_.size());
+  for (auto& [id, t] : transfers_) ids.push_back(id);
+  for (RequestId id : ids) {
+    auto it = transfers_.find(id);
+    if (it != transfers_.end())
+      finish(*it->second, Error{ErrorKind::SessionClosed, 0, "the asiofetch engine has shut down"});
+  }
+  // Late commands: run them so submits get their outcome (the inbox is closed to new ones).
+  run_inbox();
+  pools_.clear();
+  idle_easy_.clear();
+  stat_easy_.store(0);
+  for (auto& [s, w] : sockets_) {
+    w->gone = true;
+    w->desc.release();
+  }
+  sockets_.clear();
+  curl_timer_.cancel();
+  watchdog_.cancel();
+  multi_.reset();
+  work_.reset();
+}
+
+// ---- scheduling -------------------------------------------------------------------------
+
+void Engine::pump(Pool& pool) {
+  // FIFO: start waiting requests while there is room. With a per-host limit a blocked host
+  // must not stall others, so look past it (bounded by the queue length).
+  auto& q = pool.waiting;
+  std::size_t scanned = 0;
+  const std::size_t n = q.size();
+  while (scanned < n && !q.empty() && (!pool.cfg.limit || pool.active < pool.cfg.limit)) {
+    RequestId id = q.front();
+    q.pop_front();
+    ++scanned;
+    auto it = transfers_.find(id);
+    if (it == transfers_.end() || it->second->state != Transfer::State::Queued) continue;
+    Transfer& t = *it->second;
+    if (!pool.can_start(t.slot_origin)) {
+      q.push_back(id);
+      continue;
+    }
+    pool.counters->queued.fetch_sub(1, std::memory_order_relaxed);
+    stat_queued_.fetch_sub(1, std::memory_order_relaxed);
+    start(t);
+  }
+}
+
+void Engine::start(Transfer& t) {
+  t.state = Transfer::State::Active;
+  t.pool_timer.reset();
+  t.started_at = Clock::now();
+  t.pool->on_start(t.slot_origin);
+  t.resp->timings.queued = std::chrono::duration<double>(t.started_at - t.submitted_at).count();
+  if (t.opts->stream) {
+    const RequestId id = t.id;
+    // The consumer may hold the stream after the engine is gone (interpreter exit).
+    std::weak_ptr<Engine> self = weak_from_this();
+    t.stream = std::make_shared<StreamBuffer>(
+        t.opts->stream_high_water,
+        [self, id] { if (auto e = self.lock()) e->enqueue(Resume{id}); },
+        [self, id] { if (auto e = self.lock()) e->enqueue(Cancel{id}); });
+    t.on_head = [](Transfer& tr) {
+      // The engine pointer is not stored in the transfer; the head is pushed directly.
+      Outcome o;
+      o.id = tr.id;
+      auto head = std::make_unique<Response>();
+      head->status = tr.resp->status;
+      head->reason = tr.resp->reason;
+      head->http_version = tr.resp->http_version;
+      head->headers = tr.resp->headers;
+      head->url = tr.req.url;
+      head->method = tr.req.method;
+      head->history = tr.resp->history;
+      head->timings = tr.resp->timings;
+      head->stream = tr.stream;
+      if (tr.easy) {
+        curl_off_t v = 0;
+        if (curl_easy_getinfo(tr.easy.get(), CURLINFO_STARTTRANSFER_TIME_T, &v) == CURLE_OK)
+          head->timings.first_byte = secs(v);
+      }
+      o.response = std::move(head);
+      tr.mailbox->push(std::move(o));
+      tr.outcome_sent = true;
+    };
+  }
+  if (!configure_attempt(t)) return;
+  arm_idle_timer(t);
+}
+
+bool Engine::configure_attempt(Transfer& t) {
+  if (!t.easy) t.easy = acquire_easy();
+  CURL* e = t.easy.get();
+  const RequestOptions& o = *t.opts;
+  t.attempt_at = Clock::now();
+  t.last_activity = t.attempt_at;
+  t.headers_done = false;
+  t.follow = false;
+  t.errbuf[0] = '\0';
+
+  curl_easy_setopt(e, CURLOPT_PRIVATE, &t);
+  curl_easy_setopt(e, CURLOPT_SHARE, t.pool->share.get());
+  curl_easy_setopt(e, CURLOPT_URL, t.req.url.c_str());
+  curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t.errbuf);
+  curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &Transfer::on_header);
+  curl_easy_setopt(e, CURLOPT_HEADERDATA, &t);
+  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &Transfer::on_body);
+  curl_easy_setopt(e, CURLOPT_WRITEDATA, &t);
+  curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+  // Connections remember this: when a cache purge closes one, its watch goes first, so a
+  // new socket reusing the fd number never inherits a stale registration.
+  curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, &Engine::on_close_socket);
+  curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, this);
+  curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);  // redirects are ours: aiohttp's rules, history
+  curl_easy_setopt(e, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
+  curl_easy_setopt(e, CURLOPT_PROXY, o.proxy.c_str());  // "" also stops libcurl's env lookup
+  curl_easy_setopt(e, CURLOPT_MAXAGE_CONN, t.pool->cfg.keepalive_timeout_s);
+  curl_easy_setopt(e, CURLOPT_FORBID_REUSE, t.pool->cfg.force_close ? 1L : 0L);
+  curl_easy_setopt(e, CURLOPT_DNS_CACHE_TIMEOUT, t.pool->cfg.dns_cache_ttl_s);
+
+  // Method and body. libcurl picks the method from the body options unless told otherwise.
+  const std::string& m = t.req.method;
+  const bool has_body = !t.req.body.empty();
+  if (m == "HEAD") {
+    curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+  } else if (m == "GET" && !has_body) {
+    curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+  } else {
+    if (m != "POST") curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, m.c_str());
+    if (has_body || m == "POST" || m == "PUT" || m == "PATCH") {
+      curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(t.req.body.size()));
+      curl_easy_setopt(e, CURLOPT_POSTFIELDS, t.req.body.data());
+    }
+  }
+
+  // Headers: the caller's, in order; plus blanks that switch off libcurl's own additions
+  // (Expect: 100-continue costs a round trip; a default form Content-Type would be a lie).
+  curl_slist* list = nullptr;
+  auto append = [&list](const std::string& line) {
+    if (auto* l = curl_slist_append(list, line.c_str())) list = l;
+  };
+  std::string line;
+  for (const auto& [k, v] : t.req.headers) {
+    line.assign(k);
+    if (v.empty()) {
+      line.push_back(';');  // libcurl's syntax for "send this header with an empty value"
+    } else {
+      line.append(": ");
+      line.append(v);
+    }
+    append(line);
+  }
+  if (!has_header(t.req.headers, "expect")) append("Expect:");
+  if (!has_header(t.req.headers, "content-type")) append("Content-Type:");
+  t.header_list.reset(list);
+  curl_easy_setopt(e, CURLOPT_HTTPHEADER, list);
+
+  if (o.auto_decompress) {
+    curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");  // every encoding this libcurl decodes
+  } else {
+    curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, nullptr);
+    curl_easy_setopt(e, CURLOPT_HTTP_CONTENT_DECODING, 0L);
+  }
+
+  // Timeouts. The total budget counts from the slot, across redirects.
+  curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, ms_count(o.connect_timeout));
+  if (o.total_timeout.count() > 0) {
+    auto left = std::chrono::duration_cast<Millis>(t.started_at + o.total_timeout - Clock::now());
+    if (left.count() <= 0) {
+      finish(t, Error{ErrorKind::TotalTimeout, 0, "total timeout (" + t.req.url + ")"});
+      return false;
+    }
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, ms_count(left));
+  }
+
+  // TLS.
+  curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, o.verify_tls ? 1L : 0L);
+  curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, o.verify_tls ? 2L : 0L);
+  if (!o.ca_file.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, o.ca_file.c_str());
+  if (!o.client_cert.empty()) curl_easy_setopt(e, CURLOPT_SSLCERT, o.client_cert.c_str());
+  if (!o.client_key.empty()) curl_easy_setopt(e, CURLOPT_SSLKEY, o.client_key.c_str());
+
+  // HTTP version. PIPEWAIT makes a second request wait for a pending h2 connection and
+  // multiplex on it instead of opening another one.
+  long version = CURL_HTTP_VERSION_1_1;
+  const bool https = t.req.url.size() >= 6 && iequals(std::string_view(t.req.url).substr(0, 6), "https:");
+  switch (o.http_version) {
+    case HttpVersion::Any: version = https ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_1_1; break;
+    case HttpVersion::Http1_1: version = CURL_HTTP_VERSION_1_1; break;
+    case HttpVersion::Http2:
+      version = https ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE;
+      break;
+    case HttpVersion::Http2PriorKnowledge: version = CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE; break;
+  }
+  curl_easy_setopt(e, CURLOPT_HTTP_VERSION, version);
+  curl_easy_setopt(e, CURLOPT_PIPEWAIT, version == CURL_HTTP_VERSION_1_1 ? 0L : 1L);
+
+  if (CURLMcode rc = curl_multi_add_handle(multi_.get(), e); rc != CURLM_OK) {
+    finish(t, Error{ErrorKind::Other, 0, std::string("curl_multi_add_handle: ") + curl_multi_strerror(rc)});
+    return false;
+  }
+  return true;
+}
+
+// ---- outcomes ---------------------------------------------------------------------------
+
+void Engine::drain_messages() {
+  int left = 0;
+  while (CURLMsg* msg = curl_multi_info_read(multi_.get(), &left)) {
+    if (msg->msg != CURLMSG_DONE) continue;
+    Transfer* t = nullptr;
+    curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &t);
+    if (t) on_done(*t, msg->data.result);
+  }
+}
+
+void Engine::on_done(Transfer& t, CURLcode rc) {
+  curl_multi_remove_handle(multi_.get(), t.easy.get());
+  if (rc == CURLE_OK) {
+    if (t.follow) {
+      follow_redirect(t);
+      return;
+    }
+    finish_ok(t);
+    return;
+  }
+  if (t.idle_expired) {
+    finish(t, Error{ErrorKind::ReadTimeout, 0, "read timeout (" + t.req.url + ")"});
+    return;
+  }
+  FailurePhase phase;
+  curl_off_t pre = 0;
+  curl_easy_getinfo(t.easy.get(), CURLINFO_PRETRANSFER_TIME_T, &pre);
+  phase.connected = pre > 0;
+  phase.got_status = t.resp->status > 0;
+  phase.via_proxy = !t.opts->proxy.empty();
+  if (t.opts->connect_timeout.count() > 0) {
+    auto attempt = Clock::now() - t.attempt_at;
+    bool total_nearer = t.opts->total_timeout.count() > 0 &&
+                        t.started_at + t.opts->total_timeout < t.attempt_at + t.opts->connect_timeout;
+    phase.connect_deadline = !total_nearer && attempt + Millis(5) >= t.opts->connect_timeout;
+  }
+  finish(t, map_curl_error(rc, phase, t.errbuf, t.req.url));
+}
+
+void Engine::follow_redirect(Transfer& t) {
+  Response& r = *t.resp;
+  const std::string* location = find_header(r.headers, "location");
+  auto next = location ? resolve_redirect(t.req.url, *location) : std::nullopt;
+  HopResponse hop{r.status, r.reason, t.req.url, t.req.method, std::move(r.headers)};
+  r.history.push_back(std::move(hop));
+  r.headers.clear();
+  if (!next) {
+    finish(t, Error{ErrorKind::InvalidUrl, 0, "cannot follow redirect to '" + (location ? *location : "") + "'"});
+    return;
+  }
+  std::string why;
+  auto parsed = parse_http_url(*next, why);
+  if (!parsed) {
+    finish(t, Error{ErrorKind::InvalidUrl, 0, "redirect to a non-HTTP URL '" + *next + "': " + why});
+    return;
+  }
+  // aiohttp's rule: the n-th redirect fails when n reaches max_redirects.
+  if (static_cast<int>(r.history.size()) >= t.opts->max_redirects) {
+    finish(t, Error{ErrorKind::TooManyRedirects, 0,
+                    "too many redirects (" + std::to_string(r.history.size()) + "), last to " + *next});
+    return;
+  }
+  const int status = r.history.back().status;
+  if ((status == 303 && t.req.method != "HEAD") || ((status == 301 || status == 302) && t.req.method == "POST")) {
+    t.req.method = "GET";
+    t.req.body.clear();
+    drop_header(t.req.headers, "content-length");
+  }
+  if (parsed->origin != t.origin) {
+    // Credentials are for the origin they were given to.
+    drop_header(t.req.headers, "authorization");
+    drop_header(t.req.headers, "cookie");
+    t.origin = parsed->origin;
+  }
+  t.req.url = std::move(*next);
+  r.status = 0;
+  r.reason.clear();
+  r.body.clear();
+  curl_easy_reset(t.easy.get());
+  if (!configure_attempt(t)) return;
+  arm_idle_timer(t);
+}
+
+void Engine::fill_timings(Transfer& t, Response& r) const {
+  CURL* e = t.easy.get();
+  curl_off_t v = 0;
+  if (curl_easy_getinfo(e, CURLINFO_NAMELOOKUP_TIME_T, &v) == CURLE_OK) r.timings.dns = secs(v);
+  if (curl_easy_getinfo(e, CURLINFO_CONNECT_TIME_T, &v) == CURLE_OK) r.timings.connect = secs(v);
+  if (curl_easy_getinfo(e, CURLINFO_APPCONNECT_TIME_T, &v) == CURLE_OK) r.timings.tls = secs(v);
+  if (curl_easy_getinfo(e, CURLINFO_STARTTRANSFER_TIME_T, &v) == CURLE_OK) r.timings.first_byte = secs(v);
+  if (curl_easy_getinfo(e, CURLINFO_TOTAL_TIME_T, &v) == CURLE_OK) r.timings.total = secs(v);
+}
+
+void Engine::finish_ok(Transfer& t) {
+  if (t.stream) {
+    t.stream->finish(Error{});
+    if (!t.outcome_sent) deliver_head(t);  // no body callback came (HEAD, 204): head now
+    release(t);
+    return;
+  }
+  auto resp = std::move(t.resp);
+  long version = 0;
+  curl_easy_getinfo(t.easy.get(), CURLINFO_HTTP_VERSION, &version);
+  switch (version) {
+    case CURL_HTTP_VERSION_1_0: resp->http_version = "1.0"; break;
+    case CURL_HTTP_VERSION_1_1: resp->http_version = "1.1"; break;
+    case CURL_HTTP_VERSION_2_0: resp->http_version = "2"; break;
+    case CURL_HTTP_VERSION_3: resp->http_version = "3"; break;
+    default: break;
+  }
+  fill_timings(t, *resp);
+  resp->url = t.req.url;
+  resp->method = t.req.method;
+  Outcome o;
+  o.id = t.id;
+  o.response = std::move(resp);
+  t.outcome_sent = true;
+  deliver(t, std::move(o));
+}
+
+void Engine::deliver(Transfer& t, Outcome&& o) {
+  // Release first: whoever sees the outcome must also see the slot and counters freed.
+  std::shared_ptr<Mailbox> mailbox = t.mailbox;
+  release(t);
+  mailbox->push(std::move(o));
+}
+
+void Engine::deliver_head(Transfer& t) {
+  if (t.on_head) t.on_head(t);
+}
+
+void Engine::finish(Transfer& t, Error error) {
+  if (t.easy && t.state == Transfer::State::Active) curl_multi_remove_handle(multi_.get(), t.easy.get());
+  if (t.stream && t.outcome_sent) {
+    t.stream->finish(std::move(error));
+  } else if (!t.outcome_sent) {
+    if (t.stream) t.stream->finish(error);
+    Outcome o;
+    o.id = t.id;
+    o.error = std::move(error);
+    t.outcome_sent = true;
+    deliver(t, std::move(o));
+    return;
+  }
+  release(t);
+}
+
+void Engine::release(Transfer& t) {
+  Pool* pool = t.pool;
+  const bool was_active = t.state == Transfer::State::Active;
+  if (t.state == Transfer::State::Queued) {
+    pool->counters->queued.fetch_sub(1, std::memory_order_relaxed);
+    stat_queued_.fetch_sub(1, std::memory_order_relaxed);
+  }
+  t.state = Transfer::State::Done;
+  t.idle_timer.reset();
+  t.pool_timer.reset();
+  if (was_active) pool->on_finish(t.slot_origin);
+  if (t.easy) recycle_easy(std::move(t.easy));
+  transfers_.erase(t.id);  // destroys t
+  stat_in_flight_.store(transfers_.size());
+  if (was_active && !stopping_) pump(*pool);
+}
+
+// ---- timers owned by a transfer ---------------------------------------------------------
+
+void Engine::arm_idle_timer(Transfer& t) {
+  if (t.opts->read_timeout.count() <= 0) return;
+  if (!t.idle_timer) t.idle_timer.emplace(io_);
+  t.idle_timer->expires_at(t.last_activity + t.opts->read_timeout);
+  const RequestId id = t.id;
+  t.idle_timer->async_wait([this, id](const boost::system::error_code& ec) {
+    if (ec) return;
+    auto it = transfers_.find(id);
+    if (it == transfers_.end()) return;
+    Transfer& tr = *it->second;
+    curl_off_t pre = 0;
+    curl_easy_getinfo(tr.easy.get(), CURLINFO_PRETRANSFER_TIME_T, &pre);
+    // Silence counts only once the request is on the wire; before that the connect
+    // timeout is in charge. Activity since arming just moves the deadline.
+    if (pre == 0 || Clock::now() < tr.last_activity + tr.opts->read_timeout) {
+      if (pre == 0) tr.last_activity = Clock::now();
+      arm_idle_timer(tr);
+      return;
+    }
+    tr.idle_expired = true;
+    finish(tr, Error{ErrorKind::ReadTimeout, 0,
+                     "read timeout: no data for " + std::to_string(tr.opts->read_timeout.count()) +
+                         " ms (" + tr.req.url + ")"});
+  });
+}
+
+void Engine::arm_pool_timer(Transfer& t) {
+  if (t.opts->pool_timeout.count() <= 0) return;
+  t.pool_timer.emplace(io_);
+  t.pool_timer->expires_after(t.opts->pool_timeout);
+  const RequestId id = t.id;
+  t.pool_timer->async_wait([this, id](const boost::system::error_code& ec) {
+    if (ec) return;
+    auto it = transfers_.find(id);
+    if (it == transfers_.end() || it->second->state != Transfer::State::Queued) return;
+    finish(*it->second, Error{ErrorKind::PoolTimeout, 0,
+                              "no connection slot free within the pool timeout (" + it->second->req.url + ")"});
+  });
+}
+
+// ---- easy handle reuse ------------------------------------------------------------------
+
+EasyPtr Engine::acquire_easy() {
+  if (!idle_easy_.empty()) {
+    EasyPtr e = std::move(idle_easy_.back());
+    idle_easy_.pop_back();
+    return e;
+  }
+  EasyPtr e(curl_easy_init());
+  if (!e) throw std::bad_alloc();
+  stat_easy_.fetch_add(1);
+  return e;
+}
+
+void Engine::recycle_easy(EasyPtr easy) {
+  // curl_easy_reset keeps CURLOPT_SHARE, and a share still attached to a handle refuses
+  // curl_share_cleanup (CURLSHE_IN_USE): the closed session's sockets would leak. Detach
+  // first; the connection stays in the share's cache for the session's next request.
+  curl_easy_setopt(easy.get(), CURLOPT_SHARE, nullptr);
+  curl_easy_reset(easy.get());
+  if (idle_easy_.size() < kMaxIdleEasy && !stopping_) {
+    idle_easy_.push_back(std::move(easy));
+  } else {
+    easy.reset();
+    stat_easy_.fetch_sub(1);
+  }
+}
+
+// ---- libcurl multi socket API on Asio ---------------------------------------------------
+
+int Engine::on_socket(CURL*, curl_socket_t s, int what, void* self, void*) {
+  auto& eng = *static_cast<Engine*>(self);
+  if (what == CURL_POLL_REMOVE)
+    eng.forget(s);
+  else
+    eng.watch(s, what);
+  return 0;
+}
+
+int Engine::on_close_socket(void* self, curl_socket_t s) {
+  static_cast<Engine*>(self)->forget(s);
+  return ::close(s);
+}
+
+void Engine::watch(curl_socket_t s, int what) {
+  auto& w = sockets_[s];
+  if (!w) {
+    // Any fd libcurl names is accepted, including ones it opened without us (the threaded
+    // resolver's socketpair): ignoring those would stall name resolution.
+    w = std::make_shared<SocketWatch>(io_, s);
+    stat_sockets_.store(sockets_.size());
+  }
+  w->want = what;
+  arm(w, s);
+}
+
+void Engine::forget(curl_socket_t s) {
+  auto it = sockets_.find(s);
+  if (it == sockets_.end()) return;
+  it->second->gone = true;
+  it->second->desc.release();  // deregisters and cancels waits; curl still owns the fd
+  sockets_.erase(it);
+  stat_sockets_.store(sockets_.size());
+}
+
+void Engine::arm(const std::shared_ptr<SocketWatch>& w, curl_socket_t s) {
+  if ((w->want & CURL_POLL_IN) && !w->read_armed) {
+    w->read_armed = true;
+    w->desc.async_wait(asio::posix::descriptor_base::wait_read,
+                       [this, w, s](const boost::system::error_code& ec) {
+                         w->read_armed = false;
+                         if (ec || w->gone || !(w->want & CURL_POLL_IN)) return;
+                         socket_action(s, CURL_CSELECT_IN);
+                         if (!w->gone) arm(w, s);
+                       });
+  }
+  if ((w->want & CURL_POLL_OUT) && !w->write_armed) {
+    w->write_armed = true;
+    w->desc.async_wait(asio::posix::descriptor_base::wait_write,
+                       [this, w, s](const boost::system::error_code& ec) {
+                         w->write_armed = false;
+                         if (ec || w->gone || !(w->want & CURL_POLL_OUT)) return;
+                         socket_action(s, CURL_CSELECT_OUT);
+                         if (!w->gone) arm(w, s);
+                       });
+  }
+}
+
+int Engine::on_timer(CURLM*, long timeout_ms, void* self) {
+  auto& eng = *static_cast<Engine*>(self);
+  if (timeout_ms < 0) {
+    eng.curl_timer_.cancel();
+  } else if (timeout_ms == 0) {
+    // Never call back into libcurl from its own callback (forbidden since 7.81): post, and
+    // coalesce a burst of "now" requests (one per added handle) into one action.
+    if (!eng.timeout_posted_) {
+      eng.timeout_posted_ = true;
+      asio::post(eng.io_, [&eng] {
+        eng.timeout_posted_ = false;
+        eng.socket_action(CURL_SOCKET_TIMEOUT, 0);
+      });
+    }
+  } else {
+    eng.curl_timer_.expires_after(std::chrono::milliseconds(timeout_ms));
+    eng.curl_timer_.async_wait([&eng](const boost::system::error_code& ec) {
+      if (!ec) eng.socket_action(CURL_SOCKET_TIMEOUT, 0);
+    });
+  }
+  return 0;
+}
+
+void Engine::socket_action(curl_socket_t s, int events) {
+  if (!multi_) return;
+  int running = 0;
+  curl_multi_socket_action(multi_.get(), s, events, &running);
+  drain_messages();
+}
+
+void Engine::arm_watchdog() {
+  // A lost readiness event must never hang a request: once a second, let libcurl look at
+  // every watched socket itself (events = 0) and at its timers.
+  watchdog_.expires_after(kWatchdogPeriod);
+  watchdog_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || stopping_) return;
+    if (!transfers_.empty()) {
+      std::vector<curl_socket_t> fds;
+      fds.reserve(sockets_.size());
+      for (auto& [s, w] : sockets_) fds.push_back(s);
+      for (curl_socket_t s : fds)
+        if (sockets_.count(s)) socket_action(s, 0);
+      socket_action(CURL_SOCKET_TIMEOUT, 0);
+    }
+    arm_watchdog();
+  });
+}
+
+}  // namespace asiofetch

@@ -1,0 +1,137 @@
+// The engine: one thread that owns the CURLM, every easy handle and the Asio loop driving them.
+#pragma once
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <variant>
+#include <vector>
+
+#include "asiofetch/curl_handles.hpp"
+#include "asiofetch/mailbox.hpp"
+#include "asiofetch/pool.hpp"
+#include "asiofetch/request.hpp"
+#include "asiofetch/transfer.hpp"
+
+namespace asiofetch {
+
+struct SocketWatch;
+
+struct EngineStats {
+  std::size_t in_flight = 0;    // requests submitted and not yet finished (queued included)
+  std::size_t queued = 0;       // waiting for a slot
+  std::size_t easy_handles = 0; // created and not yet cleaned up (idle ones included)
+  std::size_t sockets = 0;      // sockets libcurl asked us to watch
+  std::size_t sessions = 0;
+};
+
+// Always owned by a shared_ptr (stream buffers hold weak references back to it).
+// Public methods are thread-safe and never block on the network: they queue a command and
+// wake the engine thread (one asio::post per empty -> non-empty transition of the inbox).
+// Everything else runs on the engine thread only. No method takes the Python GIL.
+class Engine : public std::enable_shared_from_this<Engine> {
+ public:
+  Engine();
+  ~Engine();  // stop() then join
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // The process-wide engine, started on first use.
+  static std::shared_ptr<Engine> instance();
+  // In a fork child: the parent's engine thread does not exist here, so its object is left
+  // untouched (deliberately leaked) and the next instance() starts a fresh one.
+  static void forget_after_fork();
+  // Stops the process-wide engine (interpreter exit); requests in flight are cancelled.
+  static void shutdown_instance();
+  // Bumped by forget_after_fork(): handles made by an older engine must be re-made.
+  static std::uint64_t epoch() noexcept;
+
+  SessionId open_session(PoolConfig cfg, std::shared_ptr<PoolCounters> counters);
+  // Fails the session's queued and in-flight requests with SessionClosed, then drops its pool.
+  void close_session(SessionId id);
+
+  static RequestId next_id() noexcept;
+
+  // Takes the transfer (id, session, req, opts, mailbox, origin filled in by the caller).
+  void submit(std::unique_ptr<Transfer> t);
+  void cancel(RequestId id);
+  void stop();
+
+  EngineStats stats() const;
+
+ private:
+  struct Submit { std::unique_ptr<Transfer> t; };
+  struct Cancel { RequestId id; };
+  struct Resume { RequestId id; };
+  struct OpenSession { SessionId id; PoolConfig cfg; std::shared_ptr<PoolCounters> counters; };
+  struct CloseSession { SessionId id; };
+  using Command = std::variant<Submit, Cancel, Resume, OpenSession, CloseSession>;
+
+  void enqueue(Command&& c);
+  void run_inbox();                 // engine thread from here on
+  void handle(Submit& c);
+  void handle(Cancel& c);
+  void handle(Resume& c);
+  void handle(OpenSession& c);
+  void handle(CloseSession& c);
+  void shutdown_on_thread();
+
+  void pump(Pool& pool);
+  void start(Transfer& t);
+  bool configure_attempt(Transfer& t);
+  void follow_redirect(Transfer& t);
+  void on_done(Transfer& t, CURLcode rc);
+  void finish(Transfer& t, Error error);
+  void finish_ok(Transfer& t);
+  void deliver(Transfer& t, Outcome&& o);  // release, then push the outcome
+  void release(Transfer& t);        // frees slot, handle, timers; erases the transfer
+  void deliver_head(Transfer& t);
+  void arm_idle_timer(Transfer& t);
+  void arm_pool_timer(Transfer& t);
+  void fill_timings(Transfer& t, Response& r) const;
+
+  EasyPtr acquire_easy();
+  void recycle_easy(EasyPtr easy);
+
+  // libcurl multi integration.
+  static int on_socket(CURL* easy, curl_socket_t s, int what, void* self, void* socketp);
+  static int on_timer(CURLM* multi, long timeout_ms, void* self);
+  static int on_close_socket(void* self, curl_socket_t s);
+  void watch(curl_socket_t s, int what);
+  void forget(curl_socket_t s);
+  void arm(const std::shared_ptr<SocketWatch>& w, curl_socket_t s);
+  void socket_action(curl_socket_t s, int events);
+  void drain_messages();
+  void arm_watchdog();
+
+  boost::asio::io_context io_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
+
+  // Engine thread only.
+  MultiPtr multi_;
+  boost::asio::steady_timer curl_timer_;
+  boost::asio::steady_timer watchdog_;
+  bool timeout_posted_ = false;
+  std::unordered_map<curl_socket_t, std::shared_ptr<SocketWatch>> sockets_;
+  std::unordered_map<RequestId, std::unique_ptr<Transfer>> transfers_;
+  std::unordered_map<SessionId, std::unique_ptr<Pool>> pools_;
+  std::vector<EasyPtr> idle_easy_;
+  bool stopping_ = false;
+
+  // Any thread.
+  std::mutex inbox_mutex_;
+  std::vector<Command> inbox_;      // guarded by inbox_mutex_
+  bool stopped_ = false;            // guarded by inbox_mutex_
+  std::atomic<std::size_t> stat_in_flight_{0}, stat_queued_{0}, stat_easy_{0}, stat_sockets_{0},
+      stat_sessions_{0};
+
+  std::thread thread_;  // last: started after every member above exists
+};
+
+}  // namespace asiofetch

@@ -1,0 +1,44 @@
+// A completion queue with one wake-up fd: the engine thread pushes, an event loop drains.
+#pragma once
+
+#include <mutex>
+#include <vector>
+
+#include "asiofetch/outcome.hpp"
+
+namespace asiofetch {
+
+// Thread-safe. push() is called on the engine thread and never blocks on the consumer;
+// take_all() on the consumer's thread. The fd (an eventfd) is written only on the
+// empty -> non-empty transition, so a burst of completions costs one wake-up.
+class Mailbox {
+ public:
+  Mailbox();
+  ~Mailbox();
+  Mailbox(const Mailbox&) = delete;
+  Mailbox& operator=(const Mailbox&) = delete;
+
+  int fd() const noexcept { return fd_; }
+
+  // Queues the outcome, or drops it when the mailbox is closed (its loop is gone).
+  void push(Outcome&& outcome);
+
+  // Clears the fd first, then takes the queue: an outcome pushed after the swap re-arms the fd
+  // (the queue is empty again), so none is ever left behind without a wake-up.
+  std::vector<Outcome> take_all();
+
+  // Drops what is queued and everything pushed later; closes the fd.
+  void close();
+  bool closed() const;
+
+ private:
+  void signal() noexcept;
+  void clear_signal() noexcept;
+
+  mutable std::mutex mutex_;
+  std::vector<Outcome> queue_;  // guarded by mutex_
+  bool closed_ = false;         // guarded by mutex_
+  int fd_ = -1;                 // written under mutex_ only by close(); read by the consumer
+};
+
+}  // namespace asiofetch

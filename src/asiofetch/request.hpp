@@ -1,0 +1,51 @@
+// What a caller asks the engine to do: one HTTP request and the options that shape it.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace asiofetch {
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+using Millis = std::chrono::milliseconds;
+
+enum class HttpVersion : std::uint8_t {
+  Any,            // libcurl's default for the scheme: HTTP/1.1 on http, h2 offered via ALPN on https
+  Http1_1,
+  Http2,          // h2 via ALPN on https, falls back to 1.1 when the server does not offer it
+  Http2PriorKnowledge,  // h2c: speak HTTP/2 from the first byte on cleartext
+};
+
+// Options shared by many requests: built once (per session, per batch) and referenced, so the
+// per-request path copies a pointer instead of a dozen fields. Immutable once submitted.
+struct RequestOptions {
+  // A zero duration means "no limit" for every timeout below.
+  Millis connect_timeout{0};  // DNS + TCP + TLS of one attempt; never counts time queued for a slot
+  Millis read_timeout{0};     // longest silence between two reads once the request is sent
+  Millis total_timeout{0};    // whole request, redirects included, from the moment it gets a slot
+  Millis pool_timeout{0};     // longest wait in the session's queue for a free slot
+  bool follow_redirects = true;
+  int max_redirects = 10;
+  bool verify_tls = true;
+  std::string ca_file;        // empty: the system store
+  std::string client_cert;    // PEM file, empty: none
+  std::string client_key;
+  HttpVersion http_version = HttpVersion::Any;
+  bool auto_decompress = true;  // advertise gzip/deflate/br/zstd and decode transparently
+  std::string proxy;            // empty: none (libcurl's env lookup is disabled, Python decides)
+  bool stream = false;          // deliver headers first and the body through a StreamBuffer
+  std::size_t stream_high_water = 256 * 1024;  // pause the transfer above this many buffered bytes
+};
+
+struct Request {
+  std::string method = "GET";
+  std::string url;
+  Headers headers;
+  std::string body;
+};
+
+}  // namespace asiofetch

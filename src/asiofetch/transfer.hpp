@@ -1,0 +1,72 @@
+// One request's life on the engine thread: queued, attempts (redirect hops), outcome.
+#pragma once
+
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "asiofetch/curl_handles.hpp"
+#include "asiofetch/mailbox.hpp"
+#include "asiofetch/outcome.hpp"
+#include "asiofetch/request.hpp"
+#include "asiofetch/response.hpp"
+#include "asiofetch/stream_buffer.hpp"
+
+namespace asiofetch {
+
+struct Pool;
+using SessionId = std::uint64_t;
+using Clock = std::chrono::steady_clock;
+
+// Built on the submitting thread, then owned by the engine thread alone (every member below
+// is touched only there). libcurl's callbacks get `this` as userdata: a Transfer never moves
+// while its easy handle is in the multi.
+struct Transfer {
+  enum class State : std::uint8_t { Queued, Active, Done };
+
+  RequestId id = 0;
+  SessionId session = 0;
+  Pool* pool = nullptr;  // non-owning: a pool fails its transfers before it is destroyed
+  Request req;           // method/url/body change on redirects
+  std::shared_ptr<const RequestOptions> opts;
+  std::shared_ptr<Mailbox> mailbox;
+  std::string origin;    // scheme://host:port of the original URL (per-host slot key)
+  std::string slot_origin;  // origin the slot is counted under (kept across redirects)
+
+  State state = State::Queued;
+  Clock::time_point submitted_at{};
+  Clock::time_point started_at{};  // slot acquired: total timeout counts from here
+  Clock::time_point attempt_at{};
+  Clock::time_point last_activity{};
+
+  EasyPtr easy;
+  SlistPtr header_list;
+  char errbuf[CURL_ERROR_SIZE] = {};
+
+  std::unique_ptr<Response> resp = std::make_unique<Response>();
+  bool headers_done = false;  // the current hop's header block has ended (later lines: trailers)
+  bool follow = false;        // the current hop is a redirect we will follow: discard its body
+  bool outcome_sent = false;  // stream mode sends the head early; the body ends in the stream
+  bool idle_expired = false;  // our read timer aborted it
+
+  std::shared_ptr<StreamBuffer> stream;
+  std::optional<boost::asio::steady_timer> idle_timer;
+  std::optional<boost::asio::steady_timer> pool_timer;
+
+  // libcurl callbacks (engine thread).
+  static std::size_t on_header(char* data, std::size_t size, std::size_t n, void* self);
+  static std::size_t on_body(char* data, std::size_t size, std::size_t n, void* self);
+
+  // Set by the engine: called once the final response's head is complete in stream mode.
+  void (*on_head)(Transfer&) = nullptr;
+
+ private:
+  void parse_status_line(std::string_view line);
+  void end_of_headers();
+};
+
+bool is_redirect_status(int status) noexcept;
+
+}  // namespace asiofetch
