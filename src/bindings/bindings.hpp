@@ -1,0 +1,12 @@
+// Registration entry points of the asiofetch._core module, one per binding file.
+#pragma once
+
+#include <pybind11/pybind11.h>
+
+namespace asiofetch::py_bind {
+
+void register_options(pybind11::module_& m);
+void register_session(pybind11::module_& m);
+void register_results(pybind11::module_& m);  // Mailbox, RawResponse, Stream
+
+}  // namespace asiofetch::py_bind

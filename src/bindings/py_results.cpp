@@ -1,0 +1,156 @@
+// Mailbox.drain (outcomes -> futures in one pass), RawResponse and Stream for Python.
+#include <Python.h>
+#include <pybind11/stl.h>
+
+#include "asiofetch/engine.hpp"
+#include "bindings/bindings.hpp"
+#include "bindings/py_types.hpp"
+
+namespace asiofetch::py_bind {
+
+namespace {
+
+py::str decode_header(const std::string& s) {
+  // Like aiohttp: header bytes are utf-8, with undecodable bytes kept via surrogateescape.
+  PyObject* o = PyUnicode_DecodeUTF8(s.data(), static_cast<Py_ssize_t>(s.size()), "surrogateescape");
+  if (!o) throw py::error_already_set();
+  return py::reinterpret_steal<py::str>(o);
+}
+
+py::list headers_list(const Headers& h) {
+  py::list out(h.size());
+  std::size_t i = 0;
+  for (const auto& [k, v] : h) out[i++] = py::make_tuple(decode_header(k), decode_header(v));
+  return out;
+}
+
+py::bytes to_bytes(const std::string& s) { return py::bytes(s.data(), s.size()); }
+
+// Interned method names: drain() calls them once per outcome.
+struct Names {
+  py::object done, set_result, set_exception;
+};
+Names& names() {
+  static Names* n = [] {
+    auto* x = new Names{};  // immortal: destroyed never (no Python calls at exit)
+    x->done = py::reinterpret_steal<py::object>(PyUnicode_InternFromString("done"));
+    x->set_result = py::reinterpret_steal<py::object>(PyUnicode_InternFromString("set_result"));
+    x->set_exception = py::reinterpret_steal<py::object>(PyUnicode_InternFromString("set_exception"));
+    return x;
+  }();
+  return *n;
+}
+
+py::object make_exception(PyMailbox& mb, const Error& e) {
+  return mb.make_error(static_cast<int>(e.kind), e.message, e.curl_code);
+}
+
+// Completes one future; a failure in user-visible code must not stop the rest of the drain.
+void complete(PyMailbox& mb, PyObject* fut, Outcome& o) {
+  Names& n = names();
+  PyObject* done = PyObject_CallMethodNoArgs(fut, n.done.ptr());
+  if (!done) throw py::error_already_set();
+  bool is_done = PyObject_IsTrue(done) == 1;
+  Py_DECREF(done);
+  if (is_done) return;  // cancelled meanwhile: completing it again would raise
+  py::object value;
+  PyObject* method = n.set_result.ptr();
+  if (o.response) {
+    value = py::cast(PyRawResponse{std::move(o.response)});
+  } else if (o.error) {
+    value = make_exception(mb, o.error);
+    method = n.set_exception.ptr();
+  } else {
+    value = py::none();
+  }
+  PyObject* r = PyObject_CallMethodOneArg(fut, method, value.ptr());
+  if (!r) throw py::error_already_set();
+  Py_DECREF(r);
+}
+
+std::size_t drain(PyMailbox& mb, py::dict futures) {
+  std::vector<Outcome> outcomes = mb.native->take_all();
+  for (auto& o : outcomes) {
+    py::object key = py::reinterpret_steal<py::object>(PyLong_FromUnsignedLongLong(o.id));
+    PyObject* fut = PyDict_GetItemWithError(futures.ptr(), key.ptr());
+    if (!fut) {
+      if (PyErr_Occurred()) throw py::error_already_set();
+      continue;  // nobody waits (the loop forgot it): drop
+    }
+    py::object keep = py::reinterpret_borrow<py::object>(fut);
+    if (PyDict_DelItem(futures.ptr(), key.ptr()) != 0) throw py::error_already_set();
+    try {
+      complete(mb, fut, o);
+    } catch (py::error_already_set& e) {
+      e.discard_as_unraisable("asiofetch: completing a request future");
+    }
+  }
+  return outcomes.size();
+}
+
+}  // namespace
+
+void register_results(py::module_& m) {
+  py::class_<PyMailbox>(m, "Mailbox")
+      .def(py::init([](py::object make_error) {
+        if (!PyCallable_Check(make_error.ptr())) throw py::type_error("make_error must be callable");
+        return PyMailbox{std::make_shared<Mailbox>(), std::move(make_error)};
+      }))
+      .def("fileno", [](const PyMailbox& mb) { return mb.native->fd(); })
+      .def("drain", &drain)
+      .def("close", [](PyMailbox& mb) { mb.native->close(); })
+      .def_property_readonly("closed", [](const PyMailbox& mb) { return mb.native->closed(); });
+
+  py::class_<PyStream>(m, "Stream")
+      .def("read_nowait", [](PyStream& s, std::ptrdiff_t n) -> py::object {
+        std::optional<std::string> chunk;
+        {
+          py::gil_scoped_release nogil;  // may copy a large buffered body
+          chunk = s.buf->read(n);
+        }
+        if (!chunk) return py::none();
+        return to_bytes(*chunk);
+      }, py::arg("n") = -1)
+      .def("wait", [](PyStream& s, PyMailbox& mb, RequestId id) { s.buf->wait(mb.native, id); })
+      .def("error", [](PyStream& s) -> py::object {
+        Error e = s.buf->error();
+        if (!e) return py::none();
+        return py::make_tuple(static_cast<int>(e.kind), e.message, e.curl_code);
+      })
+      .def("abort", [](PyStream& s) { s.buf->abort(); })
+      .def_property_readonly("at_eof", [](PyStream& s) { return s.buf->at_eof(); })
+      .def_property_readonly("buffered", [](PyStream& s) { return s.buf->buffered(); });
+
+  py::class_<PyRawResponse>(m, "RawResponse")
+      .def_property_readonly("status", [](const PyRawResponse& r) { return r.r->status; })
+      .def_property_readonly("reason", [](const PyRawResponse& r) { return decode_header(r.r->reason); })
+      .def_property_readonly("http_version", [](const PyRawResponse& r) { return r.r->http_version; })
+      .def_property_readonly("url", [](const PyRawResponse& r) { return r.r->url; })
+      .def_property_readonly("method", [](const PyRawResponse& r) { return r.r->method; })
+      .def_property_readonly("attempts", [](const PyRawResponse& r) { return r.r->attempts; })
+      .def_property_readonly("headers", [](const PyRawResponse& r) { return headers_list(r.r->headers); })
+      .def_property_readonly("body", [](const PyRawResponse& r) { return to_bytes(r.r->body); })
+      .def_property_readonly("history", [](const PyRawResponse& r) {
+        py::list out;
+        for (const auto& h : r.r->history)
+          out.append(py::make_tuple(h.status, decode_header(h.reason), h.url, h.method, headers_list(h.headers)));
+        return out;
+      })
+      .def_property_readonly("timings", [](const PyRawResponse& r) {
+        const Timings& t = r.r->timings;
+        py::dict d;
+        d["dns"] = t.dns;
+        d["connect"] = t.connect;
+        d["tls"] = t.tls;
+        d["first_byte"] = t.first_byte;
+        d["total"] = t.total;
+        d["queued"] = t.queued;
+        return d;
+      })
+      .def_property_readonly("stream", [](const PyRawResponse& r) -> py::object {
+        if (!r.r->stream) return py::none();
+        return py::cast(PyStream{r.r->stream});
+      });
+}
+
+}  // namespace asiofetch::py_bind

@@ -1,0 +1,37 @@
+// The Python-visible wrappers shared between binding files, and their ownership rules.
+#pragma once
+
+#include <pybind11/pybind11.h>
+
+#include <memory>
+
+#include "asiofetch/mailbox.hpp"
+#include "asiofetch/request.hpp"
+#include "asiofetch/response.hpp"
+#include "asiofetch/stream_buffer.hpp"
+
+namespace asiofetch::py_bind {
+
+namespace py = pybind11;
+
+// Immutable once built: the engine keeps a shared_ptr for as long as requests use it.
+struct PyOptions {
+  std::shared_ptr<const RequestOptions> opts;
+};
+
+// Created, used and destroyed with the GIL held (it holds a py::object). The native mailbox
+// is shared with the engine, which only ever pushes to it.
+struct PyMailbox {
+  std::shared_ptr<Mailbox> native = std::make_shared<Mailbox>();
+  py::object make_error;
+};
+
+struct PyStream {
+  std::shared_ptr<StreamBuffer> buf;
+};
+
+struct PyRawResponse {
+  std::unique_ptr<Response> r;
+};
+
+}  // namespace asiofetch::py_bind
