@@ -1,0 +1,96 @@
+// Pure units with no server: URL checks, error mapping, mailbox and stream-buffer invariants.
+#include <gtest/gtest.h>
+
+#include "asiofetch/curl_errors.hpp"
+#include "asiofetch/mailbox.hpp"
+#include "asiofetch/stream_buffer.hpp"
+#include "asiofetch/url.hpp"
+
+namespace asiofetch {
+namespace {
+
+TEST(Units, url_checks) {
+  std::string why;
+  auto ok = parse_http_url("HTTPS://Example.com/a?b", why);
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->scheme, "https");
+  EXPECT_EQ(ok->origin, "https://example.com:443");
+  EXPECT_FALSE(parse_http_url("ftp://x/", why));
+  EXPECT_NE(why.find("ftp"), std::string::npos);
+  EXPECT_FALSE(parse_http_url("http://", why));
+  EXPECT_TRUE(has_forbidden_header_chars("a\r\nb"));
+  EXPECT_TRUE(has_forbidden_header_chars(std::string_view("a\0b", 3)));
+  EXPECT_FALSE(has_forbidden_header_chars("text/html; q=1"));
+}
+
+TEST(Units, redirect_resolution) {
+  EXPECT_EQ(resolve_redirect("http://h/a/b?q", "c"), "http://h/a/c");
+  EXPECT_EQ(resolve_redirect("http://h/a/b", "/x"), "http://h/x");
+  EXPECT_EQ(resolve_redirect("http://h/a", "https://o/p"), "https://o/p");
+  EXPECT_EQ(resolve_redirect("http://h/a", "//o/p"), "http://o/p");
+}
+
+TEST(Units, error_mapping_by_phase) {
+  FailurePhase before;
+  EXPECT_EQ(map_curl_error(CURLE_RECV_ERROR, before, "", "u").kind, ErrorKind::ServerDisconnected);
+  FailurePhase in_body;
+  in_body.connected = in_body.got_status = true;
+  EXPECT_EQ(map_curl_error(CURLE_RECV_ERROR, in_body, "", "u").kind, ErrorKind::PayloadIncomplete);
+  FailurePhase connecting;
+  connecting.connect_deadline = true;
+  EXPECT_EQ(map_curl_error(CURLE_OPERATION_TIMEDOUT, connecting, "", "u").kind, ErrorKind::ConnectTimeout);
+  EXPECT_EQ(map_curl_error(CURLE_OPERATION_TIMEDOUT, in_body, "", "u").kind, ErrorKind::TotalTimeout);
+  auto e = map_curl_error(CURLE_PEER_FAILED_VERIFICATION, before, "detail here", "https://x/");
+  EXPECT_EQ(e.kind, ErrorKind::TlsCertificate);
+  EXPECT_NE(e.message.find("detail here"), std::string::npos);
+  EXPECT_NE(e.message.find("https://x/"), std::string::npos);
+}
+
+TEST(Units, mailbox_signals_once_per_burst) {
+  Mailbox mb;
+  for (RequestId i = 1; i <= 3; ++i) mb.push(Outcome{i, nullptr, {}});
+  std::uint64_t count = 0;
+  ASSERT_EQ(::read(mb.fd(), &count, sizeof count), static_cast<ssize_t>(sizeof count));
+  EXPECT_EQ(count, 1u) << "one write for the empty -> non-empty transition only";
+  EXPECT_EQ(mb.take_all().size(), 3u);
+  mb.push(Outcome{4, nullptr, {}});
+  EXPECT_EQ(mb.take_all().size(), 1u);
+  mb.close();
+  mb.push(Outcome{5, nullptr, {}});
+  EXPECT_TRUE(mb.take_all().empty());
+}
+
+TEST(Units, stream_buffer_backpressure_and_resume) {
+  int resumed = 0, aborted = 0;
+  StreamBuffer s(10, [&] { ++resumed; }, [&] { ++aborted; });
+  EXPECT_TRUE(s.offer("0123456789"));
+  EXPECT_FALSE(s.offer("x")) << "full: the engine must pause";
+  EXPECT_EQ(s.read(4), "0123");
+  EXPECT_EQ(resumed, 0) << "still above half of high water";
+  EXPECT_EQ(s.read(4), "4567");
+  EXPECT_EQ(resumed, 1);
+  EXPECT_FALSE(s.read(0) == std::nullopt);
+  EXPECT_EQ(s.read(-1), "89");
+  EXPECT_EQ(s.read(-1), std::nullopt) << "nothing yet, not the end";
+  s.finish({});
+  EXPECT_EQ(s.read(-1), "");
+  EXPECT_TRUE(s.at_eof());
+  EXPECT_EQ(aborted, 0);
+}
+
+TEST(Units, stream_buffer_wakes_waiter_once) {
+  auto mb = std::make_shared<Mailbox>();
+  StreamBuffer s(100, [] {}, [] {});
+  s.wait(mb, 42);
+  EXPECT_TRUE(mb->take_all().empty());
+  s.offer("abc");
+  s.offer("def");
+  auto woken = mb->take_all();
+  ASSERT_EQ(woken.size(), 1u);
+  EXPECT_EQ(woken[0].id, 42u);
+  s.abort();
+  EXPECT_TRUE(s.at_eof());
+}
+
+}  // namespace
+}  // namespace asiofetch
