@@ -1,0 +1,93 @@
+"""asiofetch: an aiohttp-compatible HTTP client whose requests run on a native libcurl engine."""
+
+from __future__ import annotations
+
+from ._body import BasicAuth
+from ._connector import SSLOptions, TCPConnector
+from ._cookiejar import CookieJar, DummyCookieJar
+from ._errors import (
+    ClientConnectionError,
+    ClientConnectionResetError,
+    ClientConnectorCertificateError,
+    ClientConnectorDNSError,
+    ClientConnectorError,
+    ClientConnectorSSLError,
+    ClientError,
+    ClientHttpProxyError,
+    ClientOSError,
+    ClientPayloadError,
+    ClientProxyConnectionError,
+    ClientResponseError,
+    ClientSSLError,
+    ConnectionTimeoutError,
+    ContentTypeError,
+    InvalidURL,
+    InvalidUrlClientError,
+    InvalidUrlRedirectClientError,
+    NonHttpUrlClientError,
+    NonHttpUrlRedirectClientError,
+    PoolTimeoutError,
+    RedirectClientError,
+    ServerConnectionError,
+    ServerDisconnectedError,
+    ServerFingerprintMismatch,
+    ServerTimeoutError,
+    SessionClosedError,
+    SocketTimeoutError,
+    TooManyRedirects,
+)
+from ._fetch import fetch
+from ._request import request
+from ._response import ClientResponse, HttpVersion, RequestInfo
+from ._session import ClientSession, Session
+from ._stream import EofStream, StreamReader
+from ._timeout import ClientTimeout
+from ._version import __version__
+
+__all__ = (
+    "BasicAuth",
+    "ClientConnectionError",
+    "ClientConnectionResetError",
+    "ClientConnectorCertificateError",
+    "ClientConnectorDNSError",
+    "ClientConnectorError",
+    "ClientConnectorSSLError",
+    "ClientError",
+    "ClientHttpProxyError",
+    "ClientOSError",
+    "ClientPayloadError",
+    "ClientProxyConnectionError",
+    "ClientResponse",
+    "ClientResponseError",
+    "ClientSSLError",
+    "ClientSession",
+    "ClientTimeout",
+    "ConnectionTimeoutError",
+    "ContentTypeError",
+    "CookieJar",
+    "DummyCookieJar",
+    "EofStream",
+    "HttpVersion",
+    "InvalidURL",
+    "InvalidUrlClientError",
+    "InvalidUrlRedirectClientError",
+    "NonHttpUrlClientError",
+    "NonHttpUrlRedirectClientError",
+    "PoolTimeoutError",
+    "RedirectClientError",
+    "RequestInfo",
+    "SSLOptions",
+    "ServerConnectionError",
+    "ServerDisconnectedError",
+    "ServerFingerprintMismatch",
+    "ServerTimeoutError",
+    "Session",
+    "SessionClosedError",
+    "SocketTimeoutError",
+    "StreamReader",
+    "TCPConnector",
+    "TooManyRedirects",
+    "__version__",
+    "fetch",
+    "request",
+)

@@ -1,0 +1,198 @@
+"""TCPConnector (aiohttp's pool settings) and SSLOptions; a connector owns the native pool."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import ssl as _ssl
+import tempfile
+from dataclasses import dataclass
+from typing import Any
+
+from . import _core
+
+__all__ = ("SSLOptions", "TCPConnector", "tls_settings")
+
+
+@dataclass(frozen=True)
+class SSLOptions:
+    """TLS settings libcurl can use directly (an ssl.SSLContext cannot be handed to libcurl).
+
+    cafile:   PEM bundle of trusted CAs (default: the system store).
+    certfile: client certificate (PEM); keyfile: its private key (PEM).
+    verify:   False turns off certificate and host name verification.
+    """
+
+    cafile: str | None = None
+    certfile: str | None = None
+    keyfile: str | None = None
+    verify: bool = True
+
+
+# (verify_tls, ca_file, client_cert, client_key) as Options takes them.
+TlsSettings = tuple[bool, str, str, str]
+_DEFAULT_TLS: TlsSettings = (True, "", "", "")
+_NO_VERIFY: TlsSettings = (False, "", "", "")
+
+
+def _ca_file_of(ctx: _ssl.SSLContext) -> str:
+    """The CAs loaded into `ctx` (load_verify_locations / create_default_context(cafile=))
+    written to a PEM file libcurl can read; "" when the context only uses the system store."""
+    certs = ctx.get_ca_certs(binary_form=True)
+    if not certs:
+        return ""
+    pem = "".join(_ssl.DER_cert_to_PEM_cert(c) for c in certs).encode()
+    digest = hashlib.sha256(pem).hexdigest()[:24]
+    path = os.path.join(tempfile.gettempdir(), f"asiofetch-ca-{os.getuid()}-{digest}.pem")
+    if not os.path.exists(path):
+        tmp = f"{path}.{os.getpid()}.tmp"
+        with open(tmp, "wb") as f:
+            f.write(pem)
+        os.replace(tmp, path)  # atomic: concurrent writers produce identical content
+    return path
+
+
+_ctx_cache: dict[int, tuple[_ssl.SSLContext, TlsSettings]] = {}
+
+
+def tls_settings(value: Any) -> TlsSettings:
+    """Translate aiohttp's `ssl=` (True, False, SSLContext) or an SSLOptions."""
+    if value is True or value is None:
+        return _DEFAULT_TLS
+    if value is False:
+        return _NO_VERIFY
+    if isinstance(value, SSLOptions):
+        return (value.verify, value.cafile or "", value.certfile or "", value.keyfile or "")
+    if isinstance(value, _ssl.SSLContext):
+        cached = _ctx_cache.get(id(value))
+        if cached is not None and cached[0] is value:
+            return cached[1]
+        if value.verify_mode == _ssl.CERT_NONE:
+            settings = _NO_VERIFY
+        else:
+            # Client certificates cannot be read back from a context: use SSLOptions for them.
+            settings = (True, _ca_file_of(value), "", "")
+        _ctx_cache[id(value)] = (value, settings)
+        return settings
+    raise TypeError(
+        "ssl must be True, False, an ssl.SSLContext or asiofetch.SSLOptions, "
+        f"got {type(value).__name__}"
+    )
+
+
+class TCPConnector:
+    """Connection-pool settings, enforced natively by the session's engine-side core.
+
+    limit:           simultaneous requests of the session (0 = unlimited).
+    limit_per_host:  simultaneous requests per (scheme, host, port) (0 = unlimited).
+    ssl:             True (verify), False (don't), an ssl.SSLContext or SSLOptions.
+    force_close:     no keep-alive: close each connection after its response.
+    keepalive_timeout: an idle connection older than this is not reused (seconds).
+    ttl_dns_cache:   seconds DNS answers are cached (None = forever); use_dns_cache=False: 0.
+    Other aiohttp arguments are accepted and ignored (the engine resolves and connects).
+    """
+
+    def __init__(
+        self,
+        *,
+        limit: int = 100,
+        limit_per_host: int = 0,
+        ssl: Any = True,
+        force_close: bool = False,
+        keepalive_timeout: float | None = 15,
+        ttl_dns_cache: float | None = 10,
+        use_dns_cache: bool = True,
+        enable_cleanup_closed: bool = False,
+        family: int = 0,
+        local_addr: Any = None,
+        resolver: Any = None,
+        verify_ssl: bool = True,
+        fingerprint: Any = None,
+        ssl_context: Any = None,
+        timeout_ceil_threshold: float = 5,
+        happy_eyeballs_delay: float | None = 0.25,
+        interleave: int | None = None,
+        loop: Any = None,
+    ) -> None:
+        for name, value in (("limit", limit), ("limit_per_host", limit_per_host)):
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+            if value < 0:
+                raise ValueError(f"{name} must be >= 0, got {value}")
+        if force_close and keepalive_timeout not in (None, 15):
+            raise ValueError("keepalive_timeout cannot be set if force_close is True")
+        if ssl_context is not None:
+            ssl = ssl_context
+        elif verify_ssl is False:
+            ssl = False
+        self._tls = tls_settings(ssl)
+        self._ssl = ssl
+        self._limit = limit
+        self._limit_per_host = limit_per_host
+        self._force_close = force_close
+        self._keepalive = 0.0 if force_close else float(keepalive_timeout or 0)
+        if not use_dns_cache:
+            dns_ttl = 0.0
+        elif ttl_dns_cache is None:
+            dns_ttl = -1.0  # libcurl: cache forever
+        else:
+            dns_ttl = float(ttl_dns_cache)
+        self._dns_ttl = dns_ttl
+        self._core: _core.SessionCore | None = None
+        self._closed = False
+
+    @property
+    def limit(self) -> int:
+        return self._limit
+
+    @property
+    def limit_per_host(self) -> int:
+        return self._limit_per_host
+
+    @property
+    def force_close(self) -> bool:
+        return self._force_close
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def tls(self) -> TlsSettings:
+        return self._tls
+
+    def _get_core(self) -> _core.SessionCore:
+        """The native pool (made on first use; sessions sharing this connector share it)."""
+        if self._closed:
+            raise RuntimeError("Connector is closed.")
+        core = self._core
+        if core is None:
+            core = self._core = _core.SessionCore(
+                limit=self._limit,
+                limit_per_host=self._limit_per_host,
+                force_close=self._force_close,
+                keepalive_timeout=self._keepalive,
+                dns_cache_ttl=self._dns_ttl,
+            )
+        return core
+
+    def _close(self) -> None:
+        self._closed = True
+        core, self._core = self._core, None
+        if core is not None and not core.closed:
+            core.close()
+
+    async def close(self) -> None:
+        """Close the pool: requests still running fail with SessionClosedError."""
+        self._close()
+
+    async def __aenter__(self) -> TCPConnector:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._close()
+
+    def stats(self) -> dict[str, int]:
+        """Native pool counters: in_flight, queued, completed."""
+        core = self._core
+        return core.stats() if core is not None else {"in_flight": 0, "queued": 0, "completed": 0}

@@ -1,0 +1,175 @@
+"""Typing stubs for the native extension: the engine, the per-loop mailbox and the raw results.
+
+The contract between the C++ engine (src/) and the Python package (python/asiofetch).
+Every call here is cheap and never blocks on the network; the engine thread owns libcurl.
+"""
+
+import asyncio
+from typing import Any, Callable, Final
+
+# Error kinds (src/asiofetch/error.hpp); the Python layer maps them to aiohttp's exceptions.
+E_INVALID_URL: Final[int]
+E_DNS: Final[int]
+E_CONNECT: Final[int]
+E_TLS: Final[int]
+E_TLS_CERTIFICATE: Final[int]
+E_CONNECT_TIMEOUT: Final[int]
+E_READ_TIMEOUT: Final[int]
+E_TOTAL_TIMEOUT: Final[int]
+E_POOL_TIMEOUT: Final[int]
+E_SERVER_DISCONNECTED: Final[int]
+E_PAYLOAD_INCOMPLETE: Final[int]
+E_TOO_MANY_REDIRECTS: Final[int]
+E_CANCELLED: Final[int]
+E_SESSION_CLOSED: Final[int]
+E_OTHER: Final[int]
+E_PROXY: Final[int]
+
+# HTTP version preference for Options(http_version=...).
+HTTP_ANY: Final[int]
+HTTP_1_1: Final[int]
+HTTP_2: Final[int]  # h2 via ALPN on https (1.1 if not offered); h2c prior knowledge on http
+HTTP_2_PRIOR_KNOWLEDGE: Final[int]
+
+class InvalidUrlError(ValueError):
+    """Raised by SessionCore.submit for a URL libcurl cannot parse or a non-http(s) scheme."""
+
+# make_error(kind, message, curl_code) -> exception instance to set on the future
+ErrorFactory = Callable[[int, str, int], BaseException]
+
+class Options:
+    """Immutable per-request options; build once per session/timeout and reuse (seconds, 0 = no limit)."""
+
+    def __init__(
+        self,
+        *,
+        connect_timeout: float = 0.0,
+        read_timeout: float = 0.0,
+        total_timeout: float = 0.0,
+        pool_timeout: float = 0.0,
+        follow_redirects: bool = True,
+        max_redirects: int = 10,
+        verify_tls: bool = True,
+        ca_file: str = "",
+        client_cert: str = "",
+        client_key: str = "",
+        http_version: int = 0,
+        auto_decompress: bool = True,
+        proxy: str = "",
+        stream: bool = False,
+        stream_high_water: int = 262144,
+    ) -> None: ...
+    connect_timeout: float  # read-only
+    read_timeout: float
+    total_timeout: float
+    pool_timeout: float
+    follow_redirects: bool
+    max_redirects: int
+    verify_tls: bool
+    ca_file: str
+    client_cert: str
+    client_key: str
+    http_version: int
+    auto_decompress: bool
+    proxy: str
+    stream: bool
+    stream_high_water: int
+    def replace(self, **changes: Any) -> Options: ...
+
+class Mailbox:
+    """One per event loop: the engine queues outcomes here and writes the wake-up fd once per
+    empty -> non-empty transition; the loop's reader callback calls drain()."""
+
+    def __init__(self, make_error: ErrorFactory) -> None: ...
+    def fileno(self) -> int: ...
+    def drain(self, futures: dict[int, asyncio.Future[Any]]) -> int:
+        """Clear the wake-up fd, then complete every queued outcome in one pass.
+
+        For each outcome: future = futures.pop(request_id, None); skipped when missing or done.
+        Success: future.set_result(RawResponse) (or None for a stream wake-up).
+        Failure: future.set_exception(make_error(kind, message, curl_code)).
+        Returns the number of outcomes drained."""
+    def close(self) -> None: ...
+    @property
+    def closed(self) -> bool: ...
+
+class SessionCore:
+    """Native side of a session: its connection cache, DNS cache and slot limits."""
+
+    def __init__(
+        self,
+        *,
+        limit: int = 100,
+        limit_per_host: int = 0,
+        force_close: bool = False,
+        keepalive_timeout: float = 15.0,
+        dns_cache_ttl: float = 10.0,
+    ) -> None: ...
+    def submit(
+        self,
+        mailbox: Mailbox,
+        method: str,
+        url: str,
+        headers: list[tuple[str, str]] | None,
+        body: bytes | None,
+        options: Options,
+    ) -> int:
+        """Queue one request; returns its id (unique in the process). Its one outcome arrives in
+        `mailbox` under that id. Raises InvalidUrlError for a bad URL, ValueError for CR/LF/NUL
+        in a method or header, TypeError for wrong types, RuntimeError when closed."""
+    def cancel(self, request_id: int) -> None:
+        """Abort the request (queued or in flight) and free its slot; its outcome is dropped."""
+    def close(self) -> None:
+        """Fail every queued and in-flight request with E_SESSION_CLOSED and drop the pool."""
+    @property
+    def closed(self) -> bool: ...
+    def stats(self) -> dict[str, int]:
+        """{'in_flight': n, 'queued': n, 'completed': n} (a snapshot from the engine thread)."""
+
+class Stream:
+    """Body of a streamed response, filled by the engine with backpressure."""
+
+    def read_nowait(self, n: int = -1) -> bytes | None:
+        """Up to n bytes (all buffered when n < 0); b"" at end of body or after an error;
+        None when nothing is buffered yet."""
+    def wait(self, mailbox: Mailbox, request_id: int) -> None:
+        """Ask for a wake-up: outcome `request_id` (result None) is queued in `mailbox` as soon as
+        data, end of body or an error is available (at once if already so)."""
+    def error(self) -> tuple[int, str, int] | None:
+        """(kind, message, curl_code) when the body failed."""
+    def abort(self) -> None:
+        """Stop the transfer; later reads return b"" with no error."""
+    @property
+    def at_eof(self) -> bool: ...
+    @property
+    def buffered(self) -> int: ...
+
+class RawResponse:
+    status: int
+    reason: str
+    http_version: str  # "1.0", "1.1", "2"
+    url: str
+    method: str
+    attempts: int
+    @property
+    def headers(self) -> list[tuple[str, str]]: ...
+    @property
+    def body(self) -> bytes: ...
+    @property
+    def history(self) -> list[tuple[int, str, str, str, list[tuple[str, str]]]]:
+        """(status, reason, url, method, headers) for each redirect response, oldest first."""
+    @property
+    def timings(self) -> dict[str, float]:
+        """dns, connect, tls, first_byte, total, queued (seconds)."""
+    @property
+    def stream(self) -> Stream | None: ...
+
+def new_id() -> int:
+    """A fresh id from the same counter as request ids (for Stream.wait wake-ups)."""
+def engine_stats() -> dict[str, int]:
+    """{'in_flight', 'queued', 'easy_handles', 'sockets', 'sessions', 'mailboxes'}."""
+def curl_version() -> str: ...
+def shutdown() -> None:
+    """Stop the engine thread (atexit); requests still in flight are cancelled."""
+def after_fork_in_child() -> None:
+    """Forget the parent's engine (its thread does not exist here); the next call starts a fresh one."""

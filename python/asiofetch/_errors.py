@@ -1,0 +1,373 @@
+"""aiohttp's client exception hierarchy (same names, same bases) and the native error factory."""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from . import _core
+
+if TYPE_CHECKING:
+    from multidict import MultiMapping
+
+    from ._response import ClientResponse, RequestInfo
+
+__all__ = (
+    "ClientConnectionError",
+    "ClientConnectionResetError",
+    "ClientConnectorCertificateError",
+    "ClientConnectorDNSError",
+    "ClientConnectorError",
+    "ClientConnectorSSLError",
+    "ClientError",
+    "ClientHttpProxyError",
+    "ClientOSError",
+    "ClientPayloadError",
+    "ClientProxyConnectionError",
+    "ClientResponseError",
+    "ClientSSLError",
+    "ConnectionKey",
+    "ConnectionTimeoutError",
+    "ContentTypeError",
+    "InvalidURL",
+    "InvalidUrlClientError",
+    "InvalidUrlRedirectClientError",
+    "NonHttpUrlClientError",
+    "NonHttpUrlRedirectClientError",
+    "PoolTimeoutError",
+    "RedirectClientError",
+    "ServerConnectionError",
+    "ServerDisconnectedError",
+    "ServerFingerprintMismatch",
+    "ServerTimeoutError",
+    "SessionClosedError",
+    "SocketTimeoutError",
+    "TooManyRedirects",
+    "make_error",
+)
+
+
+class ConnectionKey(NamedTuple):
+    """aiohttp's connection key: what ClientConnectorError reports as host/port/ssl."""
+
+    host: str
+    port: int | None
+    is_ssl: bool
+    ssl: Any
+    proxy: Any
+    proxy_auth: Any
+    proxy_headers_hash: int | None
+    server_hostname: str | None = None
+
+
+class ClientError(Exception):
+    """Base class for client connection errors."""
+
+
+class ClientResponseError(ClientError):
+    """Raised after a response arrived (status >= 400 with raise_for_status, redirects, ...)."""
+
+    def __init__(
+        self,
+        request_info: RequestInfo | None,
+        history: tuple[ClientResponse, ...],
+        *,
+        status: int | None = None,
+        message: str = "",
+        headers: MultiMapping[str] | None = None,
+    ) -> None:
+        self.request_info = request_info
+        self.status = status if status is not None else 0
+        self.message = message
+        self.headers = headers
+        self.history = history
+        self.args = (request_info, history)
+
+    def __str__(self) -> str:
+        url = str(self.request_info.real_url) if self.request_info is not None else ""
+        return f"{self.status}, message={self.message!r}, url={url!r}"
+
+    def __repr__(self) -> str:
+        args = f"{self.request_info!r}, {self.history!r}"
+        if self.status != 0:
+            args += f", status={self.status!r}"
+        if self.message != "":
+            args += f", message={self.message!r}"
+        if self.headers is not None:
+            args += f", headers={self.headers!r}"
+        return f"{type(self).__name__}({args})"
+
+
+class ContentTypeError(ClientResponseError):
+    """json() met an unexpected Content-Type."""
+
+
+class ClientHttpProxyError(ClientResponseError):
+    """The proxy answered CONNECT with a status other than 200."""
+
+
+class TooManyRedirects(ClientResponseError):
+    """Client was redirected too many times."""
+
+
+class ClientConnectionError(ClientError):
+    """Base class for client socket errors."""
+
+
+class ClientConnectionResetError(ClientConnectionError, ConnectionResetError):
+    """ConnectionResetError."""
+
+
+class ClientOSError(ClientConnectionError, OSError):
+    """OSError error."""
+
+
+class ClientConnectorError(ClientOSError):
+    """A connection could not be established."""
+
+    def __init__(self, connection_key: ConnectionKey, os_error: OSError) -> None:
+        self._conn_key = connection_key
+        self._os_error = os_error
+        super().__init__(os_error.errno, os_error.strerror)
+        self.args = (connection_key, os_error)
+
+    @property
+    def os_error(self) -> OSError:
+        return self._os_error
+
+    @property
+    def host(self) -> str:
+        return self._conn_key.host
+
+    @property
+    def port(self) -> int | None:
+        return self._conn_key.port
+
+    @property
+    def ssl(self) -> Any:
+        return self._conn_key.ssl
+
+    def __str__(self) -> str:
+        ssl_ = "default" if self.ssl is True else self.ssl
+        return f"Cannot connect to host {self.host}:{self.port} ssl:{ssl_} [{self.strerror}]"
+
+    # OSError.__reduce__ would rebuild the exception from (errno, strerror) only.
+    __reduce__ = BaseException.__reduce__
+
+
+class ClientConnectorDNSError(ClientConnectorError):
+    """DNS resolution failed."""
+
+
+class ClientProxyConnectionError(ClientConnectorError):
+    """The proxy could not be reached."""
+
+
+class ServerConnectionError(ClientConnectionError):
+    """Server connection errors."""
+
+
+class ServerDisconnectedError(ServerConnectionError):
+    """The server closed the connection before a complete response."""
+
+    def __init__(self, message: str | None = None) -> None:
+        if message is None:
+            message = "Server disconnected"
+        self.args = (message,)
+        self.message = message
+
+
+class ServerTimeoutError(ServerConnectionError, asyncio.TimeoutError):
+    """Server timeout error."""
+
+
+class ConnectionTimeoutError(ServerTimeoutError):
+    """Connection timeout error."""
+
+
+class SocketTimeoutError(ServerTimeoutError):
+    """Socket (read) timeout error."""
+
+
+class PoolTimeoutError(ServerTimeoutError):
+    """asiofetch only: no connection slot became free within the pool timeout."""
+
+
+class ServerFingerprintMismatch(ServerConnectionError):
+    """SSL certificate does not match the expected fingerprint (kept for import compatibility)."""
+
+
+class ClientPayloadError(ClientError):
+    """Response payload error."""
+
+
+class InvalidURL(ClientError, ValueError):
+    """The URL is malformed (e.g. has no host)."""
+
+    def __init__(self, url: Any, description: str | None = None) -> None:
+        self._url = url
+        self._description = description
+        if description:
+            super().__init__(url, description)
+        else:
+            super().__init__(url)
+
+    @property
+    def url(self) -> Any:
+        return self._url
+
+    @property
+    def description(self) -> str | None:
+        return self._description
+
+    def __repr__(self) -> str:
+        return f"<{self.__class__.__name__} {self}>"
+
+    def __str__(self) -> str:
+        if self._description:
+            return f"{self._url} - {self._description}"
+        return str(self._url)
+
+
+class InvalidUrlClientError(InvalidURL):
+    """Invalid URL client error."""
+
+
+class RedirectClientError(ClientError):
+    """Client redirect error."""
+
+
+class NonHttpUrlClientError(ClientError):
+    """Non http URL client error (aiohttp's base is ClientError, not InvalidURL)."""
+
+
+class InvalidUrlRedirectClientError(InvalidUrlClientError, RedirectClientError):
+    """A redirect pointed at a malformed URL."""
+
+
+class NonHttpUrlRedirectClientError(NonHttpUrlClientError, RedirectClientError):
+    """A redirect pointed at a non-http(s) URL."""
+
+
+class ClientSSLError(ClientConnectorError):
+    """Base error for TLS failures."""
+
+
+class ClientConnectorSSLError(ClientSSLError, ssl.SSLError):
+    """TLS handshake failed."""
+
+
+class ClientConnectorCertificateError(ClientSSLError, ssl.CertificateError):
+    """The peer's certificate was rejected."""
+
+    def __init__(self, connection_key: ConnectionKey, certificate_error: Exception) -> None:
+        os_error = certificate_error if isinstance(certificate_error, OSError) else OSError()
+        super().__init__(connection_key, os_error)
+        self._certificate_error = certificate_error
+        self.args = (connection_key, certificate_error)
+
+    @property
+    def certificate_error(self) -> Exception:
+        return self._certificate_error
+
+    @property
+    def ssl(self) -> bool:
+        return self._conn_key.is_ssl
+
+    def __str__(self) -> str:
+        return (
+            f"Cannot connect to host {self.host}:{self.port} ssl:{self.ssl} "
+            f"[{self.certificate_error.__class__.__name__}: {self.certificate_error.args}]"
+        )
+
+
+class SessionClosedError(ClientConnectionError, RuntimeError):
+    """asiofetch only: the session was closed (before or while the request ran).
+
+    Also a RuntimeError because aiohttp raises RuntimeError("Session is closed").
+    """
+
+
+# ---- native error factory ---------------------------------------------------------------
+# The engine formats messages as "<kind> (<url>): curl error N: <detail>"; only connector
+# errors need the URL back (aiohttp reports host/port), and only they pay for parsing it.
+
+
+def _url_in(message: str) -> str:
+    start = message.find(" (")
+    if start < 0:
+        return ""
+    end = message.find(")", start)
+    return message[start + 2 : end] if end > 0 else ""
+
+
+def _conn_key(message: str) -> ConnectionKey:
+    from urllib.parse import urlsplit
+
+    url = _url_in(message)
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        is_ssl = parts.scheme == "https"
+        port = parts.port or (443 if is_ssl else 80)
+    except ValueError:
+        host, port, is_ssl = url, None, False
+    return ConnectionKey(host, port, is_ssl, True, None, None, None)
+
+
+def _connector(cls: type[ClientConnectorError]) -> Callable[[str, int], BaseException]:
+    def build(message: str, code: int) -> BaseException:
+        return cls(_conn_key(message), OSError(None, message))
+
+    return build
+
+
+def _certificate(message: str, code: int) -> BaseException:
+    key = _conn_key(message)
+    return ClientConnectorCertificateError(key, ssl.CertificateError(message))
+
+
+def _invalid_url(message: str, code: int) -> BaseException:
+    # The engine uses this kind for both a bad request URL and a bad redirect target.
+    if message.startswith("redirect to a non-HTTP"):
+        return NonHttpUrlRedirectClientError(message)
+    if message.startswith("cannot follow redirect"):
+        return InvalidUrlRedirectClientError(message)
+    return InvalidUrlClientError(message)
+
+
+def _too_many_redirects(message: str, code: int) -> BaseException:
+    # The session fills in request_info (it knows the request); history is not reported.
+    return TooManyRedirects(None, (), message=message)
+
+
+_FACTORIES: dict[int, Callable[[str, int], BaseException]] = {
+    _core.E_INVALID_URL: _invalid_url,
+    _core.E_DNS: _connector(ClientConnectorDNSError),
+    _core.E_CONNECT: _connector(ClientConnectorError),
+    _core.E_TLS: _connector(ClientConnectorSSLError),
+    _core.E_TLS_CERTIFICATE: _certificate,
+    _core.E_CONNECT_TIMEOUT: lambda m, c: ConnectionTimeoutError(m),
+    _core.E_READ_TIMEOUT: lambda m, c: SocketTimeoutError(m),
+    # aiohttp raises a bare asyncio.TimeoutError for the `total` budget (not a ClientError):
+    # `except ClientError` must not swallow it, so neither do we.
+    _core.E_TOTAL_TIMEOUT: lambda m, c: asyncio.TimeoutError(m),
+    _core.E_POOL_TIMEOUT: lambda m, c: PoolTimeoutError(m),
+    _core.E_SERVER_DISCONNECTED: lambda m, c: ServerDisconnectedError(m),
+    _core.E_PAYLOAD_INCOMPLETE: lambda m, c: ClientPayloadError(m),
+    _core.E_TOO_MANY_REDIRECTS: _too_many_redirects,
+    _core.E_CANCELLED: lambda m, c: asyncio.CancelledError(m),
+    _core.E_SESSION_CLOSED: lambda m, c: SessionClosedError(m),
+    _core.E_PROXY: _connector(ClientProxyConnectionError),
+    _core.E_OTHER: lambda m, c: ClientError(m),
+}
+
+
+def make_error(kind: int, message: str, curl_code: int) -> BaseException:
+    """The exception instance for a native failure (called by Mailbox.drain on the loop thread)."""
+    factory = _FACTORIES.get(kind)
+    if factory is None:
+        return ClientError(message)
+    return factory(message, curl_code)

@@ -1,0 +1,45 @@
+"""fetch(): one-off requests through a shared default session per event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import weakref
+from typing import Any
+
+from ._response import ClientResponse
+from ._session import ClientSession
+
+__all__ = ("fetch",)
+
+_sessions: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, ClientSession] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _default_session(loop: asyncio.AbstractEventLoop) -> ClientSession:
+    session = _sessions.get(loop)
+    if session is None or session.closed:
+        session = ClientSession()
+        # Nobody can close this session but us: no "Unclosed client session" warning.
+        session._quiet = True
+        _sessions[loop] = session
+        # When the loop goes away, so does its session (and its native pool).
+        weakref.finalize(loop, session._close)
+    return session
+
+
+async def fetch(url: Any, *, method: str = "GET", **kwargs: Any) -> ClientResponse:
+    """One request with the loop's shared session; the body is read before this returns.
+
+    Takes the same keyword arguments as ClientSession.request().
+    """
+    session = _default_session(asyncio.get_running_loop())
+    return await session.request(method, url, **kwargs)
+
+
+@atexit.register
+def _close_all() -> None:
+    for session in list(_sessions.values()):
+        session._close()
+    _sessions.clear()

@@ -1,0 +1,395 @@
+"""ClientResponse: aiohttp's response API over a native RawResponse, everything parsed lazily."""
+
+from __future__ import annotations
+
+import codecs
+import json as _json
+import re
+from collections.abc import Callable, Generator
+from http.cookies import SimpleCookie
+from types import TracebackType
+from typing import Any, NamedTuple
+
+from multidict import CIMultiDict, CIMultiDictProxy
+from yarl import URL
+
+from ._cookiejar import parse_set_cookies
+from ._errors import ClientConnectionError, ClientResponseError, ContentTypeError
+from ._headers import parse_content_type, proxy_of, raw_of
+from ._stream import StreamReader
+
+__all__ = ("ClientResponse", "HttpVersion", "RequestInfo")
+
+
+class HttpVersion(NamedTuple):
+    major: int
+    minor: int
+
+
+HttpVersion10 = HttpVersion(1, 0)
+HttpVersion11 = HttpVersion(1, 1)
+_VERSIONS = {
+    "1.0": HttpVersion10,
+    "1.1": HttpVersion11,
+    "2": HttpVersion(2, 0),
+    "2.0": HttpVersion(2, 0),
+    "3": HttpVersion(3, 0),
+}
+
+
+class RequestInfo(NamedTuple):
+    """What was sent: aiohttp's RequestInfo(url, method, headers, real_url)."""
+
+    url: URL
+    method: str
+    headers: CIMultiDictProxy[str]
+    real_url: URL
+
+
+class _Noop:
+    """What release() returns: awaitable (aiohttp allows `await resp.release()`), and harmless
+    when not awaited (no 'coroutine was never awaited' warning)."""
+
+    __slots__ = ()
+
+    def __await__(self) -> Generator[Any, None, None]:
+        return
+        yield  # pragma: no cover - makes this a generator
+
+
+_NOOP = _Noop()
+
+# aiohttp's test for "this is JSON": application/json and application/<anything>+json.
+_JSON_RE = re.compile(r"^application/(?:[\w.+-]+?\+)?json")
+
+
+class _Hop:
+    """One redirect response from RawResponse.history, shaped like a RawResponse."""
+
+    __slots__ = ("headers", "http_version", "method", "reason", "status", "url")
+
+    body = b""
+    history: tuple[Any, ...] = ()
+    timings: dict[str, float] = {}  # noqa: RUF012 - shared, read-only
+    attempts = 1
+    stream = None
+
+    def __init__(
+        self,
+        hop: tuple[int, str, str, str, list[tuple[str, str]]],
+        http_version: str,
+    ) -> None:
+        self.status, self.reason, self.url, self.method, self.headers = hop
+        self.http_version = http_version
+
+
+class ClientResponse:
+    """A finished (or, in stream mode, started) response.
+
+    Buffered responses (`await session.get(...)`) hold the whole body already; responses
+    used as `async with session.get(...) as resp:` stream it through `resp.content`.
+    """
+
+    __slots__ = (
+        "__weakref__",
+        "_body",
+        "_content",
+        "_cookies",
+        "_headers",
+        "_history",
+        "_hpairs",
+        "_in_context",
+        "_raw",
+        "_released",
+        "_req_headers",
+        "_url",
+        "status",
+    )
+
+    def __init__(
+        self,
+        raw: Any,
+        req_headers: Any = None,
+        stream: bool = False,
+    ) -> None:
+        self._raw = raw
+        self.status: int = raw.status
+        # The headers we sent: a CIMultiDict, a list of pairs (the session's defaults) or None.
+        self._req_headers = req_headers
+        self._body: bytes | None = None
+        self._headers: CIMultiDictProxy[str] | None = None
+        # The native header list, when the session already converted it (Set-Cookie scan).
+        self._hpairs: list[tuple[str, str]] | None = None
+        self._url: URL | None = None
+        self._history: tuple[ClientResponse, ...] | None = None
+        self._cookies: SimpleCookie | None = None
+        self._released = False
+        self._in_context = False
+        # Stream mode: the reader exists from the start so that dropping the response unread
+        # aborts the transfer (StreamReader.__del__).
+        self._content: StreamReader | None = None
+        if stream:
+            native = raw.stream
+            if native is not None:
+                self._content = StreamReader(None, native)
+
+    # ---- status line -------------------------------------------------------------------
+
+    @property
+    def reason(self) -> str:
+        return self._raw.reason  # type: ignore[no-any-return]
+
+    @property
+    def ok(self) -> bool:
+        """True when status < 400 (not a check for 200)."""
+        return self.status < 400
+
+    @property
+    def method(self) -> str:
+        return self._raw.method  # type: ignore[no-any-return]
+
+    @property
+    def version(self) -> HttpVersion:
+        v: str = self._raw.http_version
+        return _VERSIONS.get(v) or HttpVersion(*(int(p) for p in (v + ".0").split(".")[:2]))
+
+    @property
+    def url(self) -> URL:
+        url = self._url
+        if url is None:
+            url = self._url = URL(self._raw.url, encoded=True)
+        return url
+
+    @property
+    def real_url(self) -> URL:
+        return self.url
+
+    @property
+    def host(self) -> str:
+        return self.url.host or ""
+
+    # ---- headers -----------------------------------------------------------------------
+
+    @property
+    def headers(self) -> CIMultiDictProxy[str]:
+        headers = self._headers
+        if headers is None:
+            headers = self._headers = proxy_of(self._header_pairs())
+        return headers
+
+    def _header_pairs(self) -> list[tuple[str, str]]:
+        pairs = self._hpairs
+        if pairs is None:
+            pairs = self._hpairs = self._raw.headers
+        return pairs
+
+    @property
+    def raw_headers(self) -> tuple[tuple[bytes, bytes], ...]:
+        return raw_of(self._header_pairs())
+
+    @property
+    def content_type(self) -> str:
+        raw = self.headers.get("Content-Type")
+        if raw is None:
+            return "application/octet-stream"  # RFC 2616's default, as aiohttp reports
+        return parse_content_type(raw)[0]
+
+    @property
+    def charset(self) -> str | None:
+        raw = self.headers.get("Content-Type")
+        if raw is None:
+            return None
+        return parse_content_type(raw)[1].get("charset")
+
+    @property
+    def content_length(self) -> int | None:
+        value = self.headers.get("Content-Length")
+        return None if value is None else int(value)
+
+    @property
+    def cookies(self) -> SimpleCookie:
+        cookies = self._cookies
+        if cookies is None:
+            cookies = self._cookies = parse_set_cookies(self.headers.getall("Set-Cookie", ()))
+        return cookies
+
+    @property
+    def request_info(self) -> RequestInfo:
+        sent = self._req_headers
+        if isinstance(sent, CIMultiDictProxy):
+            headers = sent
+        elif sent:
+            headers = CIMultiDictProxy(CIMultiDict(sent))
+        else:
+            headers = CIMultiDictProxy(CIMultiDict())
+        url = self.url
+        return RequestInfo(url, self._raw.method, headers, url)
+
+    @property
+    def history(self) -> tuple[ClientResponse, ...]:
+        """The redirect responses that led here, oldest first."""
+        history = self._history
+        if history is None:
+            raw = self._raw
+            hops = raw.history
+            if hops:
+                version = raw.http_version
+                sent = self._req_headers
+                history = tuple(ClientResponse(_Hop(h, version), sent) for h in hops)
+            else:
+                history = ()
+            self._history = history
+        return history
+
+    # ---- asiofetch extras -----------------------------------------------------------------
+
+    @property
+    def timings(self) -> dict[str, float]:
+        """Seconds: dns, connect, tls, first_byte, total (of the final attempt), queued."""
+        return self._raw.timings  # type: ignore[no-any-return]
+
+    @property
+    def attempts(self) -> int:
+        """How many attempts the engine made (1 without retries)."""
+        return self._raw.attempts  # type: ignore[no-any-return]
+
+    # ---- body ----------------------------------------------------------------------------
+
+    @property
+    def content(self) -> StreamReader:
+        content = self._content
+        if content is None:
+            content = self._content = StreamReader(self._body_bytes(), None)
+        return content
+
+    def _body_bytes(self) -> bytes:
+        body = self._body
+        if body is None:
+            body = self._body = self._raw.body
+        return body
+
+    @property
+    def _streaming(self) -> bool:
+        content = self._content
+        return content is not None and content._native is not None
+
+    async def read(self) -> bytes:
+        """The whole body (decoded when auto_decompress)."""
+        body = self._body
+        if body is not None:
+            return body
+        if not self._streaming:
+            return self._body_bytes()
+        if self._released:
+            raise ClientConnectionError("Connection closed")
+        try:
+            body = self._body = await self.content.read()
+        except BaseException:
+            self.close()
+            raise
+        return body
+
+    def get_encoding(self) -> str:
+        ctype = self.headers.get("Content-Type", "").lower()
+        params = parse_content_type(ctype)[1]
+        encoding = params.get("charset")
+        if encoding:
+            try:
+                return codecs.lookup(encoding).name
+            except LookupError:
+                pass
+        # No (known) charset: JSON is UTF-8 by RFC 8259; for everything else aiohttp's
+        # default fallback resolver also answers utf-8 (no charset sniffing here either).
+        return "utf-8"
+
+    async def text(self, encoding: str | None = None, errors: str = "strict") -> str:
+        body = await self.read()
+        if encoding is None:
+            encoding = self.get_encoding()
+        return body.decode(encoding, errors)
+
+    async def json(
+        self,
+        *,
+        encoding: str | None = None,
+        loads: Callable[[str], Any] = _json.loads,
+        content_type: str | None = "application/json",
+    ) -> Any:
+        """The body parsed as JSON; None for an empty body; ContentTypeError on mismatch."""
+        body = await self.read()
+        if content_type:
+            ctype = self.headers.get("Content-Type", "").lower()
+            matches = (
+                _JSON_RE.match(ctype) is not None
+                if content_type == "application/json"
+                else content_type in ctype
+            )
+            if not matches:
+                raise ContentTypeError(
+                    self.request_info,
+                    self.history,
+                    status=self.status,
+                    message=f"Attempt to decode JSON with unexpected mimetype: {ctype}",
+                    headers=self.headers,
+                )
+        stripped = body.strip()
+        if not stripped:
+            return None
+        if encoding is None:
+            encoding = self.get_encoding()
+        return loads(stripped.decode(encoding))
+
+    # ---- lifetime ------------------------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        return self._released
+
+    @property
+    def connection(self) -> None:
+        """aiohttp exposes the pooled connection; the engine owns connections, so None."""
+        return None
+
+    def release(self) -> Any:
+        """Done with the response: a streamed body still downloading is aborted."""
+        if not self._released:
+            self._released = True
+            content = self._content
+            if content is not None and content._native is not None:
+                content.abort()
+        return _NOOP
+
+    def close(self) -> None:
+        self.release()
+
+    async def wait_for_close(self) -> None:
+        self.release()
+
+    def raise_for_status(self) -> None:
+        if self.status >= 400:
+            if not self._in_context:
+                self.release()
+            raise ClientResponseError(
+                self.request_info,
+                self.history,
+                status=self.status,
+                message=self.reason,
+                headers=self.headers,
+            )
+
+    async def __aenter__(self) -> ClientResponse:
+        self._in_context = True
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_val: BaseException | None,
+        exc_tb: TracebackType | None,
+    ) -> None:
+        self._in_context = False
+        self.release()
+
+    def __repr__(self) -> str:
+        reason = self.reason.encode("ascii", "backslashreplace").decode("ascii") or "None"
+        return f"<ClientResponse({self.url}) [{self.status} {reason}]>\n{self.headers}\n"

@@ -1,0 +1,718 @@
+"""ClientSession: aiohttp's client session API over one native SessionCore and the loop mailbox."""
+
+from __future__ import annotations
+
+import asyncio
+import collections.abc
+import contextlib
+import json as _json
+import re
+import sys
+import traceback
+import urllib.request
+import warnings
+from collections.abc import Awaitable, Callable, Generator
+from types import TracebackType
+from typing import Any
+
+from multidict import CIMultiDict, CIMultiDictProxy, istr
+from yarl import URL
+
+from . import _core
+from ._body import BasicAuth, encode_body
+from ._bridge import LoopMailbox, mailbox_for
+from ._connector import TCPConnector, TlsSettings, tls_settings
+from ._cookiejar import CookieJar, DummyCookieJar, cookie_header
+from ._errors import (
+    ClientResponseError,
+    InvalidUrlClientError,
+    NonHttpUrlClientError,
+    SessionClosedError,
+)
+from ._headers import merge_headers
+from ._response import ClientResponse, RequestInfo
+from ._timeout import DEFAULT_TIMEOUT, ClientTimeout, to_timeout
+from ._version import __version__
+
+__all__ = ("ClientSession", "Session")
+
+_get_running_loop = asyncio.events._get_running_loop
+_CancelledError = asyncio.CancelledError
+_SENTINEL: Any = object()
+
+_USER_AGENT = f"asiofetch/{__version__}"
+# Added when absent (and not skipped), like aiohttp's auto headers. Accept-Encoding is
+# advertised natively (libcurl knows which decoders it has) when auto_decompress is on.
+_AUTO_HEADERS = ((istr("Accept"), "*/*"), (istr("User-Agent"), _USER_AGENT))
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_UNLIMITED_REDIRECTS = 1000  # aiohttp: max_redirects=0 disables the limit
+# libcurl's parser reads "http:///x" as host "x"; aiohttp (and RFC 3986) see an empty host.
+_EMPTY_AUTHORITY = ("http:///", "https:///", "HTTP:///", "HTTPS:///")
+
+
+def _url_error(url: Any, exc: BaseException | None = None) -> Exception:
+    """InvalidUrlClientError or NonHttpUrlClientError for a URL the engine refused."""
+    try:
+        scheme = URL(str(url)).scheme
+    except (ValueError, TypeError):
+        scheme = "http"
+    if scheme and scheme not in ("http", "https"):
+        return NonHttpUrlClientError(url)
+    detail = str(exc) if exc is not None else None
+    return InvalidUrlClientError(url, detail or None)
+
+
+def _fill_request_info(exc: ClientResponseError, method: str, url: str, headers: Any) -> None:
+    # Native failures (TooManyRedirects) do not know the request; aiohttp's carry it.
+    if exc.request_info is None:
+        u = URL(url, encoded=True)
+        if isinstance(headers, CIMultiDictProxy):
+            proxy = headers
+        else:
+            proxy = CIMultiDictProxy(CIMultiDict(headers or ()))
+        exc.request_info = RequestInfo(u, method, proxy, u)
+        exc.args = (exc.request_info, exc.history)
+
+
+class ClientSession:
+    """An HTTP client session: default headers, cookies, timeouts and a native connection pool.
+
+    Drop-in for aiohttp.ClientSession. `await session.get(url)` returns a response whose body
+    is already read (buffered natively); `async with session.get(url) as resp:` streams the
+    body through `resp.content` with backpressure.
+    """
+
+    ATTRS = frozenset(
+        {"_base_url", "_connector", "_cookie_jar", "_default_headers", "_timeout", "_closed"}
+    )
+
+    def __init__(
+        self,
+        base_url: str | URL | None = None,
+        *,
+        connector: TCPConnector | None = None,
+        cookies: Any = None,
+        headers: Any = None,
+        proxy: str | URL | None = None,
+        proxy_auth: BasicAuth | None = None,
+        skip_auto_headers: Any = None,
+        auth: BasicAuth | None = None,
+        json_serialize: Callable[[Any], str | bytes] = _json.dumps,
+        cookie_jar: CookieJar | None = None,
+        connector_owner: bool = True,
+        raise_for_status: bool | Callable[[ClientResponse], Awaitable[None]] = False,
+        timeout: ClientTimeout | float | None = _SENTINEL,
+        auto_decompress: bool = True,
+        trust_env: bool = False,
+        http2: bool = False,
+        # Accepted for aiohttp compatibility; the engine has no equivalent knob.
+        loop: Any = None,
+        version: Any = None,
+        requote_redirect_url: bool = True,
+        trace_configs: Any = None,
+        read_bufsize: int = 2**16,
+        max_line_size: int = 8190,
+        max_field_size: int = 8190,
+        fallback_charset_resolver: Any = None,
+    ) -> None:
+        # First: __del__ must find these even if validation below fails.
+        self._closed = True
+        self._fast = False
+        self._connector: TCPConnector | None = None
+        self._connector_owner = connector_owner
+        self._quiet = False
+
+        if base_url is None or isinstance(base_url, URL):
+            self._base_url: URL | None = base_url
+        elif isinstance(base_url, str):
+            self._base_url = URL(base_url)
+        else:
+            raise TypeError(f"base_url must be str or yarl.URL, got {type(base_url).__name__}")
+        if self._base_url is not None and not self._base_url.absolute:
+            raise ValueError("base_url must be an absolute URL")
+        if connector is None:
+            connector = TCPConnector()
+            self._connector_owner = True
+        elif not isinstance(connector, TCPConnector):
+            raise TypeError(f"connector must be a TCPConnector, got {type(connector).__name__}")
+        if connector.closed:
+            raise RuntimeError("Session and connector has to use same event loop")
+        if timeout is _SENTINEL:
+            self._timeout = DEFAULT_TIMEOUT
+        else:
+            self._timeout = to_timeout(timeout)
+        if not isinstance(raise_for_status, bool) and not callable(raise_for_status):
+            raise TypeError("raise_for_status must be a bool or an async callable")
+        if auth is not None and not isinstance(auth, BasicAuth):
+            raise TypeError("auth must be a BasicAuth")
+
+        self._connector = connector
+        self._core: _core.SessionCore = connector._get_core()
+        self._cookie_jar: CookieJar = CookieJar() if cookie_jar is None else cookie_jar
+        if cookies:
+            self._cookie_jar.update_cookies(cookies)
+        self._collect_cookies = not isinstance(self._cookie_jar, DummyCookieJar)
+        self._json_serialize = json_serialize
+        self._raise_for_status = raise_for_status
+        self._auto_decompress = auto_decompress
+        self._trust_env = trust_env
+        self._http_version = _core.HTTP_2 if http2 else _core.HTTP_ANY
+        self._default_auth = auth
+        self._default_proxy = proxy
+        self._default_proxy_auth = proxy_auth
+        self._skip_auto_headers: frozenset[str] = frozenset(
+            istr(h) for h in (skip_auto_headers or ())
+        )
+        self._headers: CIMultiDict[str] = merge_headers(CIMultiDict(), headers)
+        # Session headers plus the auto headers: what a request without headers= sends.
+        defaults = CIMultiDict(self._headers)
+        for name, value in _AUTO_HEADERS:
+            if name not in defaults and name not in self._skip_auto_headers:
+                defaults[name] = value
+        if auth is not None and "Authorization" not in defaults:
+            defaults["Authorization"] = auth.encode()
+        self._default_headers = defaults
+        self._default_header_list: list[tuple[str, str]] = list(defaults.items())
+        self._default_header_proxy = CIMultiDictProxy(defaults)
+
+        self._opts_cache: dict[tuple[Any, ...], _core.Options] = {}
+        self._env_proxies: dict[str, str] = urllib.request.getproxies() if trust_env else {}
+        self._opts_buffered = self._options(
+            self._timeout,
+            True,
+            10,
+            connector.tls,
+            self._proxy_str(proxy, proxy_auth),
+            False,
+            auto_decompress,
+        )
+        # (loop, mailbox) of the last request: one identity test instead of a dict lookup.
+        self._mb_loop: asyncio.AbstractEventLoop | None = None
+        self._mb: LoopMailbox | None = None
+        self._source_traceback = (
+            traceback.extract_stack(sys._getframe(1)) if _loop_debug() else None
+        )
+        self._closed = False
+        self._update_fast()
+
+    def _update_fast(self) -> None:
+        # The hot path applies when nothing per request needs Python-side URL work.
+        self._fast = (
+            not self._closed
+            and self._base_url is None
+            and not self._env_proxies
+            and isinstance(self._raise_for_status, bool)
+        )
+
+    # ---- properties -----------------------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def connector(self) -> TCPConnector | None:
+        return self._connector
+
+    @property
+    def connector_owner(self) -> bool:
+        return self._connector_owner
+
+    @property
+    def cookie_jar(self) -> CookieJar:
+        return self._cookie_jar
+
+    @property
+    def headers(self) -> CIMultiDict[str]:
+        return self._headers
+
+    @property
+    def skip_auto_headers(self) -> frozenset[str]:
+        return self._skip_auto_headers
+
+    @property
+    def timeout(self) -> ClientTimeout:
+        return self._timeout
+
+    @property
+    def auth(self) -> BasicAuth | None:
+        return self._default_auth
+
+    @property
+    def json_serialize(self) -> Callable[[Any], str | bytes]:
+        return self._json_serialize
+
+    @property
+    def raise_for_status(self) -> bool | Callable[[ClientResponse], Awaitable[None]]:
+        return self._raise_for_status
+
+    @property
+    def auto_decompress(self) -> bool:
+        return self._auto_decompress
+
+    @property
+    def trust_env(self) -> bool:
+        return self._trust_env
+
+    @property
+    def http2(self) -> bool:
+        return self._http_version == _core.HTTP_2
+
+    # ---- lifetime -------------------------------------------------------------------------
+
+    async def close(self) -> None:
+        """Close the session; with its own connector, requests still running fail with
+        SessionClosedError (aiohttp: ClientConnectionError)."""
+        self._close()
+
+    def _close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._fast = False
+        connector = self._connector
+        if connector is not None and self._connector_owner:
+            connector._close()
+        self._connector = None
+        self._mb_loop = self._mb = None
+
+    def detach(self) -> None:
+        """Forget the connector without closing it."""
+        self._closed = True
+        self._fast = False
+        self._connector = None
+
+    async def __aenter__(self) -> ClientSession:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_val: BaseException | None,
+        exc_tb: TracebackType | None,
+    ) -> None:
+        self._close()
+
+    def __del__(self, _warnings: Any = warnings) -> None:
+        if self._closed:
+            return
+        if not self._quiet:
+            _warnings.warn(f"Unclosed client session {self!r}", ResourceWarning, source=self)
+            loop = self._mb_loop
+            if loop is not None and not loop.is_closed():
+                context: dict[str, Any] = {
+                    "client_session": self,
+                    "message": "Unclosed client session",
+                }
+                if self._source_traceback is not None:
+                    context["source_traceback"] = self._source_traceback
+                loop.call_exception_handler(context)
+        with contextlib.suppress(Exception):  # interpreter teardown
+            self._close()
+
+    # ---- verbs ----------------------------------------------------------------------------
+
+    def request(self, method: str, url: str | URL, **kwargs: Any) -> _RequestContextManager:
+        """Perform a request: await it (buffered) or use it with `async with` (streamed)."""
+        return _RequestContextManager(self, method, url, kwargs)
+
+    def get(self, url: str | URL, **kwargs: Any) -> _RequestContextManager:
+        return _RequestContextManager(self, "GET", url, kwargs)
+
+    def options(self, url: str | URL, **kwargs: Any) -> _RequestContextManager:
+        return _RequestContextManager(self, "OPTIONS", url, kwargs)
+
+    def head(self, url: str | URL, **kwargs: Any) -> _RequestContextManager:
+        # aiohttp: HEAD does not follow redirects unless asked.
+        kwargs.setdefault("allow_redirects", False)
+        return _RequestContextManager(self, "HEAD", url, kwargs)
+
+    def post(self, url: str | URL, **kwargs: Any) -> _RequestContextManager:
+        return _RequestContextManager(self, "POST", url, kwargs)
+
+    def put(self, url: str | URL, **kwargs: Any) -> _RequestContextManager:
+        return _RequestContextManager(self, "PUT", url, kwargs)
+
+    def patch(self, url: str | URL, **kwargs: Any) -> _RequestContextManager:
+        return _RequestContextManager(self, "PATCH", url, kwargs)
+
+    def delete(self, url: str | URL, **kwargs: Any) -> _RequestContextManager:
+        return _RequestContextManager(self, "DELETE", url, kwargs)
+
+    # ---- internals ------------------------------------------------------------------------
+
+    def _bind_loop(self, loop: asyncio.AbstractEventLoop) -> LoopMailbox:
+        mb = mailbox_for(loop)
+        self._mb_loop = loop
+        self._mb = mb
+        return mb
+
+    def _options(
+        self,
+        timeout: ClientTimeout,
+        follow: bool,
+        max_redirects: int,
+        tls: TlsSettings,
+        proxy: str,
+        stream: bool,
+        auto_decompress: bool,
+    ) -> _core.Options:
+        """The native Options for this combination, built once and reused."""
+        key = (timeout, follow, max_redirects, tls, proxy, stream, auto_decompress)
+        opts = self._opts_cache.get(key)
+        if opts is None:
+            connect, read, total, pool = timeout._engine_seconds()
+            opts = _core.Options(
+                connect_timeout=connect,
+                read_timeout=read,
+                total_timeout=total,
+                pool_timeout=pool,
+                follow_redirects=follow,
+                max_redirects=max_redirects or _UNLIMITED_REDIRECTS,
+                verify_tls=tls[0],
+                ca_file=tls[1],
+                client_cert=tls[2],
+                client_key=tls[3],
+                http_version=self._http_version,
+                auto_decompress=auto_decompress,
+                proxy=proxy,
+                stream=stream,
+            )
+            if len(self._opts_cache) >= 256:  # bounded: keys may include per-request values
+                self._opts_cache.clear()
+            self._opts_cache[key] = opts
+        return opts
+
+    @staticmethod
+    def _proxy_str(proxy: Any, proxy_auth: BasicAuth | None) -> str:
+        if proxy is None:
+            return ""
+        if not isinstance(proxy, (str, URL)):
+            raise TypeError(f"proxy must be str or yarl.URL, got {type(proxy).__name__}")
+        url = URL(proxy) if isinstance(proxy, str) else proxy
+        if not url.absolute or not url.host:
+            raise InvalidUrlClientError(proxy)
+        if proxy_auth is not None:
+            url = url.with_user(proxy_auth.login).with_password(proxy_auth.password)
+        return str(url)
+
+    def _env_proxy_for(self, url: URL) -> str:
+        env = self._env_proxies
+        host = url.host or ""
+        if urllib.request.proxy_bypass_environment(host, env):  # type: ignore[attr-defined]
+            return ""
+        return env.get(url.scheme, "")
+
+    def _store_cookies(self, raw: Any, pairs: list[tuple[str, str]]) -> None:
+        """Set-Cookie from every response of the chain goes into the jar, each with its URL."""
+        jar = self._cookie_jar
+        for hop in raw.history:
+            values = [v for k, v in hop[4] if k.lower() == "set-cookie"]
+            if values:
+                jar.update_cookies_from_headers(values, URL(hop[2], encoded=True))
+        values = [v for k, v in pairs if k.lower() == "set-cookie"]
+        if values:
+            jar.update_cookies_from_headers(values, URL(raw.url, encoded=True))
+
+    def _build_url(self, str_or_url: Any, params: Any) -> tuple[str, URL | None]:
+        if isinstance(str_or_url, str):
+            if self._base_url is None and not params:
+                if str_or_url.startswith(_EMPTY_AUTHORITY):
+                    raise InvalidUrlClientError(str_or_url)
+                return str_or_url, None  # the engine parses and validates it
+            try:
+                url = URL(str_or_url)
+            except (ValueError, TypeError) as e:
+                raise InvalidUrlClientError(str_or_url) from e
+        elif isinstance(str_or_url, URL):
+            url = str_or_url
+        else:
+            raise TypeError(f"url must be str or yarl.URL, got {type(str_or_url).__name__}")
+        if self._base_url is not None and not url.absolute:
+            url = self._base_url.join(url)
+        if params:
+            if not isinstance(params, (str, dict, list, tuple)) and not hasattr(params, "items"):
+                raise TypeError(
+                    "Invalid query type: only str, mapping or sequence of (key, value) pairs "
+                    "is allowed"
+                )
+            url = url.extend_query(params)
+        if url.scheme not in ("http", "https", ""):
+            raise NonHttpUrlClientError(str_or_url)
+        if not url.raw_host:
+            raise InvalidUrlClientError(str_or_url)
+        return str(url), url
+
+    async def _request(
+        self,
+        method: str,
+        str_or_url: Any,
+        stream: bool,
+        *,
+        params: Any = None,
+        data: Any = None,
+        json: Any = None,
+        cookies: Any = None,
+        headers: Any = None,
+        skip_auto_headers: Any = None,
+        auth: BasicAuth | None = None,
+        allow_redirects: bool = True,
+        max_redirects: int = 10,
+        raise_for_status: Any = None,
+        proxy: str | URL | None = None,
+        proxy_auth: BasicAuth | None = None,
+        timeout: Any = _SENTINEL,
+        ssl: Any = True,
+        verify_ssl: bool | None = None,
+        ssl_context: Any = None,
+        auto_decompress: bool | None = None,
+        # Accepted for aiohttp compatibility, no effect here.
+        compress: Any = None,
+        chunked: Any = None,
+        expect100: bool = False,
+        read_until_eof: bool = True,
+        fingerprint: Any = None,
+        server_hostname: Any = None,
+        proxy_headers: Any = None,
+        trace_request_ctx: Any = None,
+        read_bufsize: Any = None,
+        max_line_size: Any = None,
+        max_field_size: Any = None,
+        max_headers: Any = None,
+    ) -> ClientResponse:
+        if self._closed:
+            raise SessionClosedError("Session is closed")
+        if not isinstance(method, str):
+            raise TypeError(f"method must be str, got {type(method).__name__}")
+        method = method.upper()
+        if not _TOKEN.fullmatch(method):
+            raise ValueError(f"Method cannot contain non-token characters {method!r}")
+        if not isinstance(allow_redirects, bool):
+            raise TypeError("allow_redirects must be a bool")
+        if isinstance(max_redirects, bool) or not isinstance(max_redirects, int):
+            raise TypeError("max_redirects must be an int")
+        if max_redirects < 0:
+            raise ValueError("max_redirects must be >= 0")
+        if not (raise_for_status is None or isinstance(raise_for_status, bool)) and not callable(
+            raise_for_status
+        ):
+            raise TypeError("raise_for_status must be a bool or an async callable")
+
+        url_str, url = self._build_url(str_or_url, params)
+        body, content_type = encode_body(data, json, self._json_serialize)
+
+        # Headers: session defaults, then the request's, then what the arguments imply.
+        if headers or skip_auto_headers:
+            hdrs = merge_headers(self._headers, headers)
+            skip = self._skip_auto_headers
+            if skip_auto_headers:
+                skip = skip | {istr(h) for h in skip_auto_headers}
+            for name, value in _AUTO_HEADERS:
+                if name not in hdrs and name not in skip:
+                    hdrs[name] = value
+        else:
+            hdrs = CIMultiDict(self._default_headers)
+        if content_type is not None and "Content-Type" not in hdrs:
+            hdrs["Content-Type"] = content_type
+        if auth is not None:
+            if not isinstance(auth, BasicAuth):
+                raise TypeError("auth must be a BasicAuth")
+            if "Authorization" in hdrs and (headers and "Authorization" in CIMultiDict(headers)):
+                raise ValueError("Cannot combine AUTHORIZATION header with AUTH argument")
+            hdrs["Authorization"] = auth.encode()
+        if cookies or self._cookie_jar:
+            if url is None:
+                url = URL(url_str)
+            self._add_cookie_header(hdrs, url, cookies)
+
+        # Options.
+        real_timeout = self._timeout if timeout is _SENTINEL else to_timeout(timeout)
+        if ssl_context is not None:
+            ssl = ssl_context
+        elif verify_ssl is False:
+            ssl = False
+        assert self._connector is not None
+        tls = self._connector.tls if ssl is True else tls_settings(ssl)
+        if proxy is None and proxy_auth is None:
+            proxy_s = self._opts_buffered.proxy
+            if not proxy_s and self._env_proxies:
+                proxy_s = self._env_proxy_for(url or URL(url_str))
+        else:
+            proxy_s = self._proxy_str(
+                proxy if proxy is not None else self._default_proxy,
+                proxy_auth or self._default_proxy_auth,
+            )
+        opts = self._options(
+            real_timeout,
+            allow_redirects,
+            max_redirects,
+            tls,
+            proxy_s,
+            stream,
+            self._auto_decompress if auto_decompress is None else bool(auto_decompress),
+        )
+
+        # Submit and wait.
+        loop = asyncio.get_running_loop()
+        mb = self._mb if loop is self._mb_loop else self._bind_loop(loop)
+        assert mb is not None
+        header_list = list(hdrs.items())
+        fut: asyncio.Future[Any] = loop.create_future()
+        try:
+            rid = self._core.submit(mb.native, method, url_str, header_list, body, opts)
+        except _core.InvalidUrlError as e:
+            raise _url_error(str_or_url, e) from None
+        except RuntimeError as e:
+            raise SessionClosedError("Session is closed") from e
+        mb.futures[rid] = fut
+        try:
+            raw = await fut
+        except _CancelledError:
+            mb.futures.pop(rid, None)
+            self._core.cancel(rid)
+            raise
+        except ClientResponseError as e:
+            _fill_request_info(e, method, url_str, hdrs)
+            raise
+
+        resp = ClientResponse(raw, CIMultiDictProxy(hdrs), stream)
+        if self._collect_cookies:
+            self._store_cookies(raw, resp._header_pairs())
+
+        rfs = self._raise_for_status if raise_for_status is None else raise_for_status
+        if rfs is True:
+            resp.raise_for_status()
+        elif rfs is not False and rfs is not None:
+            await rfs(resp)
+        return resp
+
+    def _add_cookie_header(self, hdrs: CIMultiDict[str], url: URL, cookies: Any) -> None:
+        """aiohttp merges a Cookie header given by the caller, the jar's matches and cookies=."""
+        from http.cookies import SimpleCookie
+
+        merged = SimpleCookie()
+        given = hdrs.popall("Cookie", ())
+        for value in given:
+            merged.load(value)
+        for name, morsel in self._cookie_jar.filter_cookies(url).items():
+            merged[name] = morsel
+        if cookies:
+            tmp = CookieJar(unsafe=True)
+            tmp.update_cookies(cookies)
+            for morsel in tmp:
+                merged[morsel.key] = morsel.value
+        if merged:
+            hdrs["Cookie"] = cookie_header(merged)
+
+
+class _RequestContextManager:
+    """What the verbs return: awaitable (whole body buffered natively, the fast path) and an
+    async context manager (body streamed through resp.content, released on exit)."""
+
+    __slots__ = ("_gen", "_kwargs", "_method", "_resp", "_session", "_url")
+
+    def __init__(
+        self, session: ClientSession, method: str, url: Any, kwargs: dict[str, Any]
+    ) -> None:
+        self._session = session
+        self._method = method
+        self._url = url
+        self._kwargs = kwargs
+        self._resp: ClientResponse | None = None
+        self._gen: Generator[Any, None, ClientResponse] | None = None
+
+    # The coroutine protocol (like aiohttp's manager): asyncio.create_task(), TaskGroup and
+    # gather() take the object directly, without wrapping it in another coroutine.
+    def send(self, value: Any) -> Any:
+        gen = self._gen
+        if gen is None:
+            gen = self._gen = self.__await__()
+        return gen.send(value)
+
+    def throw(self, *args: Any) -> Any:
+        gen = self._gen
+        if gen is None:
+            gen = self._gen = self.__await__()
+        return gen.throw(*args)
+
+    def close(self) -> None:
+        if self._gen is not None:
+            self._gen.close()
+
+    def __await__(self) -> Generator[Any, None, ClientResponse]:
+        s = self._session
+        url = self._url
+        if (
+            self._kwargs
+            or not s._fast
+            or type(url) is not str
+            or s._cookie_jar
+            or url.startswith(_EMPTY_AUTHORITY)
+        ):
+            return (yield from s._request(self._method, url, False, **self._kwargs).__await__())
+        # Hot path: one native submit, one future, no URL parsing in Python.
+        loop = _get_running_loop()
+        if loop is None:
+            raise RuntimeError("no running event loop")
+        mb = s._mb if loop is s._mb_loop else s._bind_loop(loop)
+        assert mb is not None
+        method = self._method
+        fut = loop.create_future()
+        core = s._core
+        try:
+            rid = core.submit(
+                mb.native, method, url, s._default_header_list, None, s._opts_buffered
+            )
+        except _core.InvalidUrlError as e:
+            raise _url_error(url, e) from None
+        except RuntimeError as e:
+            raise SessionClosedError("Session is closed") from e
+        mb.futures[rid] = fut
+        try:
+            raw = yield from fut
+        except _CancelledError:
+            mb.futures.pop(rid, None)
+            core.cancel(rid)
+            raise
+        except ClientResponseError as e:
+            _fill_request_info(e, method, url, s._default_header_proxy)
+            raise
+        resp = ClientResponse(raw, s._default_header_proxy)
+        if s._collect_cookies:
+            pairs = resp._hpairs = raw.headers
+            for k, _v in pairs:
+                if k.lower() == "set-cookie":
+                    s._store_cookies(raw, pairs)
+                    break
+            else:
+                # Redirect hops may have set cookies too; a chain changes the URL, so only
+                # then pay for converting the history.
+                if raw.url != url and raw.history:
+                    s._store_cookies(raw, pairs)
+        if s._raise_for_status and resp.status >= 400:
+            resp.raise_for_status()
+        return resp
+
+    async def __aenter__(self) -> ClientResponse:
+        self._resp = await self._session._request(self._method, self._url, True, **self._kwargs)
+        return self._resp
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._resp is not None:
+            self._resp.release()
+
+
+collections.abc.Coroutine.register(_RequestContextManager)
+
+
+def _loop_debug() -> bool:
+    loop = _get_running_loop()
+    return loop is not None and loop.get_debug()
+
+
+Session = ClientSession

@@ -1,0 +1,68 @@
+"""ClientTimeout (aiohttp's fields) and its translation to the engine's per-request timeouts."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ("DEFAULT_TIMEOUT", "ClientTimeout", "to_timeout")
+
+
+@dataclass(frozen=True)
+class ClientTimeout:
+    """Timeouts in seconds; None (or 0) means no limit.
+
+    total:        the whole request, redirects and body included.
+    connect:      establishing a connection (DNS + TCP + TLS).
+    sock_connect: same as connect here (libcurl has one connect phase; the smaller one wins).
+    sock_read:    longest silence between two reads of the response.
+
+    Deliberate difference from aiohttp (its issue 2648): time spent waiting for a free
+    connection slot (TCPConnector limits) does NOT count against `connect`; the engine bounds
+    that wait by `total` instead, so a busy pool can no longer fail requests that never tried
+    to connect. `ceil_threshold` is accepted for compatibility and has no effect: the engine's
+    timers are not rounded up.
+    """
+
+    total: float | None = None
+    connect: float | None = None
+    sock_read: float | None = None
+    sock_connect: float | None = None
+    ceil_threshold: float = 5
+
+    def __post_init__(self) -> None:
+        for name in ("total", "connect", "sock_read", "sock_connect"):
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise TypeError(f"ClientTimeout.{name} must be a number or None, got {value!r}")
+            if value < 0 or math.isnan(value):
+                raise ValueError(f"ClientTimeout.{name} must be >= 0, got {value!r}")
+
+    def _engine_seconds(self) -> tuple[float, float, float, float]:
+        """(connect, read, total, pool) in the engine's units: seconds, 0 = no limit."""
+        connect = 0.0
+        for value in (self.connect, self.sock_connect):
+            if value:
+                connect = float(value) if not connect else min(connect, float(value))
+        total = float(self.total) if self.total else 0.0
+        read = float(self.sock_read) if self.sock_read else 0.0
+        # The slot wait is bounded by the total budget (aiohttp counts it inside `total` too).
+        return connect, read, total, total
+
+
+# aiohttp's DEFAULT_TIMEOUT: five minutes overall, 30 s to connect.
+DEFAULT_TIMEOUT = ClientTimeout(total=5 * 60, sock_connect=30)
+
+
+def to_timeout(value: Any) -> ClientTimeout:
+    """A per-request `timeout=`: a ClientTimeout, or a number meaning `total`."""
+    if isinstance(value, ClientTimeout):
+        return value
+    if value is None:
+        return ClientTimeout()
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"timeout must be a ClientTimeout or a number, got {type(value).__name__}")
+    return ClientTimeout(total=value)
