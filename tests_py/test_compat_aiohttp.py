@@ -1,0 +1,818 @@
+"""One suite, two clients: every test runs with aiohttp and with asiofetch, same assertions.
+
+`client_mod` is the module under test; code uses only names both modules export, exactly
+as an application switching its import would. Deliberate differences are marked DIFFERENCE
+and assert each side's behaviour separately.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import gzip
+import json
+import warnings
+import zlib
+from collections.abc import AsyncIterator
+from types import ModuleType
+from typing import Any
+
+import aiohttp
+import pytest
+from multidict import CIMultiDict
+
+import asiofetch
+from servers import FixtureServer, free_port
+
+
+@pytest.fixture(params=["aiohttp", "asiofetch"])
+def client_mod(request: pytest.FixtureRequest) -> ModuleType:
+    return aiohttp if request.param == "aiohttp" else asiofetch
+
+
+def is_asiofetch(mod: ModuleType) -> bool:
+    return mod is asiofetch
+
+
+@pytest.fixture
+async def session(client_mod: ModuleType, base_url: str) -> AsyncIterator[Any]:
+    async with client_mod.ClientSession() as s:
+        yield s
+
+
+def echo_headers(body: dict[str, Any]) -> CIMultiDict[str]:
+    return CIMultiDict((k, v) for k, v in body["headers"])
+
+
+# ---- status, headers, bodies -----------------------------------------------------------
+
+
+async def test_get_bytes(session: Any, base_url: str) -> None:
+    resp = await session.get(f"{base_url}/bytes/100")
+    assert resp.status == 200
+    assert resp.ok
+    assert resp.reason == "OK"
+    body = await resp.read()
+    assert body == (b"abcdefghijklmnopqrstuvwxyz" * 4)[:100]
+    assert resp.content_type == "application/octet-stream"
+    assert resp.content_length == 100
+    assert resp.charset is None
+    assert resp.version == (1, 1)
+    assert resp.method == "GET"
+    assert str(resp.url) == f"{base_url}/bytes/100"
+    assert resp.real_url == resp.url
+    assert resp.history == ()
+    assert "X-Connection-Id" in resp.headers
+
+
+@pytest.mark.parametrize(
+    ("code", "reason"),
+    [(201, "Created"), (404, "Not Found"), (500, "Internal Server Error"), (204, "No Content")],
+)
+async def test_status_codes(session: Any, base_url: str, code: int, reason: str) -> None:
+    resp = await session.get(f"{base_url}/status/{code}")
+    assert resp.status == code
+    assert resp.reason == reason
+    assert resp.ok is (code < 400)
+    body = await resp.read()
+    assert body == (b"" if code == 204 else f"status {code}".encode())
+
+
+async def test_headers_case_insensitive_and_duplicates(session: Any, base_url: str) -> None:
+    resp = await session.get(f"{base_url}/headers-dup")
+    assert resp.headers.getall("x-dup") == ["a", "b"]
+    assert resp.headers["X-CASE"] == "Mixed"
+    assert resp.headers.get("content-type") == resp.headers["Content-Type"]
+    raw = dict(resp.raw_headers)
+    assert raw[b"X-Case"] == b"Mixed"
+    with pytest.raises(TypeError):
+        resp.headers["x-new"] = "read-only"  # type: ignore[index]
+
+
+async def test_request_info(session: Any, base_url: str) -> None:
+    resp = await session.get(f"{base_url}/json", headers={"X-Info": "1"})
+    info = resp.request_info
+    assert info.method == "GET"
+    assert info.url == resp.url
+    assert info.real_url == resp.url
+    assert info.headers["X-Info"] == "1"
+
+
+# ---- request bodies and parameters through /echo ----------------------------------------
+
+
+@pytest.mark.parametrize("method", ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
+async def test_methods_echo(session: Any, base_url: str, method: str) -> None:
+    resp = await session.request(method, f"{base_url}/echo", data=b"xyz")
+    body = await resp.json()
+    assert body["method"] == method
+    assert body["body"] == "xyz"
+
+
+async def test_verb_helpers(session: Any, base_url: str) -> None:
+    for name in ("get", "post", "put", "patch", "delete", "options"):
+        resp = await getattr(session, name)(f"{base_url}/echo")
+        assert (await resp.json())["method"] == name.upper()
+
+
+async def test_data_bytes_content_type(session: Any, base_url: str) -> None:
+    resp = await session.post(f"{base_url}/echo", data=b"\x00\x01raw")
+    body = await resp.json()
+    assert body["body_length"] == 5
+    assert echo_headers(body)["Content-Type"] == "application/octet-stream"
+    assert echo_headers(body)["Content-Length"] == "5"
+
+
+async def test_data_str(session: Any, base_url: str) -> None:
+    resp = await session.post(f"{base_url}/echo", data="héllo")
+    body = await resp.json()
+    assert body["body_length"] == len("héllo".encode())
+    assert echo_headers(body)["Content-Type"] == "text/plain; charset=utf-8"
+
+
+async def test_data_form(session: Any, base_url: str) -> None:
+    resp = await session.post(f"{base_url}/echo", data={"a": "1", "b": "x y&z"})
+    body = await resp.json()
+    assert body["body"] == "a=1&b=x+y%26z"
+    assert echo_headers(body)["Content-Type"] == "application/x-www-form-urlencoded"
+
+
+async def test_data_form_pairs(session: Any, base_url: str) -> None:
+    resp = await session.post(f"{base_url}/echo", data=[("k", "1"), ("k", "2")])
+    assert (await resp.json())["body"] == "k=1&k=2"
+
+
+async def test_json_body(session: Any, base_url: str) -> None:
+    payload = {"a": [1, 2, {"b": None}], "s": "é"}
+    resp = await session.post(f"{base_url}/echo", json=payload)
+    body = await resp.json()
+    assert json.loads(body["body"]) == payload
+    assert echo_headers(body)["Content-Type"] == "application/json"
+
+
+async def test_explicit_content_type_wins(session: Any, base_url: str) -> None:
+    resp = await session.post(
+        f"{base_url}/echo", data="<x/>", headers={"Content-Type": "application/xml"}
+    )
+    assert echo_headers(await resp.json())["Content-Type"] == "application/xml"
+
+
+async def test_data_and_json_is_value_error(session: Any, base_url: str) -> None:
+    with pytest.raises(ValueError):
+        await session.post(f"{base_url}/echo", data=b"x", json={"a": 1})
+
+
+async def test_params(session: Any, base_url: str) -> None:
+    resp = await session.get(f"{base_url}/echo", params={"a": "1", "b": "x y"})
+    assert (await resp.json())["query"] == "a=1&b=x+y"
+    resp = await session.get(f"{base_url}/echo?z=0", params=[("a", "1"), ("a", "2")])
+    assert (await resp.json())["query"] == "z=0&a=1&a=2"
+    resp = await session.get(f"{base_url}/echo", params="q=1")
+    assert (await resp.json())["query"] == "q=1"
+
+
+async def test_session_and_request_headers(client_mod: ModuleType, base_url: str) -> None:
+    async with client_mod.ClientSession(headers={"X-Session": "s", "X-Both": "s"}) as s:
+        resp = await s.get(f"{base_url}/echo", headers={"X-Both": "r", "X-Req": "r"})
+        h = echo_headers(await resp.json())
+    assert h["X-Session"] == "s"
+    assert h.getall("X-Both") == ["r"]
+    assert h["X-Req"] == "r"
+    assert h["Accept"] == "*/*"
+    assert "User-Agent" in h
+
+
+async def test_user_agent_override(session: Any, base_url: str) -> None:
+    resp = await session.get(f"{base_url}/echo", headers={"User-Agent": "mine/1"})
+    assert echo_headers(await resp.json()).getall("User-Agent") == ["mine/1"]
+
+
+async def test_base_url(client_mod: ModuleType, base_url: str) -> None:
+    async with client_mod.ClientSession(base_url=base_url + "/") as s:
+        resp = await s.get("json")
+        assert await resp.json() == {"hello": "world", "n": 1}
+        resp = await s.get("/echo", params={"p": "1"})
+        assert (await resp.json())["query"] == "p=1"
+
+
+async def test_basic_auth_header(client_mod: ModuleType, session: Any, base_url: str) -> None:
+    url = f"{base_url}/basic-auth?user=u&pass=p"
+    resp = await session.get(url)
+    assert resp.status == 401
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # aiohttp 3.14 deprecates BasicAuth
+        auth = client_mod.BasicAuth("u", "p")
+        resp = await session.get(url, headers={"Authorization": auth.encode()})
+        assert resp.status == 200
+        assert await resp.json() == {"authenticated": True, "user": "u"}
+        resp = await session.get(url, auth=auth)
+    assert resp.status == 200
+
+
+async def test_head(session: Any, base_url: str) -> None:
+    resp = await session.head(f"{base_url}/head-test")
+    assert resp.status == 200
+    assert resp.method == "HEAD"
+    assert await resp.read() == b""
+    assert resp.content_length == len("head-test body\n")
+
+
+# ---- text and json decoding -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("charset", ["utf-8", "latin-1"])
+async def test_text_charsets(session: Any, base_url: str, charset: str) -> None:
+    resp = await session.get(f"{base_url}/text", params={"charset": charset})
+    assert resp.charset == charset
+    assert resp.content_type == "text/plain"
+    assert await resp.text() == "héllo wörld"
+    assert resp.get_encoding() in ("utf-8", "iso8859-1")
+
+
+async def test_text_explicit_encoding_and_errors(session: Any, base_url: str) -> None:
+    resp = await session.get(f"{base_url}/text", params={"charset": "latin-1"})
+    assert await resp.text(encoding="utf-8", errors="replace") == "h\ufffdllo w\ufffdrld"
+    with pytest.raises(UnicodeDecodeError):
+        await resp.text(encoding="utf-8")
+
+
+async def test_json(session: Any, base_url: str) -> None:
+    resp = await session.get(f"{base_url}/json")
+    assert await resp.json() == {"hello": "world", "n": 1}
+    assert await resp.json(loads=lambda s: ("custom", s)) == ("custom", '{"hello":"world","n":1}')
+
+
+async def test_json_content_type_mismatch(
+    client_mod: ModuleType, session: Any, base_url: str
+) -> None:
+    resp = await session.get(f"{base_url}/content-type", params={"ct": "text/plain"})
+    with pytest.raises(client_mod.ContentTypeError) as info:
+        await resp.json()
+    assert info.value.status == 200
+    assert isinstance(info.value, client_mod.ClientResponseError)
+    assert await resp.json(content_type=None) == {"a": 1}
+    assert await resp.json(content_type="text/plain") == {"a": 1}
+
+
+async def test_json_vendor_type(session: Any, base_url: str) -> None:
+    resp = await session.get(f"{base_url}/content-type", params={"ct": "application/vnd.api+json"})
+    assert await resp.json() == {"a": 1}
+
+
+async def test_json_empty_body_is_none(session: Any, base_url: str) -> None:
+    resp = await session.get(f"{base_url}/status/204")
+    assert await resp.json(content_type=None) is None
+
+
+# ---- redirects ----------------------------------------------------------------------------
+
+
+async def test_redirect_chain(session: Any, base_url: str) -> None:
+    resp = await session.get(f"{base_url}/redirect/3")
+    assert resp.status == 200
+    assert await resp.text() == "done"
+    assert [h.status for h in resp.history] == [302, 302, 302]
+    assert [h.url.path for h in resp.history] == ["/redirect/3", "/redirect/2", "/redirect/1"]
+    assert resp.url.path == "/redirect/0"
+    assert resp.history[0].headers["Location"] == "/redirect/2"
+
+
+async def test_redirect_absolute_keeps_query(session: Any, base_url: str) -> None:
+    resp = await session.get(f"{base_url}/redirect/2?absolute=1&status=301")
+    assert [h.status for h in resp.history] == [301, 301]
+    assert resp.url.query_string == "absolute=1&status=301"
+
+
+@pytest.mark.parametrize(
+    ("status", "method", "kept"),
+    [
+        (301, "GET", False),
+        (302, "GET", False),
+        (303, "GET", False),
+        (307, "POST", True),
+        (308, "POST", True),
+    ],
+)
+async def test_redirect_post(
+    session: Any, base_url: str, status: int, method: str, kept: bool
+) -> None:
+    resp = await session.post(
+        f"{base_url}/redirect-to", params={"url": "/echo", "status": str(status)}, data=b"payload"
+    )
+    body = await resp.json()
+    assert resp.history[0].status == status
+    assert body["method"] == method
+    assert resp.method == method
+    assert body["body"] == ("payload" if kept else "")
+
+
+async def test_redirect_303_turns_put_into_get(session: Any, base_url: str) -> None:
+    resp = await session.put(f"{base_url}/redirect-to?url=/echo&status=303", data=b"x")
+    assert (await resp.json())["method"] == "GET"
+
+
+async def test_allow_redirects_false(session: Any, base_url: str) -> None:
+    resp = await session.get(f"{base_url}/redirect/2", allow_redirects=False)
+    assert resp.status == 302
+    assert resp.headers["Location"] == "/redirect/1"
+    assert resp.history == ()
+
+
+async def test_max_redirects(client_mod: ModuleType, session: Any, base_url: str) -> None:
+    with pytest.raises(client_mod.TooManyRedirects) as info:
+        await session.get(f"{base_url}/redirect/5", max_redirects=2)
+    assert isinstance(info.value, client_mod.ClientResponseError)
+    assert info.value.request_info is not None
+    resp = await session.get(f"{base_url}/redirect/2", max_redirects=3)
+    assert len(resp.history) == 2
+
+
+async def test_redirect_loop(client_mod: ModuleType, session: Any, base_url: str) -> None:
+    with pytest.raises(client_mod.TooManyRedirects):
+        await session.get(f"{base_url}/redirect-loop")
+
+
+async def test_redirect_to_non_http(client_mod: ModuleType, session: Any, base_url: str) -> None:
+    with pytest.raises(client_mod.NonHttpUrlRedirectClientError):
+        await session.get(f"{base_url}/redirect-to", params={"url": "ftp://example.com/x"})
+
+
+# ---- cookies ------------------------------------------------------------------------------
+
+
+async def test_cookie_round_trip(client_mod: ModuleType, base_url: str) -> None:
+    jar = client_mod.CookieJar(unsafe=True)  # the fixture runs on an IP address
+    async with client_mod.ClientSession(cookie_jar=jar) as s:
+        resp = await s.get(f"{base_url}/cookies/set?a=1&b=two")
+        assert resp.cookies["a"].value == "1"
+        assert len(s.cookie_jar) == 2
+        resp = await s.get(f"{base_url}/cookies")
+        assert (await resp.json())["cookies"] == {"a": "1", "b": "two"}
+        await s.get(f"{base_url}/cookies/set?a=gone&max_age=0")
+        resp = await s.get(f"{base_url}/cookies")
+        assert (await resp.json())["cookies"] == {"b": "two"}
+        assert {m.key for m in s.cookie_jar} == {"b"}
+
+
+async def test_cookies_refused_from_ip_by_default(client_mod: ModuleType, base_url: str) -> None:
+    async with client_mod.ClientSession() as s:
+        await s.get(f"{base_url}/cookies/set?a=1")
+        assert len(s.cookie_jar) == 0
+        resp = await s.get(f"{base_url}/cookies")
+        assert (await resp.json())["cookies"] == {}
+
+
+async def test_cookies_localhost_default_jar(
+    client_mod: ModuleType, fixture_server: FixtureServer
+) -> None:
+    url = f"http://localhost:{fixture_server.port}"
+    async with client_mod.ClientSession() as s:
+        await s.get(f"{url}/cookies/set?h=1")
+        resp = await s.get(f"{url}/cookies")
+        assert (await resp.json())["cookies"] == {"h": "1"}
+
+
+async def test_cookie_path_scope(client_mod: ModuleType, base_url: str) -> None:
+    async with client_mod.ClientSession(cookie_jar=client_mod.CookieJar(unsafe=True)) as s:
+        await s.get(f"{base_url}/cookies/set?p=1&path=/echo")
+        resp = await s.get(f"{base_url}/cookies")
+        assert (await resp.json())["cookies"] == {}
+        resp = await s.get(f"{base_url}/echo")
+        assert echo_headers(await resp.json())["Cookie"] == "p=1"
+
+
+async def test_session_and_request_cookies(client_mod: ModuleType, base_url: str) -> None:
+    async with client_mod.ClientSession(cookies={"s": "1"}) as s:
+        resp = await s.get(f"{base_url}/cookies", cookies={"r": "2"})
+        assert (await resp.json())["cookies"] == {"s": "1", "r": "2"}
+
+
+async def test_dummy_cookie_jar(client_mod: ModuleType, base_url: str) -> None:
+    async with client_mod.ClientSession(cookie_jar=client_mod.DummyCookieJar()) as s:
+        await s.get(f"{base_url}/cookies/set?a=1")
+        resp = await s.get(f"{base_url}/cookies")
+        assert (await resp.json())["cookies"] == {}
+
+
+# ---- streaming ----------------------------------------------------------------------------
+
+
+LINES = b"".join(f"line {i}\n".encode() for i in range(200))
+
+
+async def test_stream_async_for_lines(session: Any, base_url: str) -> None:
+    async with session.get(f"{base_url}/lines?n=200") as resp:
+        lines = [line async for line in resp.content]
+    assert lines == LINES.splitlines(keepends=True)
+
+
+async def test_stream_readline_and_read(session: Any, base_url: str) -> None:
+    async with session.get(f"{base_url}/lines?n=200") as resp:
+        assert await resp.content.readline() == b"line 0\n"
+        assert await resp.content.readexactly(7) == b"line 1\n"
+        head = await resp.content.read(5)
+        assert 0 < len(head) <= 5
+        rest = await resp.content.read()
+        assert b"line 0\nline 1\n" + head + rest == LINES
+        assert await resp.content.read() == b""
+        assert resp.content.at_eof()
+
+
+async def test_stream_iter_chunked(session: Any, base_url: str) -> None:
+    async with session.get(f"{base_url}/lines?n=200") as resp:
+        chunks = [c async for c in resp.content.iter_chunked(7)]
+    assert all(0 < len(c) <= 7 for c in chunks)
+    assert b"".join(chunks) == LINES
+
+
+async def test_stream_iter_any_drip(session: Any, base_url: str) -> None:
+    async with session.get(f"{base_url}/drip?chunks=5&size=10&delay_ms=20") as resp:
+        chunks = [c async for c in resp.content.iter_any()]
+    assert len(b"".join(chunks)) == 50
+
+
+async def test_stream_iter_chunks(session: Any, base_url: str) -> None:
+    async with session.get(f"{base_url}/chunked?chunks=4&size=8") as resp:
+        data = b"".join([c async for c, _end in resp.content.iter_chunks()])
+    assert len(data) == 32
+
+
+async def test_stream_readexactly_incomplete(session: Any, base_url: str) -> None:
+    async with session.get(f"{base_url}/bytes/10") as resp:
+        with pytest.raises(asyncio.IncompleteReadError) as info:
+            await resp.content.readexactly(11)
+    assert info.value.partial == b"abcdefghij"
+    assert info.value.expected == 11
+
+
+async def test_read_after_stream_consumed(session: Any, base_url: str) -> None:
+    async with session.get(f"{base_url}/bytes/10") as resp:
+        assert await resp.read() == b"abcdefghij"
+        assert await resp.text() == "abcdefghij"
+
+
+async def test_release_then_read_fails(client_mod: ModuleType, session: Any, base_url: str) -> None:
+    async with session.get(f"{base_url}/bytes/100000") as resp:
+        pass
+    assert resp.closed
+    with pytest.raises(client_mod.ClientConnectionError):
+        await resp.read()
+
+
+async def test_response_as_context_manager(session: Any, base_url: str) -> None:
+    resp = await session.get(f"{base_url}/bytes/10")
+    async with resp:
+        assert await resp.read() == b"abcdefghij"
+    resp.release()
+    resp.close()
+
+
+async def test_buffered_response_content(session: Any, base_url: str) -> None:
+    resp = await session.get(f"{base_url}/lines?n=3")
+    assert [line async for line in resp.content] == [b"line 0\n", b"line 1\n", b"line 2\n"]
+
+
+# ---- compression ------------------------------------------------------------------------
+
+
+def _can_decode(mod: ModuleType, enc: str) -> bool:
+    if mod is aiohttp and enc == "zstd":
+        from aiohttp import compression_utils
+
+        return bool(compression_utils.HAS_ZSTD)
+    return True
+
+
+@pytest.mark.parametrize("enc", ["gzip", "deflate", "br", "zstd"])
+async def test_auto_decompress(
+    client_mod: ModuleType, session: Any, base_url: str, enc: str
+) -> None:
+    if not _can_decode(client_mod, enc):
+        pytest.skip("aiohttp needs backports.zstd for zstd")
+    resp = await session.get(f"{base_url}/{enc}")
+    assert await resp.json() == {"compressed": enc}
+    assert resp.headers["Content-Encoding"] == enc
+
+
+@pytest.mark.parametrize("enc", ["gzip", "deflate"])
+async def test_auto_decompress_off(client_mod: ModuleType, base_url: str, enc: str) -> None:
+    async with client_mod.ClientSession(auto_decompress=False) as s:
+        resp = await s.get(f"{base_url}/{enc}")
+        raw = await resp.read()
+    plain = gzip.decompress(raw) if enc == "gzip" else zlib.decompress(raw)
+    assert json.loads(plain) == {"compressed": enc}
+
+
+async def test_auto_decompress_off_per_request(session: Any, base_url: str) -> None:
+    resp = await session.get(f"{base_url}/gzip", auto_decompress=False)
+    assert gzip.decompress(await resp.read()) == b'{"compressed":"gzip"}'
+
+
+# ---- timeouts ---------------------------------------------------------------------------
+
+
+async def test_sock_read_timeout(client_mod: ModuleType, base_url: str) -> None:
+    timeout = client_mod.ClientTimeout(sock_read=0.2)
+    async with client_mod.ClientSession(timeout=timeout) as s:
+        with pytest.raises(client_mod.SocketTimeoutError) as info:
+            await s.get(f"{base_url}/delay/3000")
+    assert type(info.value) is client_mod.SocketTimeoutError
+    assert isinstance(info.value, client_mod.ServerTimeoutError)
+    assert isinstance(info.value, asyncio.TimeoutError)
+
+
+async def test_sock_read_timeout_while_streaming(client_mod: ModuleType, base_url: str) -> None:
+    async with client_mod.ClientSession() as s:
+        timeout = client_mod.ClientTimeout(sock_read=0.2)
+        with pytest.raises(client_mod.SocketTimeoutError):
+            async with s.get(
+                f"{base_url}/drip?chunks=3&size=5&delay_ms=1500", timeout=timeout
+            ) as resp:
+                await resp.read()
+
+
+async def test_total_timeout_is_plain_timeout_error(client_mod: ModuleType, base_url: str) -> None:
+    async with client_mod.ClientSession(timeout=client_mod.ClientTimeout(total=0.2)) as s:
+        with pytest.raises(asyncio.TimeoutError) as info:
+            await s.get(f"{base_url}/delay/3000")
+    # aiohttp raises a bare TimeoutError: `except ClientError` does not catch it.
+    assert type(info.value) is asyncio.TimeoutError
+    assert not isinstance(info.value, client_mod.ClientError)
+
+
+async def test_per_request_timeout_number(session: Any, base_url: str) -> None:
+    with pytest.raises(asyncio.TimeoutError):
+        await session.get(f"{base_url}/delay/3000", timeout=0.2)
+    resp = await session.get(f"{base_url}/delay/10", timeout=5)
+    assert resp.status == 200
+
+
+async def test_client_timeout_fields(client_mod: ModuleType) -> None:
+    t = client_mod.ClientTimeout(total=1, connect=2, sock_read=3, sock_connect=4)
+    assert (t.total, t.connect, t.sock_read, t.sock_connect) == (1, 2, 3, 4)
+    assert client_mod.ClientTimeout() == client_mod.ClientTimeout(None, None, None, None)
+    async with client_mod.ClientSession() as s:
+        assert s.timeout.total == 300
+        assert s.timeout.sock_connect == 30
+
+
+async def test_pool_wait_not_counted_as_connect(client_mod: ModuleType, base_url: str) -> None:
+    """DIFFERENCE (aiohttp issue 2648): aiohttp counts the wait for a free connection slot
+    against `connect`; asiofetch does not (the wait is bounded by `total` instead)."""
+    connector = client_mod.TCPConnector(limit=1)
+    timeout = client_mod.ClientTimeout(connect=0.3)
+    async with client_mod.ClientSession(connector=connector, timeout=timeout) as s:
+        slow = asyncio.ensure_future(s.get(f"{base_url}/delay/800"))
+        await asyncio.sleep(0.1)
+        if is_asiofetch(client_mod):
+            resp = await s.get(f"{base_url}/bytes/5")
+            assert resp.status == 200
+        else:
+            with pytest.raises(client_mod.ConnectionTimeoutError):
+                await s.get(f"{base_url}/bytes/5")
+        resp = await slow
+        await resp.read()
+        resp.release()
+
+
+# ---- connection errors ------------------------------------------------------------------
+
+
+async def test_connection_refused(client_mod: ModuleType, session: Any) -> None:
+    port = free_port()
+    with pytest.raises(client_mod.ClientConnectorError) as info:
+        await session.get(f"http://127.0.0.1:{port}/")
+    assert type(info.value) is client_mod.ClientConnectorError
+    assert isinstance(info.value, client_mod.ClientOSError)
+    assert isinstance(info.value, OSError)
+    assert info.value.host == "127.0.0.1"
+    assert info.value.port == port
+    assert str(info.value).startswith(f"Cannot connect to host 127.0.0.1:{port} ssl:default [")
+
+
+async def test_dns_failure(client_mod: ModuleType, session: Any) -> None:
+    with pytest.raises(client_mod.ClientConnectorDNSError) as info:
+        await session.get("http://no-such-host.invalid/")
+    assert isinstance(info.value, client_mod.ClientConnectorError)
+    assert info.value.host == "no-such-host.invalid"
+
+
+async def test_short_body(client_mod: ModuleType, session: Any, base_url: str) -> None:
+    with pytest.raises(client_mod.ClientPayloadError):
+        resp = await session.get(f"{base_url}/short-body?claimed=100&actual=40")
+        await resp.read()
+    with pytest.raises(client_mod.ClientPayloadError):
+        async with session.get(f"{base_url}/short-body?claimed=100&actual=40") as resp:
+            await resp.read()
+
+
+async def test_close_mid_body(client_mod: ModuleType, session: Any, base_url: str) -> None:
+    with pytest.raises(client_mod.ClientPayloadError):
+        async with session.get(f"{base_url}/close-mid-body?size=10000") as resp:
+            await resp.read()
+
+
+async def test_server_disconnected(client_mod: ModuleType, session: Any, base_url: str) -> None:
+    with pytest.raises(client_mod.ServerDisconnectedError):
+        await session.get(f"{base_url}/close-before-response")
+
+
+async def test_connection_reset(client_mod: ModuleType, session: Any, base_url: str) -> None:
+    """DIFFERENCE: a TCP reset before the status line is ClientOSError in aiohttp and
+    ServerDisconnectedError in asiofetch (libcurl reports both as 'recv failure'). Both are
+    ClientConnectionError, which is what applications catch."""
+    with pytest.raises(client_mod.ClientConnectionError) as info:
+        await session.get(f"{base_url}/reset")
+    expected = (
+        client_mod.ServerDisconnectedError if is_asiofetch(client_mod) else client_mod.ClientOSError
+    )
+    assert isinstance(info.value, expected)
+
+
+@pytest.mark.parametrize(
+    ("url", "exc"),
+    [
+        ("ftp://example.com/", "NonHttpUrlClientError"),
+        ("mailto:a@b.c", "NonHttpUrlClientError"),
+        ("localhost:8080/x", "NonHttpUrlClientError"),
+        ("http://", "InvalidUrlClientError"),
+        ("http:///path", "InvalidUrlClientError"),
+        ("/relative", "InvalidUrlClientError"),
+    ],
+)
+async def test_invalid_urls(client_mod: ModuleType, session: Any, url: str, exc: str) -> None:
+    with pytest.raises(getattr(client_mod, exc)):
+        await session.get(url)
+
+
+async def test_url_wrong_type(session: Any) -> None:
+    with pytest.raises(TypeError):
+        await session.get(123)
+
+
+async def test_closed_session(client_mod: ModuleType, base_url: str) -> None:
+    s = client_mod.ClientSession()
+    assert not s.closed
+    await s.close()
+    assert s.closed
+    with pytest.raises(RuntimeError):
+        await s.get(f"{base_url}/bytes/1")
+
+
+# ---- raise_for_status -------------------------------------------------------------------
+
+
+async def test_raise_for_status_method(client_mod: ModuleType, session: Any, base_url: str) -> None:
+    resp = await session.get(f"{base_url}/status/404")
+    with pytest.raises(client_mod.ClientResponseError) as info:
+        resp.raise_for_status()
+    err = info.value
+    assert err.status == 404
+    assert err.message == "Not Found"
+    assert err.request_info.url == resp.url
+    assert err.headers is not None and "Content-Type" in err.headers
+    assert str(err) == f"404, message='Not Found', url='{resp.url}'"
+    ok = await session.get(f"{base_url}/status/201")
+    ok.raise_for_status()
+
+
+async def test_raise_for_status_session(client_mod: ModuleType, base_url: str) -> None:
+    async with client_mod.ClientSession(raise_for_status=True) as s:
+        with pytest.raises(client_mod.ClientResponseError) as info:
+            await s.get(f"{base_url}/status/503")
+        assert info.value.status == 503
+        with pytest.raises(client_mod.ClientResponseError):
+            async with s.get(f"{base_url}/status/500"):
+                pass
+        resp = await s.get(f"{base_url}/status/503", raise_for_status=False)
+        assert resp.status == 503
+
+
+async def test_raise_for_status_per_request(
+    client_mod: ModuleType, session: Any, base_url: str
+) -> None:
+    with pytest.raises(client_mod.ClientResponseError):
+        await session.get(f"{base_url}/status/418", raise_for_status=True)
+
+
+async def test_raise_for_status_callable(client_mod: ModuleType, base_url: str) -> None:
+    seen: list[int] = []
+
+    async def check(resp: Any) -> None:
+        seen.append(resp.status)
+        if resp.status == 404:
+            raise RuntimeError("custom")
+
+    async with client_mod.ClientSession(raise_for_status=check) as s:
+        await s.get(f"{base_url}/status/200")
+        with pytest.raises(RuntimeError, match="custom"):
+            await s.get(f"{base_url}/status/404")
+    assert seen == [200, 404]
+
+
+# ---- exception hierarchy ----------------------------------------------------------------
+
+
+HIERARCHY = {
+    "ClientConnectionError": ("ClientError",),
+    "ClientOSError": ("ClientConnectionError",),
+    "ClientConnectorError": ("ClientOSError",),
+    "ClientConnectorDNSError": ("ClientConnectorError",),
+    "ClientProxyConnectionError": ("ClientConnectorError",),
+    "ClientSSLError": ("ClientConnectorError",),
+    "ClientConnectorSSLError": ("ClientSSLError",),
+    "ClientConnectorCertificateError": ("ClientSSLError",),
+    "ServerConnectionError": ("ClientConnectionError",),
+    "ServerDisconnectedError": ("ServerConnectionError",),
+    "ServerTimeoutError": ("ServerConnectionError",),
+    "ConnectionTimeoutError": ("ServerTimeoutError",),
+    "SocketTimeoutError": ("ServerTimeoutError",),
+    "ClientPayloadError": ("ClientError",),
+    "ClientResponseError": ("ClientError",),
+    "ContentTypeError": ("ClientResponseError",),
+    "TooManyRedirects": ("ClientResponseError",),
+    "InvalidURL": ("ClientError",),
+    "InvalidUrlClientError": ("InvalidURL",),
+    "NonHttpUrlClientError": ("ClientError",),
+    "InvalidUrlRedirectClientError": ("InvalidUrlClientError", "RedirectClientError"),
+    "NonHttpUrlRedirectClientError": ("NonHttpUrlClientError", "RedirectClientError"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HIERARCHY))
+def test_exception_bases(client_mod: ModuleType, name: str) -> None:
+    cls = getattr(client_mod, name)
+    for base in HIERARCHY[name]:
+        assert issubclass(cls, getattr(client_mod, base))
+    # Builtin bases must match aiohttp's exactly (OSError, ValueError, TimeoutError, ssl).
+    builtin = {b for b in cls.__mro__ if b.__module__ in ("builtins", "ssl", "asyncio.exceptions")}
+    ref = {
+        b
+        for b in getattr(aiohttp, name).__mro__
+        if b.__module__ in ("builtins", "ssl", "asyncio.exceptions")
+    }
+    assert builtin == ref
+
+
+def test_server_timeout_is_asyncio_timeout(client_mod: ModuleType) -> None:
+    assert issubclass(client_mod.ServerTimeoutError, asyncio.TimeoutError)
+    assert issubclass(client_mod.InvalidURL, ValueError)
+
+
+# ---- session lifetime ---------------------------------------------------------------------
+
+
+async def test_unclosed_session_warns(client_mod: ModuleType, base_url: str) -> None:
+    s = client_mod.ClientSession()
+    await s.get(f"{base_url}/bytes/1")
+    loop = asyncio.get_running_loop()
+    old_handler = loop.get_exception_handler()
+    loop.set_exception_handler(lambda _loop, _ctx: None)  # aiohttp also logs through the loop
+    try:
+        with pytest.warns(ResourceWarning, match="Unclosed client session"):
+            del s
+            gc.collect()
+    finally:
+        loop.set_exception_handler(old_handler)
+
+
+async def test_session_context_manager_closes(client_mod: ModuleType) -> None:
+    async with client_mod.ClientSession() as s:
+        assert not s.closed
+    assert s.closed
+
+
+async def test_connector_limits(client_mod: ModuleType, base_url: str) -> None:
+    connector = client_mod.TCPConnector(
+        limit=2, limit_per_host=1, keepalive_timeout=30, ttl_dns_cache=5, force_close=False
+    )
+    assert connector.limit == 2
+    assert connector.limit_per_host == 1
+    async with client_mod.ClientSession(connector=connector) as s:
+        resps = await asyncio.gather(*(s.get(f"{base_url}/bytes/3") for _ in range(5)))
+        assert [r.status for r in resps] == [200] * 5
+
+
+async def test_tls_verification(
+    client_mod: ModuleType, fixture_server: FixtureServer, certs: Any
+) -> None:
+    import ssl
+
+    url = f"{fixture_server.https_url}/json"
+    async with client_mod.ClientSession() as s:
+        with pytest.raises(client_mod.ClientConnectorCertificateError):
+            await s.get(url)
+        resp = await s.get(url, ssl=False)
+        assert await resp.json() == {"hello": "world", "n": 1}
+        ctx = ssl.create_default_context(cafile=str(certs.ca_cert))
+        resp = await s.get(url, ssl=ctx)
+        assert resp.status == 200
+    async with client_mod.ClientSession(connector=client_mod.TCPConnector(ssl=ctx)) as s:
+        resp = await s.get(url)
+        assert resp.status == 200
+
+
+async def test_module_level_request(client_mod: ModuleType, base_url: str) -> None:
+    async with client_mod.request("GET", f"{base_url}/json") as resp:
+        assert resp.status == 200
+        assert await resp.json() == {"hello": "world", "n": 1}
