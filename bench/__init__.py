@@ -1,0 +1,1 @@
+"""asiofetch benchmark harness: `python -m bench.run` (see bench/README.md)."""

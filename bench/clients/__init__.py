@@ -1,0 +1,1 @@
+"""One runner per client library; each runs in its own pinned process (see _common)."""
