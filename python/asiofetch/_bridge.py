@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import os
 import threading
 import weakref
@@ -43,10 +44,8 @@ class LoopMailbox:
         """Forget the loop: its queued outcomes are dropped and its fd is closed."""
         loop = self._loop_ref()
         if loop is not None and not loop.is_closed():
-            try:
+            with contextlib.suppress(NotImplementedError, ValueError, RuntimeError):
                 loop.remove_reader(self.native.fileno())
-            except (NotImplementedError, ValueError, RuntimeError):
-                pass
         self.futures.clear()
         self.native.close()
 
@@ -99,11 +98,13 @@ def _start_proxy_reader(loop: asyncio.AbstractEventLoop, mb: LoopMailbox) -> Non
                 return
             done = threading.Event()
 
-            def drain_then_release(m: LoopMailbox = target) -> None:
+            def drain_then_release(
+                m: LoopMailbox = target, released: threading.Event = done
+            ) -> None:
                 try:
                     m._drain()
                 finally:
-                    done.set()
+                    released.set()
 
             try:
                 loop.call_soon_threadsafe(drain_then_release)

@@ -5,7 +5,8 @@ Every call here is cheap and never blocks on the network; the engine thread owns
 """
 
 import asyncio
-from typing import Any, Callable, Final
+from collections.abc import Callable
+from typing import Any, Final
 
 # Error kinds (src/asiofetch/error.hpp); the Python layer maps them to aiohttp's exceptions.
 E_INVALID_URL: Final[int]
@@ -38,7 +39,10 @@ class InvalidUrlError(ValueError):
 ErrorFactory = Callable[[int, str, int], BaseException]
 
 class Options:
-    """Immutable per-request options; build once per session/timeout and reuse (seconds, 0 = no limit)."""
+    """Immutable per-request options, built once per session/timeout and reused.
+
+    Durations are seconds; 0 means no limit.
+    """
 
     def __init__(
         self,
@@ -166,10 +170,13 @@ class RawResponse:
 
 def new_id() -> int:
     """A fresh id from the same counter as request ids (for Stream.wait wake-ups)."""
+
 def engine_stats() -> dict[str, int]:
     """{'in_flight', 'queued', 'easy_handles', 'sockets', 'sessions', 'mailboxes'}."""
+
 def curl_version() -> str: ...
 def shutdown() -> None:
     """Stop the engine thread (atexit); requests still in flight are cancelled."""
+
 def after_fork_in_child() -> None:
-    """Forget the parent's engine (its thread does not exist here); the next call starts a fresh one."""
+    """Forget the parent's engine (its thread is not in the child); the next call starts anew."""
