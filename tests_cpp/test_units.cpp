@@ -46,17 +46,23 @@ TEST(Units, error_mapping_by_phase) {
   EXPECT_NE(e.message.find("https://x/"), std::string::npos);
 }
 
+Outcome wake(RequestId id) {
+  Outcome o;
+  o.id = id;
+  return o;
+}
+
 TEST(Units, mailbox_signals_once_per_burst) {
   Mailbox mb;
-  for (RequestId i = 1; i <= 3; ++i) mb.push(Outcome{i, nullptr, {}});
+  for (RequestId i = 1; i <= 3; ++i) mb.push(wake(i));
   std::uint64_t count = 0;
   ASSERT_EQ(::read(mb.fd(), &count, sizeof count), static_cast<ssize_t>(sizeof count));
   EXPECT_EQ(count, 1u) << "one write for the empty -> non-empty transition only";
   EXPECT_EQ(mb.take_all().size(), 3u);
-  mb.push(Outcome{4, nullptr, {}});
+  mb.push(wake(4));
   EXPECT_EQ(mb.take_all().size(), 1u);
   mb.close();
-  mb.push(Outcome{5, nullptr, {}});
+  mb.push(wake(5));
   EXPECT_TRUE(mb.take_all().empty());
 }
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "asiofetch/curl_errors.hpp"
+#include "asiofetch/retry.hpp"
 #include "asiofetch/url.hpp"
 
 namespace asio = boost::asio;
@@ -154,19 +155,35 @@ SessionId Engine::open_session(PoolConfig cfg, std::shared_ptr<PoolCounters> cou
 void Engine::close_session(SessionId id) { enqueue(CloseSession{id}); }
 void Engine::submit(std::unique_ptr<Transfer> t) { enqueue(Submit{std::move(t)}); }
 void Engine::cancel(RequestId id) { enqueue(Cancel{id}); }
+void Engine::submit_batch(std::unique_ptr<Batch> b) { enqueue(SubmitBatch{std::move(b)}); }
+void Engine::feed_batch(RequestId id, std::deque<BatchItem> items, bool close) {
+  enqueue(FeedBatch{id, std::move(items), close});
+}
+void Engine::semaphore_acquire(std::shared_ptr<Semaphore> sem, RequestId id, std::shared_ptr<Mailbox> mailbox) {
+  enqueue(SemOp{SemOp::Kind::Acquire, std::move(sem), id, std::move(mailbox)});
+}
+void Engine::semaphore_release(std::shared_ptr<Semaphore> sem, RequestId id) {
+  enqueue(SemOp{SemOp::Kind::Release, std::move(sem), id, nullptr});
+}
+void Engine::semaphore_cancel(std::shared_ptr<Semaphore> sem, RequestId id) {
+  enqueue(SemOp{SemOp::Kind::Cancel, std::move(sem), id, nullptr});
+}
 
 void Engine::enqueue(Command&& c) {
   bool wake;
   {
     std::lock_guard lock(inbox_mutex_);
     if (stopped_) {
-      // Too late to run: a submitted request still gets its one outcome.
-      if (auto* s = std::get_if<Submit>(&c)) {
+      // Too late to run: whatever waits for an answer still gets its one outcome.
+      auto refuse = [](const std::shared_ptr<Mailbox>& mb, RequestId id) {
         Outcome o;
-        o.id = s->t->id;
+        o.id = id;
         o.error = Error{ErrorKind::SessionClosed, 0, "the asiofetch engine has shut down"};
-        s->t->mailbox->push(std::move(o));
-      }
+        mb->push(std::move(o));
+      };
+      if (auto* s = std::get_if<Submit>(&c)) refuse(s->t->mailbox, s->t->id);
+      if (auto* b = std::get_if<SubmitBatch>(&c)) refuse(b->b->mailbox, b->b->id);
+      if (auto* a = std::get_if<SemOp>(&c); a && a->kind == SemOp::Kind::Acquire) refuse(a->mailbox, a->id);
       return;
     }
     wake = inbox_.empty();
@@ -189,23 +206,52 @@ void Engine::handle(OpenSession& c) {
   stat_sessions_.store(pools_.size());
 }
 
-void Engine::handle(Submit& c) {
-  auto& t = *c.t;
+void Engine::handle(Submit& c) { register_transfer(std::move(c.t)); }
+
+void Engine::register_transfer(std::unique_ptr<Transfer> tp) {
+  Transfer& t = *tp;
   auto pit = pools_.find(t.session);
   if (pit == pools_.end()) {
     Outcome o;
     o.id = t.id;
     o.error = Error{ErrorKind::SessionClosed, 0, "session is closed"};
-    t.mailbox->push(std::move(o));
+    if (t.batch)
+      batch_outcome(t.batch, t.index, std::move(o));
+    else
+      t.mailbox->push(std::move(o));
     return;
   }
-  Pool& pool = *pit->second;
-  t.pool = &pool;
+  t.pool = pit->second.get();
   t.submitted_at = Clock::now();
   t.slot_origin = t.origin;
-  const RequestId id = t.id;
-  transfers_.emplace(id, std::move(c.t));
+  if (t.opts->retry) t.original = t.req;  // a retry starts over from here, not from a redirect hop
+  transfers_.emplace(t.id, std::move(tp));
   stat_in_flight_.store(transfers_.size());
+  admit(t);
+}
+
+void Engine::admit(Transfer& t) {
+  t.state = Transfer::State::Gated;
+  if (Semaphore* sem = t.opts->semaphore.get(); sem && !t.holds_permit) {
+    if (!sem->try_acquire()) {
+      sem->enqueue({t.id, nullptr});
+      return;
+    }
+    t.holds_permit = true;
+  }
+  if (RateLimiter* rl = t.opts->rate_limit.get()) {
+    if (!rl->waiters.empty() || !rl->try_take(Clock::now())) {
+      wait_for_token(t);
+      return;
+    }
+  }
+  enqueue_pool(t);
+}
+
+void Engine::enqueue_pool(Transfer& t) {
+  Pool& pool = *t.pool;
+  t.state = Transfer::State::Queued;
+  const RequestId id = t.id;
   pool.waiting.push_back(id);
   pool.counters->queued.fetch_add(1, std::memory_order_relaxed);
   stat_queued_.fetch_add(1, std::memory_order_relaxed);
@@ -215,10 +261,102 @@ void Engine::handle(Submit& c) {
     arm_pool_timer(*it->second);
 }
 
+void Engine::grant_permit(Semaphore& sem) {
+  while (auto w = sem.pop_waiter()) {
+    if (w->mailbox) {
+      if (w->mailbox->closed()) continue;  // its loop is gone: nobody would release it
+      sem.python_holders.insert(w->id);
+      Outcome o;
+      o.id = w->id;
+      w->mailbox->push(std::move(o));
+      return;
+    }
+    auto it = transfers_.find(w->id);
+    if (it == transfers_.end() || it->second->state != Transfer::State::Gated || it->second->holds_permit)
+      continue;  // finished or cancelled while it waited
+    it->second->holds_permit = true;
+    admit(*it->second);
+    return;
+  }
+  sem.give_back();
+}
+
+void Engine::wait_for_token(Transfer& t) {
+  RateLimiter* rl = t.opts->rate_limit.get();
+  rl->waiters.push_back(t.id);
+  auto& w = rate_waits_[rl];
+  if (!w) w = std::make_unique<RateWait>(RateWait{t.opts->rate_limit, asio::steady_timer(io_)});
+  if (rl->timer_armed) return;
+  rl->timer_armed = true;
+  w->timer.expires_at(rl->next_token_at(Clock::now()));
+  w->timer.async_wait([this, rl](const boost::system::error_code& ec) {
+    if (!ec) on_rate_timer(rl);
+  });
+}
+
+void Engine::on_rate_timer(RateLimiter* rl) {
+  auto wit = rate_waits_.find(rl);
+  if (wit == rate_waits_.end()) return;
+  std::shared_ptr<RateLimiter> keep = wit->second->limiter;
+  rl->timer_armed = false;
+  while (!rl->waiters.empty()) {
+    auto it = transfers_.find(rl->waiters.front());
+    if (it == transfers_.end() || it->second->state != Transfer::State::Gated) {
+      rl->waiters.pop_front();  // finished or cancelled while it waited
+      continue;
+    }
+    if (!rl->try_take(Clock::now())) break;
+    rl->waiters.pop_front();
+    enqueue_pool(*it->second);
+  }
+  wit = rate_waits_.find(rl);  // enqueue_pool may have re-entered wait_for_token
+  if (wit == rate_waits_.end()) return;
+  if (rl->waiters.empty()) {
+    rate_waits_.erase(wit);
+    return;
+  }
+  if (rl->timer_armed) return;
+  rl->timer_armed = true;
+  wit->second->timer.expires_at(rl->next_token_at(Clock::now()));
+  wit->second->timer.async_wait([this, rl](const boost::system::error_code& ec) {
+    if (!ec) on_rate_timer(rl);
+  });
+}
+
 void Engine::handle(Cancel& c) {
-  auto it = transfers_.find(c.id);
-  if (it == transfers_.end()) return;  // finished already: its outcome is on its way
-  finish(*it->second, Error{ErrorKind::Cancelled, 0, "cancelled"});
+  if (auto it = transfers_.find(c.id); it != transfers_.end()) {
+    finish(*it->second, Error{ErrorKind::Cancelled, 0, "cancelled"});
+    return;
+  }
+  if (auto bit = batches_.find(c.id); bit != batches_.end()) {
+    Batch& b = *bit->second;
+    b.cancelled = true;
+    abort_batch(b, Error{ErrorKind::Cancelled, 0, "cancelled"});
+    maybe_complete(b);
+  }
+  // Otherwise finished already: its outcome is on its way.
+}
+
+void Engine::handle(SemOp& c) {
+  Semaphore& sem = *c.sem;
+  switch (c.kind) {
+    case SemOp::Kind::Acquire:
+      if (sem.try_acquire()) {
+        sem.python_holders.insert(c.id);
+        Outcome o;
+        o.id = c.id;
+        c.mailbox->push(std::move(o));
+      } else {
+        sem.enqueue({c.id, std::move(c.mailbox)});
+      }
+      break;
+    case SemOp::Kind::Release:
+      if (sem.python_holders.erase(c.id)) grant_permit(sem);
+      break;
+    case SemOp::Kind::Cancel:
+      if (!sem.remove_waiter(c.id) && sem.python_holders.erase(c.id)) grant_permit(sem);
+      break;
+  }
 }
 
 void Engine::handle(Resume& c) {
@@ -232,6 +370,15 @@ void Engine::handle(Resume& c) {
 void Engine::handle(CloseSession& c) {
   auto pit = pools_.find(c.id);
   if (pit == pools_.end()) return;
+  std::vector<RequestId> batch_ids;
+  for (auto& [id, b] : batches_)
+    if (b->session == c.id) batch_ids.push_back(id);
+  for (RequestId id : batch_ids) {
+    auto bit = batches_.find(id);
+    if (bit == batches_.end()) continue;
+    abort_batch(*bit->second, Error{ErrorKind::SessionClosed, 0, "session closed with the batch in flight"});
+    maybe_complete(*bit->second);
+  }
   std::vector<RequestId> ids;
   for (auto& [id, t] : transfers_)
     if (t->session == c.id) ids.push_back(id);
@@ -246,6 +393,14 @@ void Engine::handle(CloseSession& c) {
 
 void Engine::shutdown_on_thread() {
   stopping_ = true;
+  std::vector<RequestId> batch_ids;
+  for (auto& [id, b] : batches_) batch_ids.push_back(id);
+  for (RequestId id : batch_ids) {
+    auto bit = batches_.find(id);
+    if (bit == batches_.end()) continue;
+    abort_batch(*bit->second, Error{ErrorKind::SessionClosed, 0, "the asiofetch engine has shut down"});
+    maybe_complete(*bit->second);
+  }
   std::vector<RequestId> ids;
   ids.reserve(transfers_.size());
   for (auto& [id, t] : transfers_) ids.push_back(id);
@@ -257,6 +412,8 @@ void Engine::shutdown_on_thread() {
   // Late commands: run them so submits get their outcome (the inbox is closed to new ones).
   run_inbox();
   pools_.clear();
+  batches_.clear();
+  rate_waits_.clear();
   idle_easy_.clear();
   stat_easy_.store(0);
   for (auto& [s, w] : sockets_) {
@@ -299,6 +456,7 @@ void Engine::start(Transfer& t) {
   t.state = Transfer::State::Active;
   t.pool_timer.reset();
   t.started_at = Clock::now();
+  if (++t.attempts == 1) t.first_started = t.started_at;
   t.pool->on_start(t.slot_origin);
   t.resp->timings.queued = std::chrono::duration<double>(t.started_at - t.submitted_at).count();
   if (t.opts->stream) {
@@ -322,6 +480,7 @@ void Engine::start(Transfer& t) {
       head->method = tr.req.method;
       head->history = tr.resp->history;
       head->timings = tr.resp->timings;
+      head->attempts = tr.attempts;
       head->stream = tr.stream;
       if (tr.easy) {
         curl_off_t v = 0;
@@ -471,11 +630,13 @@ void Engine::on_done(Transfer& t, CURLcode rc) {
       follow_redirect(t);
       return;
     }
+    if (maybe_retry(t, nullptr)) return;
     finish_ok(t);
     return;
   }
   if (t.idle_expired) {
-    finish(t, Error{ErrorKind::ReadTimeout, 0, "read timeout (" + t.req.url + ")"});
+    Error e{ErrorKind::ReadTimeout, 0, "read timeout (" + t.req.url + ")"};
+    if (!maybe_retry(t, &e)) finish(t, std::move(e));
     return;
   }
   FailurePhase phase;
@@ -490,7 +651,53 @@ void Engine::on_done(Transfer& t, CURLcode rc) {
                         t.started_at + t.opts->total_timeout < t.attempt_at + t.opts->connect_timeout;
     phase.connect_deadline = !total_nearer && attempt + Millis(5) >= t.opts->connect_timeout;
   }
-  finish(t, map_curl_error(rc, phase, t.errbuf, t.req.url));
+  Error e = map_curl_error(rc, phase, t.errbuf, t.req.url);
+  if (!maybe_retry(t, &e)) finish(t, std::move(e));
+}
+
+bool Engine::maybe_retry(Transfer& t, const Error* error) {
+  const RetryPolicy* p = t.opts->retry.get();
+  if (!p || t.outcome_sent || stopping_ || t.attempts >= p->attempts || !t.original) return false;
+  if (!p->retries_method(t.original->method)) return false;
+  if (t.batch) {
+    auto bit = batches_.find(t.batch);
+    if (bit != batches_.end() && bit->second->abort) return false;
+  }
+  std::optional<double> retry_after;
+  if (error) {
+    if (!p->retries_error(error->kind)) return false;
+  } else {
+    if (!p->statuses.count(t.resp->status)) return false;
+    if (p->respect_retry_after)
+      if (const std::string* v = find_header(t.resp->headers, "retry-after")) retry_after = parse_retry_after(*v);
+  }
+  const Millis wait = p->delay(t.attempts + 1, retry_after);
+  if (p->total_budget_s > 0 &&
+      Clock::now() + wait - t.first_started > std::chrono::duration<double>(p->total_budget_s))
+    return false;
+
+  // Give back what this attempt held, except the semaphore permit: the next attempt is the
+  // same logical request. The rate limiter is asked again (one token per attempt).
+  if (t.easy) curl_multi_remove_handle(multi_.get(), t.easy.get());  // no-op when already out
+  t.idle_timer.reset();
+  if (t.state == Transfer::State::Active) t.pool->on_finish(t.slot_origin);
+  t.state = Transfer::State::Backoff;
+  if (t.easy) recycle_easy(std::move(t.easy));
+  t.req = *t.original;
+  t.origin = t.slot_origin;
+  t.resp = std::make_unique<Response>();
+  t.stream.reset();
+  t.idle_expired = false;
+  const RequestId id = t.id;
+  t.backoff_timer.emplace(io_);
+  t.backoff_timer->expires_after(wait);
+  t.backoff_timer->async_wait([this, id](const boost::system::error_code& ec) {
+    if (ec) return;
+    auto it = transfers_.find(id);
+    if (it != transfers_.end() && it->second->state == Transfer::State::Backoff) admit(*it->second);
+  });
+  pump(*t.pool);
+  return true;
 }
 
 void Engine::follow_redirect(Transfer& t) {
@@ -565,6 +772,7 @@ void Engine::finish_ok(Transfer& t) {
     default: break;
   }
   fill_timings(t, *resp);
+  resp->attempts = t.attempts;
   resp->url = t.req.url;
   resp->method = t.req.method;
   Outcome o;
@@ -577,8 +785,13 @@ void Engine::finish_ok(Transfer& t) {
 void Engine::deliver(Transfer& t, Outcome&& o) {
   // Release first: whoever sees the outcome must also see the slot and counters freed.
   std::shared_ptr<Mailbox> mailbox = t.mailbox;
+  const RequestId batch = t.batch;
+  const std::size_t index = t.index;
   release(t);
-  mailbox->push(std::move(o));
+  if (batch)
+    batch_outcome(batch, index, std::move(o));
+  else
+    mailbox->push(std::move(o));
 }
 
 void Engine::deliver_head(Transfer& t) {
@@ -611,11 +824,14 @@ void Engine::release(Transfer& t) {
   t.state = Transfer::State::Done;
   t.idle_timer.reset();
   t.pool_timer.reset();
+  t.backoff_timer.reset();
   if (was_active) pool->on_finish(t.slot_origin);
   if (t.easy) recycle_easy(std::move(t.easy));
+  std::shared_ptr<Semaphore> permit = t.holds_permit ? t.opts->semaphore : nullptr;
   transfers_.erase(t.id);  // destroys t
   stat_in_flight_.store(transfers_.size());
   if (was_active && !stopping_) pump(*pool);
+  if (permit && !stopping_) grant_permit(*permit);
 }
 
 // ---- timers owned by a transfer ---------------------------------------------------------

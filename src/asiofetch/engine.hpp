@@ -13,9 +13,12 @@
 #include <variant>
 #include <vector>
 
+#include "asiofetch/batch.hpp"
 #include "asiofetch/curl_handles.hpp"
 #include "asiofetch/mailbox.hpp"
 #include "asiofetch/pool.hpp"
+#include "asiofetch/rate_limit.hpp"
+#include "asiofetch/semaphore.hpp"
 #include "asiofetch/request.hpp"
 #include "asiofetch/transfer.hpp"
 
@@ -60,7 +63,17 @@ class Engine : public std::enable_shared_from_this<Engine> {
 
   // Takes the transfer (id, session, req, opts, mailbox, origin filled in by the caller).
   void submit(std::unique_ptr<Transfer> t);
+  // Cancels a request or a whole batch by id.
   void cancel(RequestId id);
+  // Takes a batch (id, session, mailbox, items and bounds filled in by the caller).
+  void submit_batch(std::unique_ptr<Batch> b);
+  // Streaming batches: more input; `close` says no more will come.
+  void feed_batch(RequestId id, std::deque<BatchItem> items, bool close);
+  // Python's side of a Semaphore: the grant arrives in `mailbox` as a wake-up for `id`.
+  void semaphore_acquire(std::shared_ptr<Semaphore> sem, RequestId id, std::shared_ptr<Mailbox> mailbox);
+  void semaphore_release(std::shared_ptr<Semaphore> sem, RequestId id);
+  // A waiter that gave up: dequeued if still waiting, its permit returned if already granted.
+  void semaphore_cancel(std::shared_ptr<Semaphore> sem, RequestId id);
   void stop();
 
   EngineStats stats() const;
@@ -71,7 +84,15 @@ class Engine : public std::enable_shared_from_this<Engine> {
   struct Resume { RequestId id; };
   struct OpenSession { SessionId id; PoolConfig cfg; std::shared_ptr<PoolCounters> counters; };
   struct CloseSession { SessionId id; };
-  using Command = std::variant<Submit, Cancel, Resume, OpenSession, CloseSession>;
+  struct SubmitBatch { std::unique_ptr<Batch> b; };
+  struct FeedBatch { RequestId id; std::deque<BatchItem> items; bool close; };
+  struct SemOp {
+    enum class Kind : std::uint8_t { Acquire, Release, Cancel } kind;
+    std::shared_ptr<Semaphore> sem;
+    RequestId id;
+    std::shared_ptr<Mailbox> mailbox;
+  };
+  using Command = std::variant<Submit, Cancel, Resume, OpenSession, CloseSession, SubmitBatch, FeedBatch, SemOp>;
 
   void enqueue(Command&& c);
   void run_inbox();                 // engine thread from here on
@@ -80,7 +101,26 @@ class Engine : public std::enable_shared_from_this<Engine> {
   void handle(Resume& c);
   void handle(OpenSession& c);
   void handle(CloseSession& c);
+  void handle(SubmitBatch& c);
+  void handle(FeedBatch& c);
+  void handle(SemOp& c);
   void shutdown_on_thread();
+
+  // A request's way to its first byte: semaphore permit, rate-limit token, pool slot.
+  void register_transfer(std::unique_ptr<Transfer> t);
+  void admit(Transfer& t);
+  void enqueue_pool(Transfer& t);
+  void grant_permit(Semaphore& sem);      // a permit came free: hand it to the next waiter
+  void wait_for_token(Transfer& t);
+  void on_rate_timer(RateLimiter* rl);
+  bool maybe_retry(Transfer& t, const Error* error);  // true: another attempt is scheduled
+
+  // Batches.
+  void launch(Batch& b);
+  void batch_outcome(RequestId batch, std::size_t index, Outcome&& o);
+  void abort_batch(Batch& b, Error error);
+  void maybe_complete(Batch& b);
+  void note_progress(Batch& b, bool force);
 
   void pump(Pool& pool);
   void start(Transfer& t);
@@ -121,6 +161,12 @@ class Engine : public std::enable_shared_from_this<Engine> {
   std::unordered_map<curl_socket_t, std::shared_ptr<SocketWatch>> sockets_;
   std::unordered_map<RequestId, std::unique_ptr<Transfer>> transfers_;
   std::unordered_map<SessionId, std::unique_ptr<Pool>> pools_;
+  std::unordered_map<RequestId, std::unique_ptr<Batch>> batches_;
+  struct RateWait {
+    std::shared_ptr<RateLimiter> limiter;  // kept alive while requests wait on it
+    boost::asio::steady_timer timer;
+  };
+  std::unordered_map<RateLimiter*, std::unique_ptr<RateWait>> rate_waits_;
   std::vector<EasyPtr> idle_easy_;
   bool stopping_ = false;
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -9,6 +10,10 @@
 #include <vector>
 
 namespace asiofetch {
+
+struct RetryPolicy;
+class Semaphore;
+class RateLimiter;
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
 using Millis = std::chrono::milliseconds;
@@ -39,6 +44,12 @@ struct RequestOptions {
   std::string proxy;            // empty: none (libcurl's env lookup is disabled, Python decides)
   bool stream = false;          // deliver headers first and the body through a StreamBuffer
   std::size_t stream_high_water = 256 * 1024;  // pause the transfer above this many buffered bytes
+
+  // Native flow control. The pointees are shared with Python objects and with other requests;
+  // their state is touched on the engine thread only.
+  std::shared_ptr<const RetryPolicy> retry;     // null: one attempt
+  std::shared_ptr<Semaphore> semaphore;         // held from start to outcome, across retries
+  std::shared_ptr<RateLimiter> rate_limit;      // one token per attempt
 };
 
 struct Request {

@@ -24,7 +24,9 @@ using Clock = std::chrono::steady_clock;
 // is touched only there). libcurl's callbacks get `this` as userdata: a Transfer never moves
 // while its easy handle is in the multi.
 struct Transfer {
-  enum class State : std::uint8_t { Queued, Active, Done };
+  // Gated: waiting for a semaphore permit or a rate-limit token. Queued: waiting for a pool
+  // slot. Backoff: between two attempts of a retried request (no slot held).
+  enum class State : std::uint8_t { Gated, Queued, Active, Backoff, Done };
 
   RequestId id = 0;
   SessionId session = 0;
@@ -35,9 +37,15 @@ struct Transfer {
   std::string origin;    // scheme://host:port of the original URL (per-host slot key)
   std::string slot_origin;  // origin the slot is counted under (kept across redirects)
 
-  State state = State::Queued;
+  State state = State::Gated;
+  RequestId batch = 0;          // the batch this request belongs to, 0 for a lone request
+  std::size_t index = 0;        // its position in the batch's input
+  bool holds_permit = false;    // of opts->semaphore; held across retries, released at the end
+  int attempts = 0;             // attempts started so far
+  std::optional<Request> original;  // kept when a retry policy may need to start over
   Clock::time_point submitted_at{};
-  Clock::time_point started_at{};  // slot acquired: total timeout counts from here
+  Clock::time_point started_at{};  // slot acquired: total timeout counts from here (per attempt)
+  Clock::time_point first_started{};  // first attempt's start: the retry budget counts from here
   Clock::time_point attempt_at{};
   Clock::time_point last_activity{};
 
@@ -54,6 +62,7 @@ struct Transfer {
   std::shared_ptr<StreamBuffer> stream;
   std::optional<boost::asio::steady_timer> idle_timer;
   std::optional<boost::asio::steady_timer> pool_timer;
+  std::optional<boost::asio::steady_timer> backoff_timer;
 
   // libcurl callbacks (engine thread).
   static std::size_t on_header(char* data, std::size_t size, std::size_t n, void* self);

@@ -8,5 +8,6 @@ namespace asiofetch::py_bind {
 void register_options(pybind11::module_& m);
 void register_session(pybind11::module_& m);
 void register_results(pybind11::module_& m);  // Mailbox, RawResponse, Stream
+void register_flow(pybind11::module_& m);     // RetryPolicy, Semaphore, RateLimit
 
 }  // namespace asiofetch::py_bind

@@ -35,6 +35,7 @@ PYBIND11_MODULE(_core, m) {
   py_bind::register_options(m);
   py_bind::register_session(m);
   py_bind::register_results(m);
+  py_bind::register_flow(m);
 
   m.def("engine_stats", [] {
     EngineStats s = Engine::instance()->stats();

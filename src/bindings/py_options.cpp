@@ -55,6 +55,12 @@ void apply(RequestOptions& o, const std::string& key, py::handle v) {
     long long hw = typed<long long>(key, v);
     if (hw <= 0) throw py::value_error("stream_high_water must be > 0");
     o.stream_high_water = static_cast<std::size_t>(hw);
+  } else if (key == "retry") {
+    o.retry = v.is_none() ? nullptr : typed<const PyRetry&>(key, v).policy;
+  } else if (key == "semaphore") {
+    o.semaphore = v.is_none() ? nullptr : typed<const PySemaphore&>(key, v).sem;
+  } else if (key == "rate_limit") {
+    o.rate_limit = v.is_none() ? nullptr : typed<const PyRateLimit&>(key, v).limiter;
   } else
     throw py::type_error("Options got an unexpected keyword argument '" + key + "'");
 }
@@ -89,7 +95,8 @@ void register_options(py::module_& m) {
       .def_property_readonly("auto_decompress", [](const PyOptions& s) { return s.opts->auto_decompress; })
       .def_property_readonly("proxy", [](const PyOptions& s) { return s.opts->proxy; })
       .def_property_readonly("stream", [](const PyOptions& s) { return s.opts->stream; })
-      .def_property_readonly("stream_high_water", [](const PyOptions& s) { return s.opts->stream_high_water; });
+      .def_property_readonly("stream_high_water", [](const PyOptions& s) { return s.opts->stream_high_water; })
+      .def_property_readonly("has_retry", [](const PyOptions& s) { return s.opts->retry != nullptr; });
 }
 
 }  // namespace asiofetch::py_bind

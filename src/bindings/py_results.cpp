@@ -45,6 +45,21 @@ py::object make_exception(PyMailbox& mb, const Error& e) {
   return mb.make_error(static_cast<int>(e.kind), e.message, e.curl_code);
 }
 
+py::object value_of(PyMailbox& mb, Outcome& o) {
+  if (o.response) return py::cast(PyRawResponse{std::move(o.response)});
+  if (o.error) return make_exception(mb, o.error);
+  return py::none();
+}
+
+// A gather's outcomes: (list of RawResponse-or-exception in input order, fail-fast index or None).
+py::object batch_value(PyMailbox& mb, Outcome& o) {
+  Outcomes& items = *o.batch;
+  py::list out(items.size());
+  for (std::size_t i = 0; i < items.size(); ++i) out[i] = value_of(mb, items[i]);
+  py::object first = o.first_error == kNoIndex ? py::object(py::none()) : py::object(py::int_(o.first_error));
+  return py::make_tuple(std::move(out), std::move(first));
+}
+
 // Completes one future; a failure in user-visible code must not stop the rest of the drain.
 void complete(PyMailbox& mb, PyObject* fut, Outcome& o) {
   Names& n = names();
@@ -53,25 +68,54 @@ void complete(PyMailbox& mb, PyObject* fut, Outcome& o) {
   bool is_done = PyObject_IsTrue(done) == 1;
   Py_DECREF(done);
   if (is_done) return;  // cancelled meanwhile: completing it again would raise
-  py::object value;
-  PyObject* method = n.set_result.ptr();
-  if (o.response) {
-    value = py::cast(PyRawResponse{std::move(o.response)});
-  } else if (o.error) {
-    value = make_exception(mb, o.error);
-    method = n.set_exception.ptr();
-  } else {
-    value = py::none();
-  }
+  PyObject* method = o.error && !o.batch ? n.set_exception.ptr() : n.set_result.ptr();
+  py::object value = o.batch ? batch_value(mb, o) : value_of(mb, o);
   PyObject* r = PyObject_CallMethodOneArg(fut, method, value.ptr());
   if (!r) throw py::error_already_set();
   Py_DECREF(r);
 }
 
-std::size_t drain(PyMailbox& mb, py::dict futures) {
+// Listener kinds: a streamed batch's item (ok / failed), a progress note, a stream's end.
+enum ListenerKind { kItemOk = 0, kItemError = 1, kProgress = 2, kEnd = 3 };
+
+void notify(PyMailbox& mb, PyObject* listener, Outcome& o) {
+  int kind;
+  py::object value;
+  long long index = -1;
+  if (o.note == Outcome::Note::Progress) {
+    kind = kProgress;
+    value = py::make_tuple(o.done, o.failed, o.total);
+  } else if (o.note == Outcome::Note::End) {
+    kind = kEnd;
+    value = value_of(mb, o);
+  } else {
+    kind = o.error ? kItemError : kItemOk;
+    index = static_cast<long long>(o.index);
+    value = value_of(mb, o);
+  }
+  py::object r = py::reinterpret_borrow<py::object>(listener)(kind, index, value);
+}
+
+std::size_t drain(PyMailbox& mb, py::dict futures, py::object listeners) {
   std::vector<Outcome> outcomes = mb.native->take_all();
   for (auto& o : outcomes) {
     py::object key = py::reinterpret_steal<py::object>(PyLong_FromUnsignedLongLong(o.id));
+    if (o.index != kNoIndex || o.note != Outcome::Note::None) {
+      // Many outcomes for one id: the listener stays registered until Python removes it.
+      if (listeners.is_none()) continue;
+      PyObject* l = PyDict_GetItemWithError(listeners.ptr(), key.ptr());
+      if (!l) {
+        if (PyErr_Occurred()) throw py::error_already_set();
+        continue;
+      }
+      py::object keep = py::reinterpret_borrow<py::object>(l);
+      try {
+        notify(mb, l, o);
+      } catch (py::error_already_set& e) {
+        e.discard_as_unraisable("asiofetch: notifying a batch listener");
+      }
+      continue;
+    }
     PyObject* fut = PyDict_GetItemWithError(futures.ptr(), key.ptr());
     if (!fut) {
       if (PyErr_Occurred()) throw py::error_already_set();
@@ -97,7 +141,7 @@ void register_results(py::module_& m) {
         return PyMailbox{std::make_shared<Mailbox>(), std::move(make_error)};
       }))
       .def("fileno", [](const PyMailbox& mb) { return mb.native->fd(); })
-      .def("drain", &drain)
+      .def("drain", &drain, py::arg("futures"), py::arg("listeners") = py::none())
       .def("close", [](PyMailbox& mb) { mb.native->close(); })
       .def_property_readonly("closed", [](const PyMailbox& mb) { return mb.native->closed(); });
 

@@ -1,37 +1,17 @@
-// SessionCore: the per-request hot path from Python into the engine (validate, copy, queue).
+// SessionCore: the per-request and per-batch paths from Python into the engine (validate, copy, queue).
 #include <Python.h>
 #include <pybind11/stl.h>
 
 #include <string>
 
 #include "asiofetch/engine.hpp"
-#include "asiofetch/url.hpp"
 #include "bindings/bindings.hpp"
+#include "bindings/py_request.hpp"
 #include "bindings/py_types.hpp"
 
 namespace asiofetch::py_bind {
 
 namespace {
-
-PyObject* g_invalid_url = nullptr;  // borrowed from the module, which keeps it alive
-
-std::string_view as_str(PyObject* o, const char* what) {
-  if (!PyUnicode_Check(o)) throw py::type_error(std::string(what) + " must be str");
-  Py_ssize_t n = 0;
-  const char* p = PyUnicode_AsUTF8AndSize(o, &n);
-  if (!p) throw py::error_already_set();
-  return {p, static_cast<std::size_t>(n)};
-}
-
-bool is_token(std::string_view s) {
-  // RFC 9110 token: what a method or a header name may be made of.
-  if (s.empty()) return false;
-  for (unsigned char c : s) {
-    if (c <= 32 || c >= 127) return false;
-    if (std::string_view("\"(),/:;<=>?@[\\]{}").find(static_cast<char>(c)) != std::string_view::npos) return false;
-  }
-  return true;
-}
 
 // Owned by Python (GIL held for every method). The engine side is reached only through
 // Engine's thread-safe commands.
@@ -53,49 +33,13 @@ class PySession {
 
   RequestId submit(PyMailbox& mb, py::handle method, py::handle url, py::handle headers,
                    py::handle body, const PyOptions& options) {
-    if (closed_) throw std::runtime_error("Session is closed");
-    if (mb.native->closed()) throw std::runtime_error("mailbox is closed (its event loop is gone)");
-    if (epoch_ != Engine::epoch()) open();  // forked: this process has a fresh engine
+    check_open(mb);
 
     auto t = std::make_unique<Transfer>();
-    auto m = as_str(method.ptr(), "method");
-    if (!is_token(m)) throw py::value_error("invalid HTTP method: " + py::repr(method).cast<std::string>());
-    t->req.method.assign(m);
-    auto u = as_str(url.ptr(), "url");
-    t->req.url.assign(u);
-    std::string why;
-    auto parsed = parse_http_url(t->req.url, why);
-    if (!parsed) {
-      PyErr_SetString(g_invalid_url, (t->req.url + ": " + why).c_str());
-      throw py::error_already_set();
-    }
-    t->origin = std::move(parsed->origin);
-
-    if (!headers.is_none()) {
-      py::object seq = py::reinterpret_steal<py::object>(PySequence_Fast(headers.ptr(), "headers must be a list of (name, value) pairs"));
-      if (!seq) throw py::error_already_set();
-      Py_ssize_t n = PySequence_Fast_GET_SIZE(seq.ptr());
-      PyObject** items = PySequence_Fast_ITEMS(seq.ptr());
-      t->req.headers.reserve(static_cast<std::size_t>(n));
-      for (Py_ssize_t i = 0; i < n; ++i) {
-        PyObject* pair = items[i];
-        if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2)
-          throw py::type_error("headers must be a list of (name, value) pairs");
-        auto k = as_str(PyTuple_GET_ITEM(pair, 0), "header name");
-        auto v = as_str(PyTuple_GET_ITEM(pair, 1), "header value");
-        if (!is_token(k)) throw py::value_error("invalid header name: " + std::string(k));
-        if (has_forbidden_header_chars(v))
-          throw py::value_error("header value for " + std::string(k) + " contains CR, LF or NUL");
-        t->req.headers.emplace_back(std::string(k), std::string(v));
-      }
-    }
-    if (!body.is_none()) {
-      char* p = nullptr;
-      Py_ssize_t n = 0;
-      if (!PyBytes_Check(body.ptr())) throw py::type_error("body must be bytes or None");
-      PyBytes_AsStringAndSize(body.ptr(), &p, &n);
-      t->req.body.assign(p, static_cast<std::size_t>(n));
-    }
+    set_method(t->req, method);
+    t->origin = set_url(t->req, url);
+    t->req.headers = parse_headers(headers);
+    set_body(t->req, body);
     t->id = Engine::next_id();
     t->session = id_;
     t->opts = options.opts;
@@ -103,6 +47,42 @@ class PySession {
     RequestId id = t->id;
     engine_->submit(std::move(t));
     return id;
+  }
+
+  // One native batch. Items: a URL str (GET with `headers`), or a tuple
+  // (method, url, headers or None, body or None, Options or None). Everything is validated
+  // here, before the engine sees any of it, so a bad item fails the call, not the batch.
+  RequestId submit_batch(PyMailbox& mb, py::handle items, py::handle headers, const PyOptions& options,
+                         std::size_t concurrency, bool fail_fast, py::handle deadline, RequestId progress_id,
+                         double progress_every, bool streaming) {
+    check_open(mb);
+    auto b = std::make_unique<Batch>();
+    b->id = Engine::next_id();
+    b->session = id_;
+    b->mailbox = mb.native;
+    b->concurrency = concurrency;
+    b->fail_fast = fail_fast;
+    b->streaming = streaming;
+    b->input_closed = !streaming;
+    if (!deadline.is_none()) {
+      double d = deadline.cast<double>();
+      if (!(d > 0)) throw py::value_error("deadline must be > 0 seconds");
+      b->deadline = Millis(static_cast<long long>(d * 1000.0 + 0.5));
+    }
+    if (progress_every < 0) throw py::value_error("progress_every must be >= 0");
+    b->progress_id = progress_id;
+    b->progress_every = Millis(static_cast<long long>(progress_every * 1000.0));
+    b->pending = parse_items(items, headers, options);
+    b->total = b->pending.size();
+    RequestId id = b->id;
+    engine_->submit_batch(std::move(b));
+    return id;
+  }
+
+  void feed_batch(PyMailbox& mb, RequestId id, py::handle items, py::handle headers, const PyOptions& options,
+                  bool close) {
+    check_open(mb);
+    engine_->feed_batch(id, parse_items(items, headers, options), close);
   }
 
   void cancel(RequestId id) {
@@ -126,6 +106,44 @@ class PySession {
   }
 
  private:
+  void check_open(const PyMailbox& mb) {
+    if (closed_) throw std::runtime_error("Session is closed");
+    if (mb.native->closed()) throw std::runtime_error("mailbox is closed (its event loop is gone)");
+    if (epoch_ != Engine::epoch()) open();  // forked: this process has a fresh engine
+  }
+
+  static std::deque<BatchItem> parse_items(py::handle items, py::handle headers, const PyOptions& options) {
+    Headers defaults = parse_headers(headers);
+    py::object seq = py::reinterpret_steal<py::object>(PySequence_Fast(items.ptr(), "requests must be a sequence"));
+    if (!seq) throw py::error_already_set();
+    const Py_ssize_t n = PySequence_Fast_GET_SIZE(seq.ptr());
+    PyObject** it = PySequence_Fast_ITEMS(seq.ptr());
+    std::deque<BatchItem> out;
+    for (Py_ssize_t i = 0; i < n; ++i) {
+      BatchItem item;
+      py::handle x(it[i]);
+      if (PyUnicode_Check(x.ptr())) {
+        item.origin = set_url(item.req, x);
+        item.req.headers = defaults;
+        item.opts = options.opts;
+      } else if (PyTuple_Check(x.ptr()) && PyTuple_GET_SIZE(x.ptr()) == 5) {
+        set_method(item.req, PyTuple_GET_ITEM(x.ptr(), 0));
+        item.origin = set_url(item.req, PyTuple_GET_ITEM(x.ptr(), 1));
+        py::handle h(PyTuple_GET_ITEM(x.ptr(), 2));
+        item.req.headers = h.is_none() ? defaults : parse_headers(h);
+        set_body(item.req, PyTuple_GET_ITEM(x.ptr(), 3));
+        py::handle o(PyTuple_GET_ITEM(x.ptr(), 4));
+        item.opts = o.is_none() ? options.opts : o.cast<const PyOptions&>().opts;
+      } else {
+        throw py::type_error("request " + std::to_string(i) +
+                             ": expected a URL str or a (method, url, headers, body, options) tuple");
+      }
+      if (item.opts->stream) throw py::value_error("batch requests cannot stream their bodies");
+      out.push_back(std::move(item));
+    }
+    return out;
+  }
+
   void open() {
     engine_ = Engine::instance();
     epoch_ = Engine::epoch();
@@ -152,6 +170,12 @@ void register_session(py::module_& m) {
            py::arg("limit") = 100, py::arg("limit_per_host") = 0, py::arg("force_close") = false,
            py::arg("keepalive_timeout") = 15.0, py::arg("dns_cache_ttl") = 10.0)
       .def("submit", &PySession::submit)
+      .def("submit_batch", &PySession::submit_batch, py::arg("mailbox"), py::arg("items"), py::arg("headers"),
+           py::arg("options"), py::kw_only(), py::arg("concurrency") = 0, py::arg("fail_fast") = false,
+           py::arg("deadline") = py::none(), py::arg("progress_id") = 0, py::arg("progress_every") = 0.1,
+           py::arg("streaming") = false)
+      .def("feed_batch", &PySession::feed_batch, py::arg("mailbox"), py::arg("id"), py::arg("items"),
+           py::arg("headers"), py::arg("options"), py::arg("close") = false)
       .def("cancel", &PySession::cancel)
       .def("close", &PySession::close)
       .def_property_readonly("closed", &PySession::closed)

@@ -6,6 +6,9 @@
 #include <memory>
 
 #include "asiofetch/mailbox.hpp"
+#include "asiofetch/rate_limit.hpp"
+#include "asiofetch/retry.hpp"
+#include "asiofetch/semaphore.hpp"
 #include "asiofetch/request.hpp"
 #include "asiofetch/response.hpp"
 #include "asiofetch/stream_buffer.hpp"
@@ -28,6 +31,17 @@ struct PyMailbox {
 
 struct PyStream {
   std::shared_ptr<StreamBuffer> buf;
+};
+
+// Flow-control objects: Python holds one reference, every Options that names it another.
+struct PyRetry {
+  std::shared_ptr<const RetryPolicy> policy;
+};
+struct PySemaphore {
+  std::shared_ptr<Semaphore> sem;
+};
+struct PyRateLimit {
+  std::shared_ptr<RateLimiter> limiter;
 };
 
 struct PyRawResponse {

@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "asiofetch/engine.hpp"
 #include "asiofetch/mailbox.hpp"
@@ -32,6 +33,16 @@ class EngineClient {
   Outcome fetch(Request req, RequestOptions opts = {}, SessionId session = 0);
   Outcome get(const std::string& url, RequestOptions opts = {});
 
+  // A batch of GETs (or given requests) with one set of options; returns its id.
+  RequestId submit_batch(std::vector<Request> reqs, std::shared_ptr<const RequestOptions> opts,
+                         std::size_t concurrency, bool fail_fast, std::chrono::milliseconds deadline = {},
+                         bool streaming = false, RequestId progress_id = 0);
+  void feed_batch(RequestId id, std::vector<Request> reqs, std::shared_ptr<const RequestOptions> opts, bool close);
+  // Every outcome queued under `id` so far (streamed items, progress notes), waiting for at
+  // least `min` of them.
+  std::vector<Outcome> wait_many(RequestId id, std::size_t min,
+                                 std::chrono::milliseconds limit = std::chrono::seconds(20));
+
   // Waits until pred() holds, polling; false after `limit`.
   template <class Pred>
   bool eventually(Pred pred, std::chrono::milliseconds limit = std::chrono::seconds(10)) {
@@ -50,7 +61,7 @@ class EngineClient {
   std::shared_ptr<PoolCounters> counters_;
   SessionId session_;
   std::shared_ptr<Mailbox> mailbox_;
-  std::map<RequestId, Outcome> ready_;
+  std::multimap<RequestId, Outcome> ready_;
 };
 
 std::string header(const Response& r, std::string_view name);  // first match, case-insensitive

@@ -1,0 +1,75 @@
+#include "bindings/py_request.hpp"
+
+#include "asiofetch/url.hpp"
+
+namespace asiofetch::py_bind {
+
+PyObject* g_invalid_url = nullptr;  // borrowed from the module, which keeps it alive
+
+std::string_view as_str(PyObject* o, const char* what) {
+  if (!PyUnicode_Check(o)) throw py::type_error(std::string(what) + " must be str");
+  Py_ssize_t n = 0;
+  const char* p = PyUnicode_AsUTF8AndSize(o, &n);
+  if (!p) throw py::error_already_set();
+  return {p, static_cast<std::size_t>(n)};
+}
+
+bool is_token(std::string_view s) {
+  if (s.empty()) return false;
+  for (unsigned char c : s) {
+    if (c <= 32 || c >= 127) return false;
+    if (std::string_view("\"(),/:;<=>?@[\\]{}").find(static_cast<char>(c)) != std::string_view::npos) return false;
+  }
+  return true;
+}
+
+void set_method(Request& r, py::handle method) {
+  auto m = as_str(method.ptr(), "method");
+  if (!is_token(m)) throw py::value_error("invalid HTTP method: " + py::repr(method).cast<std::string>());
+  r.method.assign(m);
+}
+
+std::string set_url(Request& r, py::handle url) {
+  r.url.assign(as_str(url.ptr(), "url"));
+  std::string why;
+  auto parsed = parse_http_url(r.url, why);
+  if (!parsed) {
+    PyErr_SetString(g_invalid_url, (r.url + ": " + why).c_str());
+    throw py::error_already_set();
+  }
+  return std::move(parsed->origin);
+}
+
+Headers parse_headers(py::handle headers) {
+  Headers out;
+  if (headers.is_none()) return out;
+  py::object seq = py::reinterpret_steal<py::object>(
+      PySequence_Fast(headers.ptr(), "headers must be a list of (name, value) pairs"));
+  if (!seq) throw py::error_already_set();
+  Py_ssize_t n = PySequence_Fast_GET_SIZE(seq.ptr());
+  PyObject** items = PySequence_Fast_ITEMS(seq.ptr());
+  out.reserve(static_cast<std::size_t>(n));
+  for (Py_ssize_t i = 0; i < n; ++i) {
+    PyObject* pair = items[i];
+    if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2)
+      throw py::type_error("headers must be a list of (name, value) pairs");
+    auto k = as_str(PyTuple_GET_ITEM(pair, 0), "header name");
+    auto v = as_str(PyTuple_GET_ITEM(pair, 1), "header value");
+    if (!is_token(k)) throw py::value_error("invalid header name: " + std::string(k));
+    if (has_forbidden_header_chars(v))
+      throw py::value_error("header value for " + std::string(k) + " contains CR, LF or NUL");
+    out.emplace_back(std::string(k), std::string(v));
+  }
+  return out;
+}
+
+void set_body(Request& r, py::handle body) {
+  if (body.is_none()) return;
+  if (!PyBytes_Check(body.ptr())) throw py::type_error("body must be bytes or None");
+  char* p = nullptr;
+  Py_ssize_t n = 0;
+  PyBytes_AsStringAndSize(body.ptr(), &p, &n);
+  r.body.assign(p, static_cast<std::size_t>(n));
+}
+
+}  // namespace asiofetch::py_bind

@@ -1,0 +1,29 @@
+// Turning Python request arguments into native Requests, with the call-site validation.
+#pragma once
+
+#include <pybind11/pybind11.h>
+
+#include <string>
+#include <string_view>
+
+#include "asiofetch/request.hpp"
+
+namespace asiofetch::py_bind {
+
+namespace py = pybind11;
+
+// Set once by register_session: raised for URLs the engine refuses (a ValueError).
+extern PyObject* g_invalid_url;
+
+std::string_view as_str(PyObject* o, const char* what);
+// RFC 9110 token: what a method or a header name may be made of.
+bool is_token(std::string_view s);
+
+void set_method(Request& r, py::handle method);
+// Sets r.url and returns the origin (scheme://host:port); raises InvalidUrlError.
+std::string set_url(Request& r, py::handle url);
+// A list/tuple of (str, str) pairs; names must be tokens, values free of CR, LF and NUL.
+Headers parse_headers(py::handle headers);
+void set_body(Request& r, py::handle body);  // bytes or None
+
+}  // namespace asiofetch::py_bind

@@ -1,0 +1,147 @@
+// Native batches: input order, concurrency bound, fail-fast, deadline, cancel, streaming, progress.
+#include "support/server_test.hpp"
+
+namespace asiofetch::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+class Batch : public ServerTest {
+ protected:
+  static std::vector<Request> gets(std::initializer_list<std::string> paths) {
+    std::vector<Request> out;
+    for (const auto& p : paths) out.push_back(make_request("GET", url(p)));
+    return out;
+  }
+};
+
+std::shared_ptr<const RequestOptions> opts() { return std::make_shared<RequestOptions>(); }
+
+TEST_F(Batch, results_in_input_order) {
+  EngineClient c;
+  std::vector<Request> reqs;
+  for (int i = 0; i < 40; ++i) reqs.push_back(make_request("GET", url("/bytes/" + std::to_string(100 + i))));
+  auto o = c.wait(c.submit_batch(std::move(reqs), opts(), 4, true));
+  ASSERT_FALSE(o.error) << o.error.message;
+  ASSERT_TRUE(o.batch);
+  ASSERT_EQ(o.batch->size(), 40u);
+  for (int i = 0; i < 40; ++i) {
+    const Outcome& r = (*o.batch)[static_cast<std::size_t>(i)];
+    ASSERT_TRUE(r.response) << i;
+    EXPECT_EQ(r.response->body.size(), static_cast<std::size_t>(100 + i));
+  }
+  EXPECT_EQ(o.first_error, kNoIndex);
+}
+
+TEST_F(Batch, concurrency_bound_is_respected) {
+  // Eight 200 ms requests two at a time cannot finish in less than four rounds.
+  EngineClient c;
+  std::vector<Request> reqs;
+  for (int i = 0; i < 8; ++i) reqs.push_back(make_request("GET", url("/delay/200")));
+  auto t0 = Clock::now();
+  auto o = c.wait(c.submit_batch(std::move(reqs), opts(), 2, true));
+  ASSERT_TRUE(o.batch);
+  EXPECT_GE(Clock::now() - t0, 780ms);
+  for (auto& r : *o.batch) EXPECT_TRUE(r.response);
+}
+
+TEST_F(Batch, fail_fast_cancels_the_rest) {
+  EngineClient c;
+  auto o = c.wait(c.submit_batch(gets({"/bytes/1", "/close-before-response", "/hang", "/hang", "/hang"}), opts(), 0, true));
+  ASSERT_TRUE(o.batch);
+  EXPECT_EQ(o.first_error, 1u);
+  EXPECT_EQ((*o.batch)[1].error.kind, ErrorKind::ServerDisconnected);
+  for (std::size_t i = 2; i < 5; ++i) EXPECT_EQ((*o.batch)[i].error.kind, ErrorKind::Cancelled) << i;
+  EXPECT_TRUE(c.eventually([&] { return c.engine().stats().in_flight == 0; }));
+}
+
+TEST_F(Batch, return_exceptions_keeps_every_outcome) {
+  EngineClient c;
+  auto o = c.wait(c.submit_batch(gets({"/bytes/3", "/close-before-response", "/bytes/5"}), opts(), 0, false));
+  ASSERT_TRUE(o.batch);
+  EXPECT_EQ(o.first_error, kNoIndex);
+  ASSERT_TRUE((*o.batch)[0].response);
+  EXPECT_EQ((*o.batch)[1].error.kind, ErrorKind::ServerDisconnected);
+  ASSERT_TRUE((*o.batch)[2].response);
+  EXPECT_EQ((*o.batch)[2].response->body, "abcde");
+}
+
+TEST_F(Batch, deadline_ends_the_batch) {
+  EngineClient c;
+  auto o = c.wait(c.submit_batch(gets({"/hang", "/bytes/1"}), opts(), 0, false, 300ms));
+  ASSERT_TRUE(o.batch);
+  EXPECT_EQ((*o.batch)[0].error.kind, ErrorKind::TotalTimeout);
+  EXPECT_TRUE((*o.batch)[1].response);
+  EXPECT_TRUE(c.eventually([&] { return c.engine().stats().in_flight == 0; }));
+}
+
+TEST_F(Batch, cancel_stops_every_request) {
+  EngineClient c;
+  RequestId id = c.submit_batch(gets({"/hang", "/hang", "/hang", "/hang"}), opts(), 2, true);
+  ASSERT_TRUE(c.eventually([&] { return c.counters().in_flight.load() == 2; }));
+  c.engine().cancel(id);
+  EXPECT_TRUE(c.eventually([&] { return c.engine().stats().in_flight == 0; }));
+  EXPECT_TRUE(c.wait_many(id, 1, 300ms).empty());  // a cancelled batch delivers nothing
+}
+
+TEST_F(Batch, streaming_delivers_each_result_then_end) {
+  EngineClient c;
+  RequestId id = c.submit_batch(gets({"/bytes/1", "/bytes/2"}), opts(), 2, false, {}, true);
+  auto first = c.wait_many(id, 2);
+  ASSERT_EQ(first.size(), 2u);
+  c.feed_batch(id, gets({"/bytes/3", "/close-before-response"}), opts(), true);
+  auto rest = c.wait_many(id, 3);
+  ASSERT_EQ(rest.size(), 3u);
+  std::vector<bool> seen(4, false);
+  for (auto* part : {&first, &rest})
+    for (auto& o : *part) {
+      if (o.note == Outcome::Note::End) continue;
+      ASSERT_LT(o.index, 4u);
+      seen[o.index] = true;
+      if (o.index == 3) EXPECT_EQ(o.error.kind, ErrorKind::ServerDisconnected);
+      else ASSERT_TRUE(o.response) << o.index;
+    }
+  EXPECT_EQ(seen, std::vector<bool>(4, true));
+  EXPECT_EQ(rest.back().note, Outcome::Note::End);
+}
+
+TEST_F(Batch, progress_notes_count_up_to_total) {
+  EngineClient c;
+  RequestId progress = Engine::next_id();
+  RequestId id = c.submit_batch(gets({"/bytes/1", "/bytes/1", "/close-before-response"}), opts(), 1, false, {},
+                                false, progress);
+  auto o = c.wait(id);
+  ASSERT_TRUE(o.batch);
+  auto notes = c.wait_many(progress, 1);
+  ASSERT_FALSE(notes.empty());
+  std::size_t last_done = 0;
+  for (auto& n : notes) {
+    EXPECT_EQ(n.note, Outcome::Note::Progress);
+    EXPECT_GE(n.done, last_done);
+    last_done = n.done;
+    EXPECT_EQ(n.total, 3u);
+  }
+  EXPECT_EQ(notes.back().done, 3u);
+  EXPECT_EQ(notes.back().failed, 1u);
+}
+
+TEST_F(Batch, empty_batch_completes) {
+  EngineClient c;
+  auto o = c.wait(c.submit_batch({}, opts(), 0, true));
+  ASSERT_TRUE(o.batch);
+  EXPECT_TRUE(o.batch->empty());
+}
+
+TEST_F(Batch, session_close_fails_the_batch) {
+  EngineClient c;
+  RequestId id = c.submit_batch(gets({"/hang", "/hang", "/hang"}), opts(), 1, false);
+  ASSERT_TRUE(c.eventually([&] { return c.counters().in_flight.load() == 1; }));
+  c.engine().close_session(c.session());
+  auto o = c.wait(id);
+  ASSERT_TRUE(o.batch);
+  for (auto& r : *o.batch) EXPECT_EQ(r.error.kind, ErrorKind::SessionClosed);
+}
+
+}  // namespace
+}  // namespace asiofetch::testing
