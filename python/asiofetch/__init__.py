@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ._batch import Completed, Progress, RequestSpec
 from ._body import BasicAuth
 from ._connector import SSLOptions, TCPConnector
 from ._cookiejar import CookieJar, DummyCookieJar
@@ -37,6 +38,7 @@ from ._errors import (
     TooManyRedirects,
 )
 from ._fetch import fetch
+from ._flow import RateLimit, Retry, Semaphore
 from ._request import request
 from ._response import ClientResponse, HttpVersion, RequestInfo
 from ._session import ClientSession, Session
@@ -62,6 +64,7 @@ __all__ = (
     "ClientSSLError",
     "ClientSession",
     "ClientTimeout",
+    "Completed",
     "ConnectionTimeoutError",
     "ContentTypeError",
     "CookieJar",
@@ -74,9 +77,14 @@ __all__ = (
     "NonHttpUrlClientError",
     "NonHttpUrlRedirectClientError",
     "PoolTimeoutError",
+    "Progress",
+    "RateLimit",
     "RedirectClientError",
     "RequestInfo",
+    "RequestSpec",
+    "Retry",
     "SSLOptions",
+    "Semaphore",
     "ServerConnectionError",
     "ServerDisconnectedError",
     "ServerFingerprintMismatch",

@@ -24,13 +24,16 @@ from ._errors import make_error
 class LoopMailbox:
     """Everything asiofetch keeps per event loop: the native mailbox and the pending futures."""
 
-    __slots__ = ("__weakref__", "_loop_ref", "futures", "native")
+    __slots__ = ("__weakref__", "_loop_ref", "futures", "listeners", "native")
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.native = _core.Mailbox(make_error)
         # request id -> future; drain() pops from it natively. A plain dict keeps the
         # loop <-> futures cycle visible to the garbage collector.
         self.futures: dict[int, asyncio.Future[Any]] = {}
+        # id -> callable(kind, index, value) for ids with many outcomes (streamed batches,
+        # progress notes); the caller removes its entry when done.
+        self.listeners: dict[int, Any] = {}
         self._loop_ref = weakref.ref(loop)
         try:
             loop.add_reader(self.native.fileno(), self._drain)
@@ -38,7 +41,7 @@ class LoopMailbox:
             _start_proxy_reader(loop, self)
 
     def _drain(self) -> None:
-        self.native.drain(self.futures)
+        self.native.drain(self.futures, self.listeners)
 
     def close(self) -> None:
         """Forget the loop: its queued outcomes are dropped and its fd is closed."""
@@ -47,6 +50,7 @@ class LoopMailbox:
             with contextlib.suppress(NotImplementedError, ValueError, RuntimeError):
                 loop.remove_reader(self.native.fileno())
         self.futures.clear()
+        self.listeners.clear()
         self.native.close()
 
 

@@ -62,6 +62,9 @@ class Options:
         proxy: str = "",
         stream: bool = False,
         stream_high_water: int = 262144,
+        retry: RetryPolicy | None = None,
+        semaphore: Semaphore | None = None,
+        rate_limit: RateLimit | None = None,
     ) -> None: ...
     connect_timeout: float  # read-only
     read_timeout: float
@@ -78,6 +81,7 @@ class Options:
     proxy: str
     stream: bool
     stream_high_water: int
+    has_retry: bool
     def replace(self, **changes: Any) -> Options: ...
 
 class Mailbox:
@@ -86,12 +90,20 @@ class Mailbox:
 
     def __init__(self, make_error: ErrorFactory) -> None: ...
     def fileno(self) -> int: ...
-    def drain(self, futures: dict[int, asyncio.Future[Any]]) -> int:
+    def drain(
+        self,
+        futures: dict[int, asyncio.Future[Any]],
+        listeners: dict[int, Callable[[int, int, Any], object]] | None = None,
+    ) -> int:
         """Clear the wake-up fd, then complete every queued outcome in one pass.
 
         For each outcome: future = futures.pop(request_id, None); skipped when missing or done.
-        Success: future.set_result(RawResponse) (or None for a stream wake-up).
+        Success: future.set_result(RawResponse) (or None for a wake-up or semaphore grant).
         Failure: future.set_exception(make_error(kind, message, curl_code)).
+        A gather's outcome: set_result((list of RawResponse or exception, first_error | None)).
+        Outcomes of ids with many (streamed batch items, progress notes, a stream's end) call
+        listeners[id](kind, index, value): kind 0 item ok, 1 item failed (value: exception),
+        2 progress (value: (done, failed, total)), 3 end (value: None or exception).
         Returns the number of outcomes drained."""
     def close(self) -> None: ...
     @property
@@ -121,14 +133,88 @@ class SessionCore:
         """Queue one request; returns its id (unique in the process). Its one outcome arrives in
         `mailbox` under that id. Raises InvalidUrlError for a bad URL, ValueError for CR/LF/NUL
         in a method or header, TypeError for wrong types, RuntimeError when closed."""
+    def submit_batch(
+        self,
+        mailbox: Mailbox,
+        items: list[
+            str | tuple[str, str, list[tuple[str, str]] | None, bytes | None, Options | None]
+        ],
+        headers: list[tuple[str, str]] | None,
+        options: Options,
+        *,
+        concurrency: int = 0,
+        fail_fast: bool = False,
+        deadline: float | None = None,
+        progress_id: int = 0,
+        progress_every: float = 0.1,
+        streaming: bool = False,
+    ) -> int:
+        """Queue a native batch; returns its id. Items are URL strs (GET with `headers`) or
+        (method, url, headers or None for `headers`, body, options or None) tuples, all
+        validated here. Not streaming: one outcome with every result in input order.
+        Streaming: one listener call per item, then an end note once fed input is closed."""
+    def feed_batch(
+        self,
+        mailbox: Mailbox,
+        id: int,
+        items: list[Any],
+        headers: list[tuple[str, str]] | None,
+        options: Options,
+        close: bool = False,
+    ) -> None:
+        """More input for a streaming batch; `close` says no more will come."""
     def cancel(self, request_id: int) -> None:
-        """Abort the request (queued or in flight) and free its slot; its outcome is dropped."""
+        """Abort the request or batch (queued or in flight) and free its slots; its outcome
+        is dropped."""
     def close(self) -> None:
         """Fail every queued and in-flight request with E_SESSION_CLOSED and drop the pool."""
     @property
     def closed(self) -> bool: ...
     def stats(self) -> dict[str, int]:
         """{'in_flight': n, 'queued': n, 'completed': n} (a snapshot from the engine thread)."""
+
+RETRY_CONNECT: Final[int]
+RETRY_TIMEOUT: Final[int]
+RETRY_DISCONNECT: Final[int]
+
+class RetryPolicy:
+    """Native retry policy (see asiofetch.Retry for the meaning of each field)."""
+
+    def __init__(
+        self,
+        *,
+        attempts: int,
+        backoff: float,
+        multiplier: float,
+        max_backoff: float,
+        jitter: float,
+        statuses: set[int],
+        errors: int,
+        respect_retry_after: bool,
+        methods: set[str],
+        total_budget: float,
+        seed: int | None,
+    ) -> None: ...
+    def delay(self, next_attempt: int, retry_after: float | None = None) -> float: ...
+
+class Semaphore:
+    """FIFO semaphore on the engine thread; grants arrive in a mailbox as wake-ups."""
+
+    def __init__(self, permits: int) -> None: ...
+    def acquire(self, mailbox: Mailbox) -> int:
+        """Queue an acquire; returns the id whose outcome (None) means granted."""
+    def release(self, id: int) -> None: ...
+    def cancel(self, id: int) -> None:
+        """Give up: dequeued if waiting, the permit returned if already granted."""
+    @property
+    def available(self) -> int: ...
+    @property
+    def permits(self) -> int: ...
+
+class RateLimit:
+    """Token bucket on the engine thread."""
+
+    def __init__(self, *, rate: float, per: float, burst: float) -> None: ...
 
 class Stream:
     """Body of a streamed response, filled by the engine with backpressure."""

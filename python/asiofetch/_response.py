@@ -157,7 +157,7 @@ class ClientResponse:
     def url(self) -> URL:
         url = self._url
         if url is None:
-            url = self._url = URL(self._raw.url, encoded=True)
+            url = self._url = _normalized_url(self._raw.url)
         return url
 
     @property
@@ -393,3 +393,13 @@ class ClientResponse:
     def __repr__(self) -> str:
         reason = self.reason.encode("ascii", "backslashreplace").decode("ascii") or "None"
         return f"<ClientResponse({self.url}) [{self.status} {reason}]>\n{self.headers}\n"
+
+
+def _normalized_url(raw: str) -> URL:
+    """The URL as aiohttp reports it: scheme and host lower-cased (the engine keeps the
+    caller's spelling on the wire, where case does not matter)."""
+    url = URL(raw, encoded=True)
+    host = url.raw_host
+    if host is not None and (host != host.lower() or url.scheme != url.scheme.lower()):
+        url = url.with_scheme(url.scheme.lower()).with_host(host.lower())
+    return url

@@ -11,14 +11,15 @@ import sys
 import traceback
 import urllib.request
 import warnings
-from collections.abc import Awaitable, Callable, Generator
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Generator, Iterable
 from types import TracebackType
 from typing import Any
 
 from multidict import CIMultiDict, CIMultiDictProxy, istr
 from yarl import URL
 
-from . import _core
+from . import _batch, _core
+from ._batch import Completed, Progress, RequestLike
 from ._body import BasicAuth, encode_body
 from ._bridge import LoopMailbox, mailbox_for
 from ._connector import TCPConnector, TlsSettings, tls_settings
@@ -29,6 +30,7 @@ from ._errors import (
     NonHttpUrlClientError,
     SessionClosedError,
 )
+from ._flow import Flow, RateLimit, Retry, Semaphore, check_flow, native_flow
 from ._headers import merge_headers
 from ._response import ClientResponse, RequestInfo
 from ._timeout import DEFAULT_TIMEOUT, ClientTimeout, to_timeout
@@ -105,6 +107,9 @@ class ClientSession:
         auto_decompress: bool = True,
         trust_env: bool = False,
         http2: bool = False,
+        retry: Retry | None = None,
+        semaphore: Semaphore | None = None,
+        rate_limit: RateLimit | None = None,
         # Accepted for aiohttp compatibility; the engine has no equivalent knob.
         loop: Any = None,
         version: Any = None,
@@ -176,6 +181,7 @@ class ClientSession:
         self._default_header_proxy = CIMultiDictProxy(defaults)
 
         self._opts_cache: dict[tuple[Any, ...], _core.Options] = {}
+        self._flow: Flow = check_flow(retry, semaphore, rate_limit)
         self._env_proxies: dict[str, str] = urllib.request.getproxies() if trust_env else {}
         self._opts_buffered = self._options(
             self._timeout,
@@ -185,6 +191,7 @@ class ClientSession:
             self._proxy_str(proxy, proxy_auth),
             False,
             auto_decompress,
+            self._flow,
         )
         # (loop, mailbox) of the last request: one identity test instead of a dict lookup.
         self._mb_loop: asyncio.AbstractEventLoop | None = None
@@ -356,9 +363,10 @@ class ClientSession:
         proxy: str,
         stream: bool,
         auto_decompress: bool,
+        flow: Flow,
     ) -> _core.Options:
         """The native Options for this combination, built once and reused."""
-        key = (timeout, follow, max_redirects, tls, proxy, stream, auto_decompress)
+        key = (timeout, follow, max_redirects, tls, proxy, stream, auto_decompress, flow)
         opts = self._opts_cache.get(key)
         if opts is None:
             connect, read, total, pool = timeout._engine_seconds()
@@ -377,11 +385,73 @@ class ClientSession:
                 auto_decompress=auto_decompress,
                 proxy=proxy,
                 stream=stream,
+                **native_flow(flow),
             )
             if len(self._opts_cache) >= 256:  # bounded: keys may include per-request values
                 self._opts_cache.clear()
             self._opts_cache[key] = opts
         return opts
+
+    def _request_flow(self, retry: Any, semaphore: Any, rate_limit: Any) -> Flow:
+        """The session's Retry/Semaphore/RateLimit, overridden per request (None removes)."""
+        if retry is _SENTINEL and semaphore is _SENTINEL and rate_limit is _SENTINEL:
+            return self._flow
+        r, sem, rl = self._flow
+        return check_flow(
+            r if retry is _SENTINEL else retry,
+            sem if semaphore is _SENTINEL else semaphore,
+            rl if rate_limit is _SENTINEL else rate_limit,
+        )
+
+    # ---- native batches ---------------------------------------------------------------------
+
+    async def gather(
+        self,
+        requests: Iterable[RequestLike],
+        *,
+        return_exceptions: bool = False,
+        concurrency: int | None = None,
+        deadline: float | None = None,
+        retry: Any = _SENTINEL,
+        semaphore: Any = _SENTINEL,
+        rate_limit: Any = _SENTINEL,
+        timeout: Any = _SENTINEL,
+        progress: Callable[[Progress], object] | None = None,
+    ) -> list[Any]:
+        """Fetch every request in one native batch; responses in input order (see _batch)."""
+        return await _batch.gather(
+            self,
+            requests,
+            return_exceptions=return_exceptions,
+            concurrency=concurrency,
+            deadline=deadline,
+            flow=self._request_flow(retry, semaphore, rate_limit),
+            timeout=self._timeout if timeout is _SENTINEL else to_timeout(timeout),
+            progress=progress,
+        )
+
+    def as_completed(
+        self,
+        requests: Iterable[RequestLike] | AsyncIterable[RequestLike],
+        *,
+        concurrency: int = 100,
+        buffer: int | None = None,
+        deadline: float | None = None,
+        retry: Any = _SENTINEL,
+        semaphore: Any = _SENTINEL,
+        rate_limit: Any = _SENTINEL,
+        timeout: Any = _SENTINEL,
+    ) -> AsyncIterator[Completed]:
+        """Results as they finish, consuming `requests` lazily (see _batch)."""
+        return _batch.as_completed(
+            self,
+            requests,
+            concurrency=concurrency,
+            buffer=buffer,
+            deadline=deadline,
+            flow=self._request_flow(retry, semaphore, rate_limit),
+            timeout=self._timeout if timeout is _SENTINEL else to_timeout(timeout),
+        )
 
     @staticmethod
     def _proxy_str(proxy: Any, proxy_auth: BasicAuth | None) -> str:
@@ -479,6 +549,9 @@ class ClientSession:
         max_line_size: Any = None,
         max_field_size: Any = None,
         max_headers: Any = None,
+        retry: Any = _SENTINEL,
+        semaphore: Any = _SENTINEL,
+        rate_limit: Any = _SENTINEL,
     ) -> ClientResponse:
         if self._closed:
             raise SessionClosedError("Session is closed")
@@ -550,6 +623,7 @@ class ClientSession:
             proxy_s,
             stream,
             self._auto_decompress if auto_decompress is None else bool(auto_decompress),
+            self._request_flow(retry, semaphore, rate_limit),
         )
 
         # Submit and wait.

@@ -17,6 +17,7 @@ class ClientTimeout:
     connect:      establishing a connection (DNS + TCP + TLS).
     sock_connect: same as connect here (libcurl has one connect phase; the smaller one wins).
     sock_read:    longest silence between two reads of the response.
+    pool:         (asiofetch only) longest wait for a free connection slot; defaults to total.
 
     Deliberate difference from aiohttp (its issue 2648): time spent waiting for a free
     connection slot (TCPConnector limits) does NOT count against `connect`; the engine bounds
@@ -30,9 +31,10 @@ class ClientTimeout:
     sock_read: float | None = None
     sock_connect: float | None = None
     ceil_threshold: float = 5
+    pool: float | None = None
 
     def __post_init__(self) -> None:
-        for name in ("total", "connect", "sock_read", "sock_connect"):
+        for name in ("total", "connect", "sock_read", "sock_connect", "pool"):
             value = getattr(self, name)
             if value is None:
                 continue
@@ -49,8 +51,10 @@ class ClientTimeout:
                 connect = float(value) if not connect else min(connect, float(value))
         total = float(self.total) if self.total else 0.0
         read = float(self.sock_read) if self.sock_read else 0.0
-        # The slot wait is bounded by the total budget (aiohttp counts it inside `total` too).
-        return connect, read, total, total
+        # The slot wait is bounded by its own `pool` timeout, else by the total budget
+        # (aiohttp counts it inside `total` too).
+        pool = float(self.pool) if self.pool else total
+        return connect, read, total, pool
 
 
 # aiohttp's DEFAULT_TIMEOUT: five minutes overall, 30 s to connect.

@@ -1,0 +1,192 @@
+"""Native flow control: Retry, Semaphore and RateLimit, enforced on the engine thread.
+
+Each object wraps one native object. Passing it to a session, a request or a batch shares
+that object by reference, so one Semaphore or RateLimit can bound several sessions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from types import TracebackType
+from typing import Any, Final
+
+from . import _core
+from ._bridge import mailbox_for
+
+__all__ = ("IDEMPOTENT_METHODS", "Flow", "RateLimit", "Retry", "Semaphore")
+
+IDEMPOTENT_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
+_ERROR_BITS: Final = {
+    "connect": _core.RETRY_CONNECT,
+    "timeout": _core.RETRY_TIMEOUT,
+    "disconnect": _core.RETRY_DISCONNECT,
+}
+
+
+class Retry:
+    """Retry policy run natively between attempts (no Python in between).
+
+    `attempts` counts the first try. The wait before attempt n (n >= 2) is
+    `backoff * multiplier ** (n - 2)`, capped by `max_backoff`; with `jitter` in (0, 1] it is
+    drawn uniformly from `[wait * (1 - jitter), wait]`. A retried status with a Retry-After
+    header (seconds or HTTP-date) waits what the server asked, also capped by `max_backoff`.
+    Only `methods` are retried (idempotent ones by default). `total_budget` (seconds) bounds
+    the time from the first attempt's start to the last retry's start. `seed` makes the
+    jitter reproducible.
+    """
+
+    __slots__ = ("_native", "attempts", "errors", "methods", "statuses")
+
+    def __init__(
+        self,
+        attempts: int = 3,
+        backoff: float = 0.1,
+        multiplier: float = 2.0,
+        max_backoff: float = 30.0,
+        jitter: float = 0.0,
+        statuses: Iterable[int] = (429, 500, 502, 503, 504),
+        errors: Iterable[str] = ("connect", "timeout", "disconnect"),
+        respect_retry_after: bool = True,
+        methods: Iterable[str] = IDEMPOTENT_METHODS,
+        total_budget: float | None = None,
+        seed: int | None = None,
+    ) -> None:
+        if isinstance(attempts, bool) or not isinstance(attempts, int):
+            raise TypeError("attempts must be an int")
+        mask = 0
+        for name in errors:
+            try:
+                mask |= _ERROR_BITS[name]
+            except KeyError:
+                raise ValueError(
+                    f"unknown error class {name!r}; use {sorted(_ERROR_BITS)}"
+                ) from None
+        self.attempts = attempts
+        self.statuses = frozenset(int(s) for s in statuses)
+        self.errors = frozenset(errors)
+        self.methods = frozenset(m.upper() for m in methods)
+        self._native = _core.RetryPolicy(
+            attempts=attempts,
+            backoff=float(backoff),
+            multiplier=float(multiplier),
+            max_backoff=float(max_backoff),
+            jitter=float(jitter),
+            statuses=set(self.statuses),
+            errors=mask,
+            respect_retry_after=bool(respect_retry_after),
+            methods=set(self.methods),
+            total_budget=float(total_budget or 0.0),
+            seed=seed,
+        )
+
+    def delay(self, attempt: int, retry_after: float | None = None) -> float:
+        """Seconds the engine waits before `attempt` (2 = the first retry)."""
+        return float(self._native.delay(attempt, retry_after))
+
+    def __repr__(self) -> str:
+        return f"Retry(attempts={self.attempts}, statuses={sorted(self.statuses)})"
+
+
+class Semaphore:
+    """A FIFO semaphore held natively: `async with sem:` in Python, and `semaphore=sem` on
+    requests and batches so native requests acquire it with no Python in between.
+
+    A waiter cancelled while queued takes no permit; one cancelled just after the grant gives
+    it back. Usable from any event loop.
+    """
+
+    __slots__ = ("_held", "_native")
+
+    def __init__(self, value: int = 1) -> None:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError("Semaphore value must be an int")
+        if value < 1:
+            raise ValueError("Semaphore value must be >= 1")
+        self._native = _core.Semaphore(value)
+        self._held: list[int] = []  # grant ids taken from Python and not yet released
+
+    async def acquire(self) -> bool:
+        loop = asyncio.get_running_loop()
+        mb = mailbox_for(loop)
+        fut: asyncio.Future[None] = loop.create_future()
+        sid = self._native.acquire(mb.native)
+        mb.futures[sid] = fut
+        try:
+            await fut
+        except asyncio.CancelledError:
+            mb.futures.pop(sid, None)
+            self._native.cancel(sid)
+            raise
+        self._held.append(sid)
+        return True
+
+    def release(self) -> None:
+        if not self._held:
+            raise ValueError("Semaphore released too many times")
+        self._native.release(self._held.pop())
+
+    def locked(self) -> bool:
+        """True when no permit is free right now (a snapshot of the engine's count)."""
+        return int(self._native.available) == 0
+
+    @property
+    def value(self) -> int:
+        return int(self._native.available)
+
+    async def __aenter__(self) -> None:
+        await self.acquire()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.release()
+
+    def __repr__(self) -> str:
+        return f"<asiofetch.Semaphore value={self.value}/{self._native.permits}>"
+
+
+class RateLimit:
+    """Token bucket: at most `rate` request starts per `per` seconds, bursts up to `burst`
+    (default: `rate`). Every attempt takes a token, retries included. Waiters are served FIFO."""
+
+    __slots__ = ("_native", "burst", "per", "rate")
+
+    def __init__(self, rate: float, per: float = 1.0, burst: float | None = None) -> None:
+        self.rate = float(rate)
+        self.per = float(per)
+        self.burst = float(burst) if burst is not None else max(1.0, self.rate)
+        self._native = _core.RateLimit(rate=self.rate, per=self.per, burst=self.burst)
+
+    def __repr__(self) -> str:
+        return f"RateLimit(rate={self.rate:g}, per={self.per:g}, burst={self.burst:g})"
+
+
+# What a session, request or batch carries: (retry, semaphore, rate_limit), each optional.
+Flow = tuple["Retry | None", "Semaphore | None", "RateLimit | None"]
+
+
+def check_flow(retry: Any, semaphore: Any, rate_limit: Any) -> Flow:
+    """Validates the three flow-control arguments at the call site."""
+    if retry is not None and not isinstance(retry, Retry):
+        raise TypeError(f"retry must be an asiofetch.Retry, got {type(retry).__name__}")
+    if semaphore is not None and not isinstance(semaphore, Semaphore):
+        raise TypeError(f"semaphore must be an asiofetch.Semaphore, got {type(semaphore).__name__}")
+    if rate_limit is not None and not isinstance(rate_limit, RateLimit):
+        raise TypeError(
+            f"rate_limit must be an asiofetch.RateLimit, got {type(rate_limit).__name__}"
+        )
+    return (retry, semaphore, rate_limit)
+
+
+def native_flow(flow: Flow) -> dict[str, Any]:
+    """Options keyword arguments for the native objects of a Flow."""
+    retry, semaphore, rate_limit = flow
+    return {
+        "retry": retry._native if retry is not None else None,
+        "semaphore": semaphore._native if semaphore is not None else None,
+        "rate_limit": rate_limit._native if rate_limit is not None else None,
+    }
