@@ -277,8 +277,20 @@ http {{
             default_type text/plain;
             return 200 "$connection $connection_requests\\n";
         }}
+{upstream}
     }}
 }}
+"""
+
+# Only with Nginx(upstream_port=...): /upstream/<path> proxies to 127.0.0.1:<port>/<path> and
+# names the client connection in X-Connection, so a test can see which connection carries a
+# response that is still streaming (HTTP/2 multiplexing proof).
+_NGINX_UPSTREAM = """\
+        location /upstream/ {{
+            proxy_pass http://127.0.0.1:{port}/;
+            proxy_buffering off;
+            add_header X-Connection $connection always;
+        }}
 """
 
 
@@ -287,10 +299,13 @@ class Nginx:
 
     Static files: /small.txt (100 B), /1k.bin (1 KiB), /1m.bin (1 MiB); /conn answers
     "<connection serial> <requests on it>" so tests can prove keep-alive reuse.
+    With `upstream_port`, /upstream/<path> is proxied to that loopback port (unbuffered) and
+    carries `X-Connection: <connection serial>`.
     """
 
-    def __init__(self, certs: Certs) -> None:
+    def __init__(self, certs: Certs, upstream_port: int = 0) -> None:
         self._certs = certs
+        self._upstream_port = upstream_port
         self._proc: subprocess.Popen[bytes] | None = None
         self._dir: tempfile.TemporaryDirectory[str] | None = None
         self.http_port = self.h2c_port = self.tls_port = 0
@@ -335,6 +350,9 @@ class Nginx:
                 http_port=self.http_port,
                 h2c_port=self.h2c_port,
                 tls_port=self.tls_port,
+                upstream=(
+                    _NGINX_UPSTREAM.format(port=self._upstream_port) if self._upstream_port else ""
+                ),
             )
         )
         # -e stderr: without it nginx first opens its compiled-in /var/log/nginx/error.log.

@@ -1,0 +1,100 @@
+"""Mirror of tests_cpp/test_errors.cpp: every failure surfaces as one aiohttp exception type,
+with curl's detail kept in the message."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Iterator
+
+import pytest
+
+import asiofetch
+from servers import FixtureServer
+
+
+@pytest.fixture
+def closed_port() -> Iterator[int]:
+    """A loopback port that refuses connections: bound (nobody else takes it), never listening."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        yield s.getsockname()[1]
+
+
+async def test_connection_refused(closed_port: int) -> None:
+    url = f"http://127.0.0.1:{closed_port}/"
+    async with asiofetch.ClientSession() as s:
+        with pytest.raises(asiofetch.ClientConnectorError) as info:
+            await s.get(url)
+    # Exactly the connector error, not one of its DNS/TLS/proxy subclasses.
+    assert info.type is asiofetch.ClientConnectorError
+    assert (info.value.host, info.value.port) == ("127.0.0.1", closed_port)
+    assert "curl error 7" in str(info.value)
+
+
+async def test_dns_failure() -> None:
+    # .invalid never resolves (RFC 6761).
+    async with asiofetch.ClientSession() as s:
+        with pytest.raises(asiofetch.ClientConnectorDNSError):
+            await s.get("http://does-not-exist.invalid/")
+
+
+async def test_truncated_body_is_payload_incomplete(base_url: str) -> None:
+    async with asiofetch.ClientSession() as s:
+        # Content-Length promises more than arrives.
+        with pytest.raises(asiofetch.ClientPayloadError):
+            await s.get(f"{base_url}/short-body?claimed=100&actual=50")
+        # Chunked body cut before its last chunk.
+        with pytest.raises(asiofetch.ClientPayloadError):
+            await s.get(f"{base_url}/close-mid-body?size=100000")
+
+
+async def test_close_before_response_is_server_disconnected(base_url: str) -> None:
+    async with asiofetch.ClientSession() as s:
+        with pytest.raises(asiofetch.ServerDisconnectedError):
+            await s.get(f"{base_url}/close-before-response")
+        # An RST instead of a FIN is the same failure (aiohttp may say ClientOSError here).
+        with pytest.raises(asiofetch.ServerDisconnectedError):
+            await s.get(f"{base_url}/reset")
+
+
+async def test_read_timeout(base_url: str) -> None:
+    timeout = asiofetch.ClientTimeout(sock_read=0.2)
+    async with asiofetch.ClientSession(timeout=timeout) as s:
+        with pytest.raises(asiofetch.SocketTimeoutError):
+            await s.get(f"{base_url}/delay/5000")
+        # A slow but steady body is not idle: each chunk resets the read timer.
+        r = await s.get(f"{base_url}/drip?chunks=5&size=10&delay_ms=100")
+        assert len(await r.read()) == 50
+
+
+async def test_total_timeout(base_url: str) -> None:
+    timeout = asiofetch.ClientTimeout(total=0.3)
+    async with asiofetch.ClientSession(timeout=timeout) as s:
+        with pytest.raises(asyncio.TimeoutError) as info:
+            await s.get(f"{base_url}/drip?chunks=50&size=10&delay_ms=100")
+    # aiohttp's `total` raises a bare TimeoutError, not a ServerTimeoutError (a ClientError).
+    assert not isinstance(info.value, asiofetch.ClientError)
+
+
+async def test_connect_timeout(fixture_server: FixtureServer) -> None:
+    timeout = asiofetch.ClientTimeout(connect=0.2, total=10)
+    # The silent port accepts TCP but never speaks: the TLS handshake cannot finish.
+    url = f"https://localhost:{fixture_server.silent_port}/"
+    async with asiofetch.ClientSession(timeout=timeout) as s:
+        with pytest.raises(asiofetch.ConnectionTimeoutError):
+            await s.get(url)
+
+
+async def test_invalid_url_rejected_at_submit() -> None:
+    connector = asiofetch.TCPConnector()
+    async with asiofetch.ClientSession(connector=connector) as s:
+        # aiohttp's types: a non-HTTP scheme is not an InvalidURL, the other two are.
+        with pytest.raises(asiofetch.NonHttpUrlClientError):
+            await s.get("ftp://example.com/")
+        with pytest.raises(asiofetch.InvalidUrlClientError):
+            await s.get("http://")
+        with pytest.raises(asiofetch.InvalidUrlClientError):
+            await s.get("not a url")
+        # Rejected before reaching the engine: nothing was queued, run or completed.
+        assert connector.stats() == {"in_flight": 0, "queued": 0, "completed": 0}
