@@ -530,13 +530,16 @@ bool Engine::configure_attempt(Transfer& t) {
   // Method and body. libcurl picks the method from the body options unless told otherwise.
   const std::string& m = t.req.method;
   const bool has_body = !t.req.body.empty();
+  // Only these make libcurl add Expect or a form Content-Type of its own; a bodiless GET
+  // skips two header lines libcurl would otherwise parse and drop on every request.
+  const bool sends_body = has_body || m == "POST" || m == "PUT" || m == "PATCH";
   if (m == "HEAD") {
     curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
   } else if (m == "GET" && !has_body) {
     curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
   } else {
     if (m != "POST") curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, m.c_str());
-    if (has_body || m == "POST" || m == "PUT" || m == "PATCH") {
+    if (sends_body) {
       curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(t.req.body.size()));
       curl_easy_setopt(e, CURLOPT_POSTFIELDS, t.req.body.data());
     }
@@ -559,8 +562,10 @@ bool Engine::configure_attempt(Transfer& t) {
     }
     append(line);
   }
-  if (!has_header(t.req.headers, "expect")) append("Expect:");
-  if (!has_header(t.req.headers, "content-type")) append("Content-Type:");
+  if (sends_body) {
+    if (!has_header(t.req.headers, "expect")) append("Expect:");
+    if (!has_header(t.req.headers, "content-type")) append("Content-Type:");
+  }
   t.header_list.reset(list);
   curl_easy_setopt(e, CURLOPT_HTTPHEADER, list);
 
