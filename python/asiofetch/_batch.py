@@ -284,7 +284,7 @@ async def gather(
 # ---- as_completed --------------------------------------------------------------------------
 
 
-async def as_completed(
+def as_completed(
     session: ClientSession,
     requests: Iterable[RequestLike] | AsyncIterable[RequestLike],
     *,
@@ -296,66 +296,100 @@ async def as_completed(
 ) -> AsyncIterator[Completed]:
     """Yields a Completed per request as it finishes.
 
-    `requests` is read lazily: at most `concurrency` requests are in flight and at most
-    `concurrency + buffer` have been read but not yet yielded, so memory stays flat for any
-    input length and a slow consumer slows the producer down (backpressure).
+    `requests` is read lazily by a feeder task: at most `concurrency` requests are in flight
+    and at most `concurrency + buffer` have been read but not yet yielded, so memory stays
+    flat for any input length and a slow consumer slows the producer down (backpressure).
+    Results already finished are yielded while the producer waits (a crawler whose next URLs
+    come from earlier results cannot deadlock). Arguments are checked here, at the call.
     """
+    if session.closed:
+        from ._errors import SessionClosedError
+
+        raise SessionClosedError("Session is closed")
     bound = _check_bound("concurrency", concurrency)
-    window = bound + (bound if buffer is None else max(0, int(buffer)))
-    opts = _options(session, timeout, flow)
+    if bound == 0:
+        raise ValueError("as_completed needs a concurrency bound (an int >= 1)")
+    if buffer is not None and (isinstance(buffer, bool) or not isinstance(buffer, int)):
+        raise TypeError("buffer must be an int or None")
+    if buffer is not None and buffer < 0:
+        raise ValueError("buffer must be >= 0")
+    if deadline is not None and not deadline > 0:
+        raise ValueError("deadline must be > 0 seconds")
+    source = _Source(requests)
+    window = bound + (bound if buffer is None else buffer)
+    return _as_completed(session, source, bound, window, deadline, _options(session, timeout, flow))
+
+
+async def _as_completed(
+    session: ClientSession,
+    source: _Source,
+    bound: int,
+    window: int,
+    deadline: float | None,
+    opts: Any,
+) -> AsyncIterator[Completed]:
     loop = asyncio.get_running_loop()
     mb = session._mb if loop is session._mb_loop else session._bind_loop(loop)
     assert mb is not None
+    core = session._core
 
     ready: collections.deque[tuple[int, int, Any]] = collections.deque()
-    waiter: list[asyncio.Future[None] | None] = [None]
-    ended = False
+    wake_consumer = asyncio.Event()
+    wake_feeder = asyncio.Event()
+    keys: dict[int, Any] = {}
+    outstanding = 0  # read from the source, not yet yielded
+    feeder_error: list[BaseException] = []
 
     def on_outcome(kind: int, index: int, value: Any) -> None:
         ready.append((kind, index, value))
-        w = waiter[0]
-        if w is not None and not w.done():
-            w.set_result(None)
+        wake_consumer.set()
 
-    source = _Source(requests)
-    keys: dict[int, Any] = {}
-    next_index = 0
-
-    async def take(n: int) -> list[Any]:
-        nonlocal next_index
-        batch = []
-        for r in await source.take(n):
-            keys[next_index] = _key_of(r)
-            next_index += 1
-            batch.append(_native_item(session, r))
-        return batch
-
-    first = await take(window)
-    bid = session._core.submit_batch(
-        mb.native,
-        first,
-        session._default_header_list,
-        opts,
-        concurrency=bound,
-        fail_fast=False,
-        deadline=deadline,
-        streaming=True,
-    )
+    bid = core.submit_batch(
+        mb.native, [], session._default_header_list, opts,
+        concurrency=bound, fail_fast=False, deadline=deadline, streaming=True,
+    )  # fmt: skip
     mb.listeners[bid] = on_outcome
-    credit = 0
-    closed_input = False
+
+    async def feed() -> None:
+        nonlocal outstanding
+        next_index = 0
+        try:
+            while True:
+                free = window - outstanding
+                if free <= 0:
+                    wake_feeder.clear()
+                    await wake_feeder.wait()
+                    continue
+                # A sync source is read in bulk; an async one item by item, so whatever it
+                # has produced is in flight before it is asked for more.
+                taken = await source.take(free if source.is_sync else 1)
+                items = []
+                for r in taken:
+                    keys[next_index] = _key_of(r)
+                    next_index += 1
+                    items.append(_native_item(session, r))
+                outstanding += len(items)
+                core.feed_batch(mb.native, bid, items, None, opts, close=source.exhausted)
+                if source.exhausted:
+                    return
+        except asyncio.CancelledError:
+            raise
+        except BaseException as e:  # a bad item or a failing producer: the consumer raises it
+            feeder_error.append(e)
+            wake_consumer.set()
+
+    feeder = loop.create_task(feed())
+    ended = False
     try:
-        if source.exhausted:
-            session._core.feed_batch(mb.native, bid, [], None, opts, close=True)
-            closed_input = True
         headers = session._default_header_proxy
         while True:
+            if feeder_error:
+                raise feeder_error[0]
             if not ready:
                 if ended:
                     return
-                w = waiter[0] = loop.create_future()
-                await w
-                waiter[0] = None
+                wake_consumer.clear()
+                await wake_consumer.wait()
                 continue
             kind, index, value = ready.popleft()
             if kind == _END:
@@ -369,22 +403,18 @@ async def as_completed(
                 continue
             out = _wrap(session, value, headers)
             key = keys.pop(index, None)
+            outstanding -= 1
+            wake_feeder.set()
             if isinstance(out, BaseException):
                 yield Completed(index, key, None, out)
             else:
                 yield Completed(index, key, out, None)
-            # The consumer took one: refill in chunks so feeding stays off the per-item path.
-            credit += 1
-            if not closed_input and (credit >= max(1, window // 4) or not ready):
-                more = await take(credit)
-                credit = 0
-                closed_input = source.exhausted
-                if more or closed_input:
-                    session._core.feed_batch(mb.native, bid, more, None, opts, close=closed_input)
     finally:
         mb.listeners.pop(bid, None)
+        if not feeder.done():
+            feeder.cancel()
         if not ended:
-            session._core.cancel(bid)  # the consumer left early: stop the rest natively
+            core.cancel(bid)  # the consumer left early: stop the rest natively
 
 
 class _Source:
@@ -392,6 +422,7 @@ class _Source:
 
     def __init__(self, requests: Iterable[Any] | AsyncIterable[Any]) -> None:
         self.exhausted = False
+        self.is_sync = not isinstance(requests, AsyncIterable)
         self._sync: Iterator[Any] | None = None
         self._async: AsyncIterator[Any] | None = None
         if isinstance(requests, AsyncIterable):

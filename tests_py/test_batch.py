@@ -1,0 +1,321 @@
+"""Mirror of tests_cpp/test_batch.cpp through the public API (`session.gather`,
+`session.as_completed`), plus the Python-only cases: cancellation from asyncio, async
+producers, early exit from `async for`, laziness of the input and call-site validation."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+
+import pytest
+
+import asiofetch
+from asiofetch import _core
+
+
+def engine_in_flight() -> int:
+    return int(_core.engine_stats()["in_flight"])
+
+
+async def eventually(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
+    """Poll `predicate` from the loop (the engine settles aborts on its own thread)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(0.01)
+    return True
+
+
+# ---- mirrors of TEST_F(Batch, ...) ----------------------------------------------------------
+
+
+async def test_results_in_input_order(base_url: str) -> None:
+    urls = [f"{base_url}/bytes/{100 + i}" for i in range(40)]
+    async with asiofetch.ClientSession() as s:
+        results = await s.gather(urls, concurrency=4)
+        assert len(results) == 40
+        for i, r in enumerate(results):
+            assert isinstance(r, asiofetch.ClientResponse), i
+            assert r.status == 200
+            assert len(await r.read()) == 100 + i
+            assert str(r.url) == urls[i]
+
+
+async def test_concurrency_bound_is_respected(base_url: str) -> None:
+    # Eight 200 ms requests two at a time cannot finish in less than four rounds.
+    async with asiofetch.ClientSession() as s:
+        t0 = time.monotonic()
+        results = await s.gather([f"{base_url}/delay/200"] * 8, concurrency=2)
+        elapsed = time.monotonic() - t0
+    assert elapsed >= 0.78
+    assert [r.status for r in results] == [200] * 8
+
+
+async def test_fail_fast_cancels_the_rest(base_url: str) -> None:
+    urls = [f"{base_url}/bytes/1", f"{base_url}/close-before-response"] + [f"{base_url}/hang"] * 3
+    async with asiofetch.ClientSession() as s:
+        t0 = time.monotonic()
+        with pytest.raises(asiofetch.ServerDisconnectedError):
+            await s.gather(urls)
+        # The /hang requests never answer: the batch ended because they were cancelled.
+        assert time.monotonic() - t0 < 30
+        assert await eventually(lambda: engine_in_flight() == 0)
+
+
+async def test_return_exceptions_keeps_every_outcome(base_url: str) -> None:
+    urls = [f"{base_url}/bytes/3", f"{base_url}/close-before-response", f"{base_url}/bytes/5"]
+    async with asiofetch.ClientSession() as s:
+        results = await s.gather(urls, return_exceptions=True)
+        assert len(results) == 3
+        assert isinstance(results[0], asiofetch.ClientResponse)
+        assert await results[0].read() == b"abc"
+        assert isinstance(results[1], asiofetch.ServerDisconnectedError)
+        assert isinstance(results[2], asiofetch.ClientResponse)
+        assert await results[2].read() == b"abcde"
+
+
+async def test_deadline_ends_the_batch(base_url: str) -> None:
+    async with asiofetch.ClientSession() as s:
+        t0 = time.monotonic()
+        results = await s.gather(
+            [f"{base_url}/hang", f"{base_url}/bytes/1"], return_exceptions=True, deadline=0.3
+        )
+        elapsed = time.monotonic() - t0
+        assert isinstance(results[0], asyncio.TimeoutError)
+        assert isinstance(results[1], asiofetch.ClientResponse)
+        assert await results[1].read() == b"a"
+        assert elapsed >= 0.25
+        assert await eventually(lambda: engine_in_flight() == 0)
+
+
+async def test_cancel_stops_every_request(base_url: str) -> None:
+    async with asiofetch.ClientSession() as s:
+        task = asyncio.create_task(s.gather([f"{base_url}/hang"] * 4, concurrency=2))
+        assert await eventually(lambda: s.connector.stats()["in_flight"] == 2)
+        await asyncio.sleep(0.1)
+        assert s.connector.stats()["in_flight"] == 2  # the bound holds while they hang
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task  # a cancelled batch delivers nothing
+        assert await eventually(lambda: engine_in_flight() == 0)
+        assert await eventually(lambda: s.connector.stats()["in_flight"] == 0)
+
+
+async def test_streaming_delivers_each_result_then_end(base_url: str) -> None:
+    release = asyncio.Event()
+
+    async def producer() -> AsyncIterator[str]:
+        yield f"{base_url}/bytes/1"
+        yield f"{base_url}/bytes/2"
+        await release.wait()  # the rest is fed after the first results came back
+        yield f"{base_url}/bytes/3"
+        yield f"{base_url}/close-before-response"
+
+    seen: dict[int, asiofetch.Completed] = {}
+    async with asiofetch.ClientSession() as s:
+        # Bounded: results already in must reach the consumer while the producer waits.
+        async with asyncio.timeout(15):
+            async for c in s.as_completed(producer(), concurrency=2, buffer=0):
+                assert isinstance(c, asiofetch.Completed)
+                assert 0 <= c.index < 4
+                assert c.index not in seen
+                seen[c.index] = c
+                if len(seen) == 2:
+                    assert set(seen) == {0, 1}
+                    release.set()
+        assert set(seen) == {0, 1, 2, 3}  # and the iteration ended: the end note came
+        for i in range(3):
+            assert seen[i].ok
+            assert seen[i].exception is None
+            assert await seen[i].result().read() == b"abc"[: i + 1]
+            assert seen[i].key == f"{base_url}/bytes/{i + 1}"
+        assert not seen[3].ok
+        assert seen[3].response is None
+        assert isinstance(seen[3].exception, asiofetch.ServerDisconnectedError)
+        with pytest.raises(asiofetch.ServerDisconnectedError):
+            seen[3].result()
+
+
+async def test_progress_notes_count_up_to_total(base_url: str) -> None:
+    notes: list[asiofetch.Progress] = []
+    urls = [f"{base_url}/bytes/1", f"{base_url}/bytes/1", f"{base_url}/close-before-response"]
+    async with asiofetch.ClientSession() as s:
+        results = await s.gather(urls, concurrency=1, return_exceptions=True, progress=notes.append)
+    assert len(results) == 3
+    assert notes, "no progress reported"
+    last_done = 0
+    for n in notes:
+        assert isinstance(n, asiofetch.Progress)
+        assert n.done >= last_done
+        last_done = n.done
+        assert n.total == 3
+        assert n.failed <= n.done
+    assert notes[-1].done == 3
+    assert notes[-1].failed == 1
+
+
+async def test_empty_batch_completes(base_url: str) -> None:
+    async with asiofetch.ClientSession() as s:
+        assert await s.gather([]) == []
+        assert await s.gather([], return_exceptions=True) == []
+        assert [c async for c in s.as_completed([])] == []
+
+
+async def test_session_close_fails_the_batch(base_url: str) -> None:
+    s = asiofetch.ClientSession()
+    task = asyncio.create_task(
+        s.gather([f"{base_url}/hang"] * 3, concurrency=1, return_exceptions=True)
+    )
+    assert await eventually(lambda: s.connector.stats()["in_flight"] == 1)
+    await s.close()
+    results = await asyncio.wait_for(task, 30)
+    assert len(results) == 3
+    for r in results:
+        assert isinstance(r, asiofetch.SessionClosedError)
+    assert await eventually(lambda: engine_in_flight() == 0)
+
+
+# ---- Python-only cases ----------------------------------------------------------------------
+
+
+async def test_gather_cancelled_by_task_cancel_frees_everything(base_url: str) -> None:
+    async with asiofetch.ClientSession() as s:
+        task = asyncio.create_task(s.gather([f"{base_url}/hang"] * 20, concurrency=5))
+        assert await eventually(lambda: engine_in_flight() == 5)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert task.cancelled()
+        assert await eventually(lambda: engine_in_flight() == 0)
+        # The session still works afterwards.
+        r = await s.get(f"{base_url}/bytes/2")
+        assert await r.read() == b"ab"
+
+
+async def test_gather_under_asyncio_timeout_frees_everything(base_url: str) -> None:
+    async with asiofetch.ClientSession() as s:
+        t0 = time.monotonic()
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(0.3):
+                await s.gather([f"{base_url}/bytes/1"] + [f"{base_url}/hang"] * 6)
+        assert time.monotonic() - t0 >= 0.25
+        assert await eventually(lambda: engine_in_flight() == 0)
+        results = await s.gather([f"{base_url}/bytes/1"] * 3)
+        assert [r.status for r in results] == [200] * 3
+
+
+async def test_as_completed_over_async_generator_producer(base_url: str) -> None:
+    async def producer() -> AsyncIterator[asiofetch.RequestSpec]:
+        for i in range(30):
+            if i % 7 == 0:
+                await asyncio.sleep(0.01)  # a producer that awaits between items
+            yield asiofetch.RequestSpec("GET", f"{base_url}/bytes/{i + 1}", key=f"k{i}")
+
+    got: dict[str, int] = {}
+    async with asiofetch.ClientSession() as s:
+        async for c in s.as_completed(producer(), concurrency=4):
+            assert c.ok, c.exception
+            assert c.key == f"k{c.index}"
+            got[c.key] = len(await c.result().read())
+    assert got == {f"k{i}": i + 1 for i in range(30)}
+
+
+async def test_as_completed_break_cancels_the_rest(base_url: str) -> None:
+    urls = [f"{base_url}/bytes/1"] + [f"{base_url}/hang"] * 5
+    async with asiofetch.ClientSession() as s:
+        first = None
+        async for c in s.as_completed(urls, concurrency=6):
+            first = c
+            break
+        assert first is not None
+        assert first.index == 0
+        assert first.ok
+        # Leaving the loop closes the iterator, which cancels the five /hang natively.
+        assert await eventually(lambda: engine_in_flight() == 0)
+        assert await eventually(lambda: s.connector.stats()["in_flight"] == 0)
+
+
+async def test_as_completed_reads_input_lazily(base_url: str) -> None:
+    concurrency, buffer, total = 4, 2, 60
+    pulled = 0
+
+    def urls() -> Iterator[str]:
+        nonlocal pulled
+        for _ in range(total):
+            pulled += 1
+            yield f"{base_url}/bytes/1"
+
+    consumed = 0
+    async with asiofetch.ClientSession() as s:
+        async for c in s.as_completed(urls(), concurrency=concurrency, buffer=buffer):
+            assert c.ok
+            consumed += 1
+            assert pulled <= consumed + concurrency + buffer, (consumed, pulled)
+            if consumed % 10 == 0:
+                await asyncio.sleep(0.02)  # a slow consumer must not make the reader run ahead
+                assert pulled <= consumed + concurrency + buffer, (consumed, pulled)
+    assert consumed == total
+    assert pulled == total
+
+
+async def test_as_completed_results_carry_index_and_key(base_url: str) -> None:
+    reqs: list[str | asiofetch.RequestSpec] = [
+        f"{base_url}/bytes/1",
+        asiofetch.RequestSpec("POST", f"{base_url}/echo", json={"a": 1}, key="post"),
+        asiofetch.RequestSpec("GET", f"{base_url}/echo", params={"q": "1"}),
+    ]
+    async with asiofetch.ClientSession() as s:
+        by_index = {c.index: c async for c in s.as_completed(reqs)}
+        assert set(by_index) == {0, 1, 2}
+        assert by_index[0].key == f"{base_url}/bytes/1"
+        assert by_index[1].key == "post"
+        posted = await by_index[1].result().json()
+        assert posted["method"] == "POST"
+        assert posted["body"] == '{"a": 1}'
+        assert by_index[2].key == f"{base_url}/echo"
+        assert (await by_index[2].result().json())["query"] == "q=1"
+
+
+async def test_bad_input_errors_at_the_call_site(base_url: str) -> None:
+    async with asiofetch.ClientSession() as s:
+        with pytest.raises(TypeError):
+            await s.gather([f"{base_url}/bytes/1", 1])  # type: ignore[list-item]
+        with pytest.raises(ValueError):
+            await s.gather([f"{base_url}/bytes/1"], concurrency=0)
+        with pytest.raises(TypeError):
+            await s.gather([f"{base_url}/bytes/1"], retry="x")
+        with pytest.raises(TypeError):
+            await s.gather([f"{base_url}/bytes/1"], semaphore=3)
+        with pytest.raises(TypeError):
+            await s.gather([f"{base_url}/bytes/1"], rate_limit=10)
+        with pytest.raises(TypeError):
+            await s.gather([f"{base_url}/bytes/1"], progress=1)  # type: ignore[arg-type]
+        with pytest.raises(TypeError):
+            s.as_completed([f"{base_url}/bytes/1"], retry="x")
+        with pytest.raises(TypeError):
+            await s.get(f"{base_url}/bytes/1", retry="x")
+        with pytest.raises(TypeError):
+            asiofetch.RequestSpec(1, f"{base_url}/bytes/1")  # type: ignore[arg-type]
+        # Nothing was sent for any of them.
+        assert engine_in_flight() == 0
+
+
+async def test_as_completed_bad_input_errors_early(base_url: str) -> None:
+    async with asiofetch.ClientSession() as s:
+        # A plain argument is checked when as_completed() is called, like retry= is.
+        with pytest.raises(ValueError):
+            s.as_completed([f"{base_url}/bytes/1"], concurrency=0)
+        # Items are read lazily, so a bad item fails the iteration that reads it.
+        with pytest.raises(TypeError):
+            async for _ in s.as_completed([f"{base_url}/bytes/1", 1]):  # type: ignore[list-item]
+                pass
+        assert await eventually(lambda: engine_in_flight() == 0)
+
+
+async def test_gather_on_closed_session_raises(base_url: str) -> None:
+    s = asiofetch.ClientSession()
+    await s.close()
+    with pytest.raises(asiofetch.SessionClosedError):
+        await s.gather([f"{base_url}/bytes/1"])
