@@ -258,7 +258,7 @@ def new_id() -> int:
     """A fresh id from the same counter as request ids (for Stream.wait wake-ups)."""
 
 def engine_stats() -> dict[str, int]:
-    """{'in_flight', 'queued', 'easy_handles', 'sockets', 'sessions', 'mailboxes'}."""
+    """{'in_flight', 'queued', 'easy_handles', 'sockets', 'sessions'}: engine-wide counts."""
 
 def curl_version() -> str: ...
 def shutdown() -> None:
