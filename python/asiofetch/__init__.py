@@ -38,7 +38,7 @@ from ._errors import (
     TooManyRedirects,
 )
 from ._fetch import fetch
-from ._flow import RateLimit, Retry, Semaphore
+from ._flow import Hedge, RateLimit, Retry, Semaphore
 from ._request import request
 from ._response import ClientResponse, HttpVersion, RequestInfo
 from ._session import ClientSession, Session
@@ -70,6 +70,7 @@ __all__ = (
     "CookieJar",
     "DummyCookieJar",
     "EofStream",
+    "Hedge",
     "HttpVersion",
     "InvalidURL",
     "InvalidUrlClientError",

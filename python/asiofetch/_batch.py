@@ -40,7 +40,7 @@ _ITEM_OK, _ITEM_ERROR, _PROGRESS, _END = 0, 1, 2, 3
 class RequestSpec:
     """One request of a batch when a bare URL is not enough."""
 
-    __slots__ = ("data", "headers", "json", "key", "method", "params", "url")
+    __slots__ = ("data", "fallback", "headers", "json", "key", "method", "params", "url")
 
     def __init__(
         self,
@@ -52,6 +52,7 @@ class RequestSpec:
         data: Any = None,
         json: Any = None,
         key: Any = None,
+        fallback: Any = None,
     ) -> None:
         if not isinstance(method, str):
             raise TypeError(f"method must be str, got {type(method).__name__}")
@@ -62,6 +63,7 @@ class RequestSpec:
         self.data = data
         self.json = json
         self.key = key
+        self.fallback = fallback
 
     def __repr__(self) -> str:
         return f"RequestSpec({self.method!r}, {str(self.url)!r})"
@@ -142,6 +144,10 @@ def _native_item(session: ClientSession, r: Any) -> Any:
         url_str, url = session._build_url(r.url, r.params)
         body, content_type = encode_body(r.data, r.json, session._json_serialize)
         headers = _headers_for(session, r.headers, url or URL(url_str), content_type)
+        if r.fallback is not None:
+            from ._session import _fallback_list
+
+            return (r.method, url_str, headers, body, None, _fallback_list(r.fallback))
         return (r.method, url_str, headers, body, None)
     raise TypeError(f"a batch takes URLs (str or yarl.URL) or RequestSpec, got {type(r).__name__}")
 

@@ -65,6 +65,8 @@ class Options:
         retry: RetryPolicy | None = None,
         semaphore: Semaphore | None = None,
         rate_limit: RateLimit | None = None,
+        hedge_after: float = 0.0,
+        hedge_max_extra: int = 0,
     ) -> None: ...
     connect_timeout: float  # read-only
     read_timeout: float
@@ -129,6 +131,7 @@ class SessionCore:
         headers: list[tuple[str, str]] | None,
         body: bytes | None,
         options: Options,
+        fallback: list[str] | None = None,
     ) -> int:
         """Queue one request; returns its id (unique in the process). Its one outcome arrives in
         `mailbox` under that id. Raises InvalidUrlError for a bad URL, ValueError for CR/LF/NUL
@@ -241,6 +244,7 @@ class RawResponse:
     url: str
     method: str
     attempts: int
+    hedge: int
     @property
     def headers(self) -> list[tuple[str, str]]: ...
     @property

@@ -14,7 +14,7 @@ from typing import Any, Final
 from . import _core
 from ._bridge import mailbox_for
 
-__all__ = ("IDEMPOTENT_METHODS", "Flow", "RateLimit", "Retry", "Semaphore")
+__all__ = ("IDEMPOTENT_METHODS", "Flow", "Hedge", "RateLimit", "Retry", "Semaphore")
 
 IDEMPOTENT_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 _ERROR_BITS: Final = {
@@ -165,11 +165,36 @@ class RateLimit:
         return f"RateLimit(rate={self.rate:g}, per={self.per:g}, burst={self.burst:g})"
 
 
-# What a session, request or batch carries: (retry, semaphore, rate_limit), each optional.
-Flow = tuple["Retry | None", "Semaphore | None", "RateLimit | None"]
+class Hedge:
+    """Hedged requests: when an idempotent request (GET, HEAD, OPTIONS) has no answer after
+    `after` seconds, the engine starts a copy, up to `max_extra` copies one period apart. The
+    first success wins and the others are cancelled natively; `resp.hedge` says which copy
+    answered (0 the original). Each copy counts against pool limits, semaphores and rate limits.
+    """
+
+    __slots__ = ("after", "max_extra")
+
+    def __init__(self, after: float = 0.05, max_extra: int = 1) -> None:
+        if isinstance(after, bool) or not isinstance(after, (int, float)):
+            raise TypeError("Hedge.after must be a number of seconds")
+        if not after > 0:
+            raise ValueError("Hedge.after must be > 0")
+        if isinstance(max_extra, bool) or not isinstance(max_extra, int):
+            raise TypeError("Hedge.max_extra must be an int")
+        if not 1 <= max_extra <= 16:
+            raise ValueError("Hedge.max_extra must be between 1 and 16")
+        self.after = float(after)
+        self.max_extra = max_extra
+
+    def __repr__(self) -> str:
+        return f"Hedge(after={self.after:g}, max_extra={self.max_extra})"
 
 
-def check_flow(retry: Any, semaphore: Any, rate_limit: Any) -> Flow:
+# What a session, request or batch carries: (retry, semaphore, rate_limit, hedge), each optional.
+Flow = tuple["Retry | None", "Semaphore | None", "RateLimit | None", "Hedge | None"]
+
+
+def check_flow(retry: Any, semaphore: Any, rate_limit: Any, hedge: Any = None) -> Flow:
     """Validates the three flow-control arguments at the call site."""
     if retry is not None and not isinstance(retry, Retry):
         raise TypeError(f"retry must be an asiofetch.Retry, got {type(retry).__name__}")
@@ -179,13 +204,17 @@ def check_flow(retry: Any, semaphore: Any, rate_limit: Any) -> Flow:
         raise TypeError(
             f"rate_limit must be an asiofetch.RateLimit, got {type(rate_limit).__name__}"
         )
-    return (retry, semaphore, rate_limit)
+    if hedge is not None and not isinstance(hedge, Hedge):
+        raise TypeError(f"hedge must be an asiofetch.Hedge, got {type(hedge).__name__}")
+    return (retry, semaphore, rate_limit, hedge)
 
 
 def native_flow(flow: Flow) -> dict[str, Any]:
     """Options keyword arguments for the native objects of a Flow."""
-    retry, semaphore, rate_limit = flow
+    retry, semaphore, rate_limit, hedge = flow
     return {
+        "hedge_after": hedge.after if hedge is not None else 0.0,
+        "hedge_max_extra": hedge.max_extra if hedge is not None else 0,
         "retry": retry._native if retry is not None else None,
         "semaphore": semaphore._native if semaphore is not None else None,
         "rate_limit": rate_limit._native if rate_limit is not None else None,

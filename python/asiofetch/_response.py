@@ -253,6 +253,11 @@ class ClientResponse:
         """How many attempts the engine made (1 without retries)."""
         return self._raw.attempts  # type: ignore[no-any-return]
 
+    @property
+    def hedge(self) -> int:
+        """Which copy of a hedged request answered: 0 the original, n the n-th extra copy."""
+        return self._raw.hedge  # type: ignore[no-any-return]
+
     # ---- body ----------------------------------------------------------------------------
 
     @property

@@ -30,7 +30,7 @@ from ._errors import (
     NonHttpUrlClientError,
     SessionClosedError,
 )
-from ._flow import Flow, RateLimit, Retry, Semaphore, check_flow, native_flow
+from ._flow import Flow, Hedge, RateLimit, Retry, Semaphore, check_flow, native_flow
 from ._headers import merge_headers
 from ._response import ClientResponse, RequestInfo
 from ._timeout import DEFAULT_TIMEOUT, ClientTimeout, to_timeout
@@ -110,6 +110,7 @@ class ClientSession:
         retry: Retry | None = None,
         semaphore: Semaphore | None = None,
         rate_limit: RateLimit | None = None,
+        hedge: Hedge | None = None,
         # Accepted for aiohttp compatibility; the engine has no equivalent knob.
         loop: Any = None,
         version: Any = None,
@@ -181,7 +182,7 @@ class ClientSession:
         self._default_header_proxy = CIMultiDictProxy(defaults)
 
         self._opts_cache: dict[tuple[Any, ...], _core.Options] = {}
-        self._flow: Flow = check_flow(retry, semaphore, rate_limit)
+        self._flow: Flow = check_flow(retry, semaphore, rate_limit, hedge)
         self._env_proxies: dict[str, str] = urllib.request.getproxies() if trust_env else {}
         self._opts_buffered = self._options(
             self._timeout,
@@ -392,15 +393,23 @@ class ClientSession:
             self._opts_cache[key] = opts
         return opts
 
-    def _request_flow(self, retry: Any, semaphore: Any, rate_limit: Any) -> Flow:
-        """The session's Retry/Semaphore/RateLimit, overridden per request (None removes)."""
-        if retry is _SENTINEL and semaphore is _SENTINEL and rate_limit is _SENTINEL:
+    def _request_flow(
+        self, retry: Any, semaphore: Any, rate_limit: Any, hedge: Any = _SENTINEL
+    ) -> Flow:
+        """The session's Retry/Semaphore/RateLimit/Hedge, overridden per request (None removes)."""
+        if (
+            retry is _SENTINEL
+            and semaphore is _SENTINEL
+            and rate_limit is _SENTINEL
+            and hedge is _SENTINEL
+        ):
             return self._flow
-        r, sem, rl = self._flow
+        r, sem, rl, h = self._flow
         return check_flow(
             r if retry is _SENTINEL else retry,
             sem if semaphore is _SENTINEL else semaphore,
             rl if rate_limit is _SENTINEL else rate_limit,
+            h if hedge is _SENTINEL else hedge,
         )
 
     # ---- native batches ---------------------------------------------------------------------
@@ -415,6 +424,7 @@ class ClientSession:
         retry: Any = _SENTINEL,
         semaphore: Any = _SENTINEL,
         rate_limit: Any = _SENTINEL,
+        hedge: Any = _SENTINEL,
         timeout: Any = _SENTINEL,
         progress: Callable[[Progress], object] | None = None,
     ) -> list[Any]:
@@ -425,7 +435,7 @@ class ClientSession:
             return_exceptions=return_exceptions,
             concurrency=concurrency,
             deadline=deadline,
-            flow=self._request_flow(retry, semaphore, rate_limit),
+            flow=self._request_flow(retry, semaphore, rate_limit, hedge),
             timeout=self._timeout if timeout is _SENTINEL else to_timeout(timeout),
             progress=progress,
         )
@@ -440,6 +450,7 @@ class ClientSession:
         retry: Any = _SENTINEL,
         semaphore: Any = _SENTINEL,
         rate_limit: Any = _SENTINEL,
+        hedge: Any = _SENTINEL,
         timeout: Any = _SENTINEL,
     ) -> AsyncIterator[Completed]:
         """Results as they finish, consuming `requests` lazily (see _batch)."""
@@ -449,7 +460,7 @@ class ClientSession:
             concurrency=concurrency,
             buffer=buffer,
             deadline=deadline,
-            flow=self._request_flow(retry, semaphore, rate_limit),
+            flow=self._request_flow(retry, semaphore, rate_limit, hedge),
             timeout=self._timeout if timeout is _SENTINEL else to_timeout(timeout),
         )
 
@@ -552,6 +563,8 @@ class ClientSession:
         retry: Any = _SENTINEL,
         semaphore: Any = _SENTINEL,
         rate_limit: Any = _SENTINEL,
+        hedge: Any = _SENTINEL,
+        fallback: Any = None,
     ) -> ClientResponse:
         if self._closed:
             raise SessionClosedError("Session is closed")
@@ -623,7 +636,7 @@ class ClientSession:
             proxy_s,
             stream,
             self._auto_decompress if auto_decompress is None else bool(auto_decompress),
-            self._request_flow(retry, semaphore, rate_limit),
+            self._request_flow(retry, semaphore, rate_limit, hedge),
         )
 
         # Submit and wait.
@@ -633,7 +646,9 @@ class ClientSession:
         header_list = list(hdrs.items())
         fut: asyncio.Future[Any] = loop.create_future()
         try:
-            rid = self._core.submit(mb.native, method, url_str, header_list, body, opts)
+            rid = self._core.submit(
+                mb.native, method, url_str, header_list, body, opts, _fallback_list(fallback)
+            )
         except _core.InvalidUrlError as e:
             raise _url_error(str_or_url, e) from None
         except RuntimeError as e:
@@ -782,6 +797,20 @@ class _RequestContextManager:
 
 
 collections.abc.Coroutine.register(_RequestContextManager)
+
+
+def _fallback_list(fallback: Any) -> list[str] | None:
+    """`fallback=`: alternate URLs (str or yarl.URL) tried in order when the request fails."""
+    if fallback is None:
+        return None
+    if isinstance(fallback, (str, URL)) or not isinstance(fallback, collections.abc.Iterable):
+        raise TypeError("fallback must be a list of URLs")
+    out = []
+    for u in fallback:
+        if not isinstance(u, (str, URL)):
+            raise TypeError(f"fallback URLs must be str or yarl.URL, got {type(u).__name__}")
+        out.append(str(u))
+    return out
 
 
 def _loop_debug() -> bool:

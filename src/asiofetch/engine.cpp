@@ -224,7 +224,14 @@ void Engine::register_transfer(std::unique_ptr<Transfer> tp) {
   t.pool = pit->second.get();
   t.submitted_at = Clock::now();
   t.slot_origin = t.origin;
-  if (t.opts->retry) t.original = t.req;  // a retry starts over from here, not from a redirect hop
+  const bool hedged = t.opts->hedge_max_extra > 0 && t.opts->hedge_after.count() > 0 && !t.opts->stream &&
+                      t.copy == 0 && (t.req.method == "GET" || t.req.method == "HEAD" || t.req.method == "OPTIONS");
+  // A retry, fallback or hedge starts over from here, not from a redirect hop.
+  if (t.opts->retry || hedged || !t.req.fallback.empty()) t.original = t.req;
+  if (hedged) {
+    t.group = t.id;
+    groups_[t.id].members.push_back(t.id);
+  }
   transfers_.emplace(t.id, std::move(tp));
   stat_in_flight_.store(transfers_.size());
   admit(t);
@@ -324,6 +331,13 @@ void Engine::on_rate_timer(RateLimiter* rl) {
 }
 
 void Engine::handle(Cancel& c) {
+  if (auto git = groups_.find(c.id); git != groups_.end()) {
+    std::vector<RequestId> members = git->second.members;  // the last one delivers
+    for (RequestId id : members)
+      if (auto it = transfers_.find(id); it != transfers_.end())
+        finish(*it->second, Error{ErrorKind::Cancelled, 0, "cancelled"});
+    return;
+  }
   if (auto it = transfers_.find(c.id); it != transfers_.end()) {
     finish(*it->second, Error{ErrorKind::Cancelled, 0, "cancelled"});
     return;
@@ -413,6 +427,7 @@ void Engine::shutdown_on_thread() {
   run_inbox();
   pools_.clear();
   batches_.clear();
+  groups_.clear();
   rate_waits_.clear();
   idle_easy_.clear();
   stat_easy_.store(0);
@@ -457,6 +472,7 @@ void Engine::start(Transfer& t) {
   t.pool_timer.reset();
   t.started_at = Clock::now();
   if (++t.attempts == 1) t.first_started = t.started_at;
+  if (t.group && t.copy == 0 && !t.hedge_timer) arm_hedge(t);
   t.pool->on_start(t.slot_origin);
   t.resp->timings.queued = std::chrono::duration<double>(t.started_at - t.submitted_at).count();
   if (t.opts->stream) {
@@ -635,13 +651,13 @@ void Engine::on_done(Transfer& t, CURLcode rc) {
       follow_redirect(t);
       return;
     }
-    if (maybe_retry(t, nullptr)) return;
+    if (try_again(t, nullptr)) return;
     finish_ok(t);
     return;
   }
   if (t.idle_expired) {
     Error e{ErrorKind::ReadTimeout, 0, "read timeout (" + t.req.url + ")"};
-    if (!maybe_retry(t, &e)) finish(t, std::move(e));
+    if (!try_again(t, &e)) finish(t, std::move(e));
     return;
   }
   FailurePhase phase;
@@ -657,7 +673,85 @@ void Engine::on_done(Transfer& t, CURLcode rc) {
     phase.connect_deadline = !total_nearer && attempt + Millis(5) >= t.opts->connect_timeout;
   }
   Error e = map_curl_error(rc, phase, t.errbuf, t.req.url);
-  if (!maybe_retry(t, &e)) finish(t, std::move(e));
+  if (!try_again(t, &e)) finish(t, std::move(e));
+}
+
+bool Engine::maybe_fallback(Transfer& t, const Error* error) {
+  if (!t.original || t.fallback_pos >= t.original->fallback.size() || t.outcome_sent || stopping_) return false;
+  if (error ? (error->kind == ErrorKind::Cancelled || error->kind == ErrorKind::SessionClosed)
+            : t.resp->status < 500)
+    return false;
+  std::string why;
+  auto parsed = parse_http_url(t.original->fallback[t.fallback_pos], why);
+  if (!parsed) return false;  // validated at submit; kept as a guard
+  if (t.easy) curl_multi_remove_handle(multi_.get(), t.easy.get());
+  t.idle_timer.reset();
+  if (t.state == Transfer::State::Active) t.pool->on_finish(t.slot_origin);
+  t.state = Transfer::State::Backoff;
+  if (t.easy) recycle_easy(std::move(t.easy));
+  t.original->url = t.original->fallback[t.fallback_pos++];
+  t.req = *t.original;
+  t.origin = t.slot_origin = parsed->origin;
+  t.resp = std::make_unique<Response>();
+  t.stream.reset();
+  t.idle_expired = false;
+  t.attempts = 0;  // each URL gets the whole retry policy
+  pump(*t.pool);
+  admit(t);
+  return true;
+}
+
+void Engine::arm_hedge(Transfer& t) {
+  auto git = groups_.find(t.group);
+  if (git == groups_.end() || git->second.launched >= t.opts->hedge_max_extra) return;
+  t.hedge_timer.emplace(io_);
+  t.hedge_timer->expires_after(t.opts->hedge_after);
+  const RequestId id = t.id;
+  t.hedge_timer->async_wait([this, id](const boost::system::error_code& ec) {
+    if (ec) return;
+    auto it = transfers_.find(id);
+    if (it == transfers_.end()) return;
+    Transfer& orig = *it->second;
+    auto git = groups_.find(orig.group);
+    if (git == groups_.end() || !orig.original) return;
+    auto copy = std::make_unique<Transfer>();
+    copy->id = Engine::next_id();
+    copy->session = orig.session;
+    copy->req = *orig.original;
+    copy->opts = orig.opts;
+    copy->mailbox = orig.mailbox;
+    copy->origin = orig.slot_origin;
+    copy->batch = orig.batch;
+    copy->index = orig.index;
+    copy->group = orig.group;
+    copy->copy = ++git->second.launched;
+    git->second.members.push_back(copy->id);
+    register_transfer(std::move(copy));
+    if (auto again = transfers_.find(id); again != transfers_.end()) arm_hedge(*again->second);
+  });
+}
+
+bool Engine::settle_group(Transfer& t, Outcome& o) {
+  auto git = groups_.find(t.group);
+  if (git == groups_.end()) return false;  // the group was settled by another copy
+  auto& members = git->second.members;
+  std::erase(members, t.id);
+  const RequestId group = t.group;
+  if (o.response) {
+    o.response->hedge = t.copy;
+    // The winner: the other copies are cancelled and their outcomes swallowed.
+    std::vector<RequestId> losers = std::move(members);
+    groups_.erase(git);
+    for (RequestId id : losers)
+      if (auto it = transfers_.find(id); it != transfers_.end())
+        finish(*it->second, Error{ErrorKind::Cancelled, 0, "cancelled: another copy answered first"});
+  } else if (!members.empty()) {
+    return false;  // a copy still runs: it may yet succeed
+  } else {
+    groups_.erase(git);
+  }
+  o.id = group;
+  return true;
 }
 
 bool Engine::maybe_retry(Transfer& t, const Error* error) {
@@ -792,7 +886,10 @@ void Engine::deliver(Transfer& t, Outcome&& o) {
   std::shared_ptr<Mailbox> mailbox = t.mailbox;
   const RequestId batch = t.batch;
   const std::size_t index = t.index;
+  // A hedged copy delivers only as the winner, or as the last one standing.
+  const bool deliverable = t.group == 0 || settle_group(t, o);
   release(t);
+  if (!deliverable) return;
   if (batch)
     batch_outcome(batch, index, std::move(o));
   else
@@ -830,6 +927,7 @@ void Engine::release(Transfer& t) {
   t.idle_timer.reset();
   t.pool_timer.reset();
   t.backoff_timer.reset();
+  t.hedge_timer.reset();
   if (was_active) pool->on_finish(t.slot_origin);
   if (t.easy) recycle_easy(std::move(t.easy));
   std::shared_ptr<Semaphore> permit = t.holds_permit ? t.opts->semaphore : nullptr;

@@ -114,6 +114,10 @@ class Engine : public std::enable_shared_from_this<Engine> {
   void wait_for_token(Transfer& t);
   void on_rate_timer(RateLimiter* rl);
   bool maybe_retry(Transfer& t, const Error* error);  // true: another attempt is scheduled
+  bool maybe_fallback(Transfer& t, const Error* error);  // true: restarted on the next URL
+  bool try_again(Transfer& t, const Error* error) { return maybe_retry(t, error) || maybe_fallback(t, error); }
+  void arm_hedge(Transfer& t);
+  bool settle_group(Transfer& t, Outcome& o);  // false: a hedged copy's outcome is swallowed
 
   // Batches.
   void launch(Batch& b);
@@ -162,6 +166,11 @@ class Engine : public std::enable_shared_from_this<Engine> {
   std::unordered_map<RequestId, std::unique_ptr<Transfer>> transfers_;
   std::unordered_map<SessionId, std::unique_ptr<Pool>> pools_;
   std::unordered_map<RequestId, std::unique_ptr<Batch>> batches_;
+  struct HedgeGroup {
+    std::vector<RequestId> members;  // copies still running (the original included)
+    int launched = 0;                // extra copies started so far
+  };
+  std::unordered_map<RequestId, HedgeGroup> groups_;  // by the original's id
   struct RateWait {
     std::shared_ptr<RateLimiter> limiter;  // kept alive while requests wait on it
     boost::asio::steady_timer timer;

@@ -50,6 +50,10 @@ struct RequestOptions {
   std::shared_ptr<const RetryPolicy> retry;     // null: one attempt
   std::shared_ptr<Semaphore> semaphore;         // held from start to outcome, across retries
   std::shared_ptr<RateLimiter> rate_limit;      // one token per attempt
+  // Hedging: when the first attempt has no answer after `hedge_after`, start a copy (up to
+  // `hedge_max_extra` copies, one per period); the first success wins, the others are cancelled.
+  Millis hedge_after{0};
+  int hedge_max_extra = 0;
 };
 
 struct Request {
@@ -57,6 +61,7 @@ struct Request {
   std::string url;
   Headers headers;
   std::string body;
+  std::vector<std::string> fallback;  // tried in order when the URL fails (validated by the caller)
 };
 
 }  // namespace asiofetch

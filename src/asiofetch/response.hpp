@@ -42,6 +42,7 @@ struct Response {
   std::vector<HopResponse> history;
   Timings timings;
   int attempts = 1;
+  int hedge = 0;                 // which copy answered: 0 the original, n the n-th hedge
   std::shared_ptr<StreamBuffer> stream;  // set only in stream mode
 };
 

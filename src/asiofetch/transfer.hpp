@@ -42,7 +42,10 @@ struct Transfer {
   std::size_t index = 0;        // its position in the batch's input
   bool holds_permit = false;    // of opts->semaphore; held across retries, released at the end
   int attempts = 0;             // attempts started so far
-  std::optional<Request> original;  // kept when a retry policy may need to start over
+  std::optional<Request> original;  // kept when a retry, fallback or hedge may start over
+  RequestId group = 0;          // hedged: the id the caller waits on (the original's id)
+  int copy = 0;                 // hedged: 0 the original, n the n-th extra copy
+  std::size_t fallback_pos = 0; // next entry of original->fallback to try
   Clock::time_point submitted_at{};
   Clock::time_point started_at{};  // slot acquired: total timeout counts from here (per attempt)
   Clock::time_point first_started{};  // first attempt's start: the retry budget counts from here
@@ -63,6 +66,7 @@ struct Transfer {
   std::optional<boost::asio::steady_timer> idle_timer;
   std::optional<boost::asio::steady_timer> pool_timer;
   std::optional<boost::asio::steady_timer> backoff_timer;
+  std::optional<boost::asio::steady_timer> hedge_timer;
 
   // libcurl callbacks (engine thread).
   static std::size_t on_header(char* data, std::size_t size, std::size_t n, void* self);

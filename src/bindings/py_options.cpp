@@ -55,6 +55,11 @@ void apply(RequestOptions& o, const std::string& key, py::handle v) {
     long long hw = typed<long long>(key, v);
     if (hw <= 0) throw py::value_error("stream_high_water must be > 0");
     o.stream_high_water = static_cast<std::size_t>(hw);
+  } else if (key == "hedge_after") {
+    o.hedge_after = to_millis(key, v);
+  } else if (key == "hedge_max_extra") {
+    o.hedge_max_extra = typed<int>(key, v);
+    if (o.hedge_max_extra < 0 || o.hedge_max_extra > 16) throw py::value_error("hedge_max_extra must be 0..16");
   } else if (key == "retry") {
     o.retry = v.is_none() ? nullptr : typed<const PyRetry&>(key, v).policy;
   } else if (key == "semaphore") {

@@ -72,4 +72,17 @@ void set_body(Request& r, py::handle body) {
   r.body.assign(p, static_cast<std::size_t>(n));
 }
 
+void set_fallback(Request& r, py::handle urls) {
+  if (urls.is_none()) return;
+  py::object seq = py::reinterpret_steal<py::object>(PySequence_Fast(urls.ptr(), "fallback must be a list of URLs"));
+  if (!seq) throw py::error_already_set();
+  const Py_ssize_t n = PySequence_Fast_GET_SIZE(seq.ptr());
+  PyObject** items = PySequence_Fast_ITEMS(seq.ptr());
+  for (Py_ssize_t i = 0; i < n; ++i) {
+    Request probe;
+    set_url(probe, items[i]);  // same checks as the main URL, raised at the call site
+    r.fallback.push_back(std::move(probe.url));
+  }
+}
+
 }  // namespace asiofetch::py_bind

@@ -25,5 +25,6 @@ std::string set_url(Request& r, py::handle url);
 // A list/tuple of (str, str) pairs; names must be tokens, values free of CR, LF and NUL.
 Headers parse_headers(py::handle headers);
 void set_body(Request& r, py::handle body);  // bytes or None
+void set_fallback(Request& r, py::handle urls);  // a sequence of http(s) URL strs, or None
 
 }  // namespace asiofetch::py_bind

@@ -172,6 +172,7 @@ void register_results(py::module_& m) {
       .def_property_readonly("url", [](const PyRawResponse& r) { return r.r->url; })
       .def_property_readonly("method", [](const PyRawResponse& r) { return r.r->method; })
       .def_property_readonly("attempts", [](const PyRawResponse& r) { return r.r->attempts; })
+      .def_property_readonly("hedge", [](const PyRawResponse& r) { return r.r->hedge; })
       .def_property_readonly("headers", [](const PyRawResponse& r) { return headers_list(r.r->headers); })
       .def_property_readonly("body", [](const PyRawResponse& r) { return to_bytes(r.r->body); })
       .def_property_readonly("history", [](const PyRawResponse& r) {

@@ -32,7 +32,7 @@ class PySession {
   PySession& operator=(const PySession&) = delete;
 
   RequestId submit(PyMailbox& mb, py::handle method, py::handle url, py::handle headers,
-                   py::handle body, const PyOptions& options) {
+                   py::handle body, const PyOptions& options, py::handle fallback) {
     check_open(mb);
 
     auto t = std::make_unique<Transfer>();
@@ -40,6 +40,7 @@ class PySession {
     t->origin = set_url(t->req, url);
     t->req.headers = parse_headers(headers);
     set_body(t->req, body);
+    set_fallback(t->req, fallback);
     t->id = Engine::next_id();
     t->session = id_;
     t->opts = options.opts;
@@ -126,7 +127,7 @@ class PySession {
         item.origin = set_url(item.req, x);
         item.req.headers = defaults;
         item.opts = options.opts;
-      } else if (PyTuple_Check(x.ptr()) && PyTuple_GET_SIZE(x.ptr()) == 5) {
+      } else if (PyTuple_Check(x.ptr()) && (PyTuple_GET_SIZE(x.ptr()) == 5 || PyTuple_GET_SIZE(x.ptr()) == 6)) {
         set_method(item.req, PyTuple_GET_ITEM(x.ptr(), 0));
         item.origin = set_url(item.req, PyTuple_GET_ITEM(x.ptr(), 1));
         py::handle h(PyTuple_GET_ITEM(x.ptr(), 2));
@@ -134,6 +135,7 @@ class PySession {
         set_body(item.req, PyTuple_GET_ITEM(x.ptr(), 3));
         py::handle o(PyTuple_GET_ITEM(x.ptr(), 4));
         item.opts = o.is_none() ? options.opts : o.cast<const PyOptions&>().opts;
+        if (PyTuple_GET_SIZE(x.ptr()) == 6) set_fallback(item.req, PyTuple_GET_ITEM(x.ptr(), 5));
       } else {
         throw py::type_error("request " + std::to_string(i) +
                              ": expected a URL str or a (method, url, headers, body, options) tuple");
@@ -169,7 +171,8 @@ void register_session(py::module_& m) {
       .def(py::init<std::size_t, std::size_t, bool, double, double>(), py::kw_only(),
            py::arg("limit") = 100, py::arg("limit_per_host") = 0, py::arg("force_close") = false,
            py::arg("keepalive_timeout") = 15.0, py::arg("dns_cache_ttl") = 10.0)
-      .def("submit", &PySession::submit)
+      .def("submit", &PySession::submit, py::arg("mailbox"), py::arg("method"), py::arg("url"), py::arg("headers"),
+           py::arg("body"), py::arg("options"), py::arg("fallback") = py::none())
       .def("submit_batch", &PySession::submit_batch, py::arg("mailbox"), py::arg("items"), py::arg("headers"),
            py::arg("options"), py::kw_only(), py::arg("concurrency") = 0, py::arg("fail_fast") = false,
            py::arg("deadline") = py::none(), py::arg("progress_id") = 0, py::arg("progress_every") = 0.1,
