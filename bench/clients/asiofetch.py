@@ -1,6 +1,8 @@
 """asiofetch runner: per-request (`await session.get`) or native batch (`session.gather`).
 
-spec["mode"] == "batch" selects `session.gather(urls, concurrency=N)`; otherwise the shared
+spec["mode"] == "batch" selects `session.gather(urls, concurrency=N)` (or, for bodies of 64 KiB
+and more, `session.as_completed`, the flat-memory form the README recommends for big bodies:
+gather keeps every body until the batch ends, 2 GiB for case 2); otherwise the shared
 per-request driver gathers N coroutines that each `await session.get(url)` then `r.read()`.
 `await session.get(url)` buffers the body natively; `async with session.get(url)` streams it
 through `resp.content` (case 2 stream). The session is typed Any on purpose: the API is
@@ -32,6 +34,9 @@ def _latency(r: Any) -> float:
     return -1.0
 
 
+LARGE_BODY = 64 * 1024
+
+
 class AsiofetchAdapter(Adapter):
     async def open(self) -> None:
         api: Any = asiofetch
@@ -58,6 +63,8 @@ class AsiofetchAdapter(Adapter):
         return int(r.status), len(await r.read()), _attempts(r)
 
     async def batch(self, urls: Sequence[str]) -> list[BatchItem | BaseException]:
+        if int(self.spec.get("expect_bytes", 0)) >= LARGE_BODY:
+            return await self._streamed_batch(urls)
         rs = await self.s.gather(
             list(urls), concurrency=self.limit, return_exceptions=True, **self.kw
         )
@@ -67,6 +74,16 @@ class AsiofetchAdapter(Adapter):
                 out.append(r)
             else:
                 out.append((int(r.status), len(await r.read()), _attempts(r), _latency(r)))
+        return out
+
+    async def _streamed_batch(self, urls: Sequence[str]) -> list[BatchItem | BaseException]:
+        out: list[BatchItem | BaseException] = [RuntimeError("no result")] * len(urls)
+        async for c in self.s.as_completed(list(urls), concurrency=self.limit, **self.kw):
+            if c.exception is not None:
+                out[c.index] = c.exception
+            else:
+                r = c.response
+                out[c.index] = (int(r.status), len(await r.read()), _attempts(r), _latency(r))
         return out
 
 

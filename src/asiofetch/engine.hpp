@@ -10,6 +10,7 @@
 #include <mutex>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <variant>
 #include <vector>
 
@@ -147,7 +148,9 @@ class Engine : public std::enable_shared_from_this<Engine> {
   static int on_socket(CURL* easy, curl_socket_t s, int what, void* self, void* socketp);
   static int on_timer(CURLM* multi, long timeout_ms, void* self);
   static int on_close_socket(void* self, curl_socket_t s);
+  static int on_sockopt(void* self, curl_socket_t s, curlsocktype purpose);
   void watch(curl_socket_t s, int what);
+  void unwatch(curl_socket_t s);
   void forget(curl_socket_t s);
   void arm(const std::shared_ptr<SocketWatch>& w, curl_socket_t s);
   void socket_action(curl_socket_t s, int events);
@@ -163,6 +166,9 @@ class Engine : public std::enable_shared_from_this<Engine> {
   boost::asio::steady_timer watchdog_;
   bool timeout_posted_ = false;
   std::unordered_map<curl_socket_t, std::shared_ptr<SocketWatch>> sockets_;
+  // Connection sockets libcurl opened and will close through on_close_socket: only these may
+  // keep their registration while idle, because only their close is announced to us.
+  std::unordered_set<curl_socket_t> conn_fds_;
   std::unordered_map<RequestId, std::unique_ptr<Transfer>> transfers_;
   std::unordered_map<SessionId, std::unique_ptr<Pool>> pools_;
   std::unordered_map<RequestId, std::unique_ptr<Batch>> batches_;
