@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(
   build-essential pkg-config ninja-build
   libboost1.81-dev libgtest-dev libgmock-dev
-  libssl-dev zlib1g-dev libbrotli-dev libzstd-dev libnghttp2-dev libmimalloc-dev
+  libssl-dev zlib1g-dev libbrotli-dev libzstd-dev libnghttp2-dev libmimalloc2.0
   nginx-light wrk nghttp2-client openssl
 )
 

@@ -21,7 +21,8 @@ using SlistPtr = std::unique_ptr<curl_slist, SlistDeleter>;
 using UrlPtr = std::unique_ptr<CURLU, UrlDeleter>;
 using CurlString = std::unique_ptr<char, CurlStringDeleter>;
 
-// curl_global_init is not idempotent-safe across threads before 7.84; call this first, once.
+// Call before any other libcurl function: it may hand libcurl a different allocator
+// (curl_global.cpp), and a block libcurl allocated before that would be freed by the wrong one.
 void ensure_curl_global_init();
 
 }  // namespace asiofetch

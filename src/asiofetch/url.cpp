@@ -51,6 +51,7 @@ std::optional<ParsedUrl> parse_http_url(const std::string& url, std::string& why
 }
 
 std::optional<std::string> resolve_redirect(const std::string& base, const std::string& location) {
+  ensure_curl_global_init();
   UrlPtr u(curl_url());
   if (!u) return std::nullopt;
   if (curl_url_set(u.get(), CURLUPART_URL, base.c_str(), CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK)

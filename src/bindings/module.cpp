@@ -47,7 +47,10 @@ PYBIND11_MODULE(_core, m) {
     d["sessions"] = s.sessions;
     return d;
   });
-  m.def("curl_version", [] { return std::string(curl_version()); });
+  m.def("curl_version", [] {
+    ensure_curl_global_init();
+    return std::string(curl_version());
+  });
   m.def("new_id", [] { return Engine::next_id(); });
   m.def("shutdown", [] {
     py::gil_scoped_release nogil;  // the engine never takes the GIL, so joining cannot deadlock
