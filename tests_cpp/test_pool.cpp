@@ -1,4 +1,6 @@
 // Sessions: keep-alive reuse, isolation, limits and queueing, cancellation, close, shutdown.
+#include <set>
+
 #include "support/server_test.hpp"
 
 namespace asiofetch::testing {
@@ -14,6 +16,25 @@ TEST_F(Pool, keep_alive_reuses_connection) {
   ASSERT_FALSE(b.error);
   EXPECT_EQ(header(*a.response, "x-connection-id"), header(*b.response, "x-connection-id"));
   EXPECT_EQ(header(*b.response, "x-request-count"), "2");
+}
+
+TEST_F(Pool, waves_of_concurrent_requests_reuse_their_connections) {
+  // 64 at once spread over several connection-cache lanes (limit 100); the second wave must
+  // find the first wave's connections again, lane by lane: no more than 64 ever opened.
+  PoolConfig cfg;
+  cfg.limit = 100;
+  EngineClient c(cfg);
+  std::set<std::string> connections;
+  for (int wave = 0; wave < 2; ++wave) {
+    std::vector<RequestId> ids;
+    for (int i = 0; i < 64; ++i) ids.push_back(c.submit(make_request("GET", url("/delay/50"))));
+    for (auto id : ids) {
+      auto o = c.wait(id);
+      ASSERT_FALSE(o.error) << o.error.message;
+      connections.insert(header(*o.response, "x-connection-id"));
+    }
+  }
+  EXPECT_LE(connections.size(), 64u);
 }
 
 TEST_F(Pool, force_close_opens_new_connections) {

@@ -46,6 +46,17 @@ async def test_keep_alive_reuses_connection(base_url: str) -> None:
     assert b.headers["X-Request-Count"] == "2"
 
 
+async def test_waves_of_concurrent_requests_reuse_their_connections(base_url: str) -> None:
+    # 64 at once spread over several connection-cache lanes (limit 100); the second wave
+    # must find the first wave's connections again: no more than 64 ever opened.
+    connections: set[str] = set()
+    async with asiofetch.ClientSession(connector=asiofetch.TCPConnector(limit=100)) as s:
+        for _ in range(2):
+            rs = await asyncio.gather(*(s.get(f"{base_url}/delay/50") for _ in range(64)))
+            connections.update(r.headers[CONN] for r in rs)
+    assert len(connections) <= 64
+
+
 async def test_force_close_opens_new_connections(base_url: str) -> None:
     connector = asiofetch.TCPConnector(force_close=True)
     async with asiofetch.ClientSession(connector=connector) as s:

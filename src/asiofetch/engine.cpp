@@ -65,6 +65,18 @@ const std::string* find_header(const Headers& h, std::string_view name) {
 
 double secs(curl_off_t us) { return static_cast<double>(us) / 1e6; }
 
+// CURLOPT_HTTP_VERSION for the transfer's current URL: anything but 1.1 may multiplex.
+long curl_http_version(const Transfer& t) {
+  const bool https = t.req.url.size() >= 6 && iequals(std::string_view(t.req.url).substr(0, 6), "https:");
+  switch (t.opts->http_version) {
+    case HttpVersion::Any: return https ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_1_1;
+    case HttpVersion::Http1_1: return CURL_HTTP_VERSION_1_1;
+    case HttpVersion::Http2: return https ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE;
+    case HttpVersion::Http2PriorKnowledge: return CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE;
+  }
+  return CURL_HTTP_VERSION_1_1;
+}
+
 }  // namespace
 
 // ---- lifetime ---------------------------------------------------------------------------
@@ -475,7 +487,7 @@ void Engine::start(Transfer& t) {
   t.started_at = Clock::now();
   if (++t.attempts == 1) t.first_started = t.started_at;
   if (t.group && t.copy == 0 && !t.hedge_timer) arm_hedge(t);
-  t.pool->on_start(t.slot_origin);
+  t.lane = t.pool->on_start(t.slot_origin, curl_http_version(t) != CURL_HTTP_VERSION_1_1);
   t.resp->timings.queued = std::chrono::duration<double>(t.started_at - t.submitted_at).count();
   if (t.opts->stream) {
     const RequestId id = t.id;
@@ -525,7 +537,7 @@ bool Engine::configure_attempt(Transfer& t) {
   t.errbuf[0] = '\0';
 
   curl_easy_setopt(e, CURLOPT_PRIVATE, &t);
-  curl_easy_setopt(e, CURLOPT_SHARE, t.pool->share.get());
+  curl_easy_setopt(e, CURLOPT_SHARE, t.pool->lanes[t.lane].get());
   curl_easy_setopt(e, CURLOPT_URL, t.req.url.c_str());
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t.errbuf);
@@ -619,16 +631,7 @@ bool Engine::configure_attempt(Transfer& t) {
 
   // HTTP version. PIPEWAIT makes a second request wait for a pending h2 connection and
   // multiplex on it instead of opening another one.
-  long version = CURL_HTTP_VERSION_1_1;
-  const bool https = t.req.url.size() >= 6 && iequals(std::string_view(t.req.url).substr(0, 6), "https:");
-  switch (o.http_version) {
-    case HttpVersion::Any: version = https ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_1_1; break;
-    case HttpVersion::Http1_1: version = CURL_HTTP_VERSION_1_1; break;
-    case HttpVersion::Http2:
-      version = https ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE;
-      break;
-    case HttpVersion::Http2PriorKnowledge: version = CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE; break;
-  }
+  const long version = curl_http_version(t);
   curl_easy_setopt(e, CURLOPT_HTTP_VERSION, version);
   curl_easy_setopt(e, CURLOPT_PIPEWAIT, version == CURL_HTTP_VERSION_1_1 ? 0L : 1L);
 
@@ -693,7 +696,7 @@ bool Engine::maybe_fallback(Transfer& t, const Error* error) {
   if (!parsed) return false;  // validated at submit; kept as a guard
   if (t.easy) curl_multi_remove_handle(multi_.get(), t.easy.get());
   t.idle_timer.reset();
-  if (t.state == Transfer::State::Active) t.pool->on_finish(t.slot_origin);
+  if (t.state == Transfer::State::Active) t.pool->on_finish(t.slot_origin, t.lane);
   t.state = Transfer::State::Backoff;
   if (t.easy) recycle_easy(std::move(t.easy));
   t.original->url = t.original->fallback[t.fallback_pos++];
@@ -786,7 +789,7 @@ bool Engine::maybe_retry(Transfer& t, const Error* error) {
   // same logical request. The rate limiter is asked again (one token per attempt).
   if (t.easy) curl_multi_remove_handle(multi_.get(), t.easy.get());  // no-op when already out
   t.idle_timer.reset();
-  if (t.state == Transfer::State::Active) t.pool->on_finish(t.slot_origin);
+  if (t.state == Transfer::State::Active) t.pool->on_finish(t.slot_origin, t.lane);
   t.state = Transfer::State::Backoff;
   if (t.easy) recycle_easy(std::move(t.easy));
   t.req = *t.original;
@@ -935,7 +938,7 @@ void Engine::release(Transfer& t) {
   t.pool_timer.reset();
   t.backoff_timer.reset();
   t.hedge_timer.reset();
-  if (was_active) pool->on_finish(t.slot_origin);
+  if (was_active) pool->on_finish(t.slot_origin, t.lane);
   if (t.easy) recycle_easy(std::move(t.easy));
   std::shared_ptr<Semaphore> permit = t.holds_permit ? t.opts->semaphore : nullptr;
   transfers_.erase(t.id);  // destroys t

@@ -1,16 +1,34 @@
 #include "asiofetch/pool.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace asiofetch {
 
+namespace {
+
+std::size_t lane_count(std::size_t limit) {
+  constexpr std::size_t kMaxLanes = 64;  // an unlimited pool gets as many lanes as 2,048 slots
+  if (limit == 0) return kMaxLanes;
+  return std::min(kMaxLanes, (limit + Pool::kLaneSize - 1) / Pool::kLaneSize);
+}
+
+}  // namespace
+
 Pool::Pool(SessionId id_, PoolConfig cfg_, std::shared_ptr<PoolCounters> counters_)
-    : id(id_), cfg(cfg_), counters(std::move(counters_)), share(curl_share_init()) {
-  if (!share) throw std::runtime_error("curl_share_init failed");
-  // One thread uses the share (the engine's), so no lock callbacks are needed.
-  curl_share_setopt(share.get(), CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
-  curl_share_setopt(share.get(), CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
-  curl_share_setopt(share.get(), CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+    : id(id_), cfg(cfg_), counters(std::move(counters_)) {
+  const std::size_t n = lane_count(cfg.limit);
+  lanes.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    SharePtr share(curl_share_init());
+    if (!share) throw std::runtime_error("curl_share_init failed");
+    // One thread uses the share (the engine's), so no lock callbacks are needed.
+    curl_share_setopt(share.get(), CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+    curl_share_setopt(share.get(), CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+    curl_share_setopt(share.get(), CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+    lanes.push_back(std::move(share));
+  }
+  lane_active.assign(n, 0);
 }
 
 bool Pool::can_start(const std::string& origin) const {
@@ -22,13 +40,20 @@ bool Pool::can_start(const std::string& origin) const {
   return true;
 }
 
-void Pool::on_start(const std::string& origin) {
+std::size_t Pool::on_start(const std::string& origin, bool multiplexed) {
+  std::size_t lane = 0;
+  if (!multiplexed)  // the first least busy lane: an idle pool keeps reusing lane 0
+    lane = static_cast<std::size_t>(std::min_element(lane_active.begin(), lane_active.end()) -
+                                    lane_active.begin());
+  ++lane_active[lane];
   ++active;
   if (cfg.limit_per_host) ++active_per_host[origin];
   counters->in_flight.store(active, std::memory_order_relaxed);
+  return lane;
 }
 
-void Pool::on_finish(const std::string& origin) {
+void Pool::on_finish(const std::string& origin, std::size_t lane) {
+  --lane_active[lane];
   --active;
   if (cfg.limit_per_host) {
     auto it = active_per_host.find(origin);

@@ -36,6 +36,7 @@ struct Transfer {
   std::shared_ptr<Mailbox> mailbox;
   std::string origin;    // scheme://host:port of the original URL (per-host slot key)
   std::string slot_origin;  // origin the slot is counted under (kept across redirects)
+  std::size_t lane = 0;     // the pool lane (connection cache) of the slot it holds
 
   State state = State::Gated;
   RequestId batch = 0;          // the batch this request belongs to, 0 for a lone request
