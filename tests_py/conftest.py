@@ -83,6 +83,17 @@ def engine_in_flight() -> int:
     return int(_core.engine_stats()["in_flight"])
 
 
+async def eventually(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
+    """Poll `predicate` from the loop without blocking it (results keep flowing meanwhile;
+    the engine settles aborts and grants on its own thread)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(0.005)
+    return True
+
+
 def wait_until(predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
     """Poll `predicate` (the engine finishes aborts/closes on its own thread)."""
     deadline = time.monotonic() + timeout

@@ -11,7 +11,7 @@ import uuid
 import pytest
 
 import asiofetch
-from asiofetch import _core
+from conftest import engine_in_flight, eventually
 
 
 def new_key() -> str:
@@ -24,16 +24,6 @@ async def server_count(base_url: str, key: str) -> int:
         return int((await r.json())["count"])
 
 
-async def eventually_idle(limit: float = 10.0) -> bool:
-    loop = asyncio.get_running_loop()
-    end = loop.time() + limit
-    while loop.time() < end:
-        if _core.engine_stats()["in_flight"] == 0:
-            return True
-        await asyncio.sleep(0.01)
-    return _core.engine_stats()["in_flight"] == 0
-
-
 async def test_slow_request_gets_copies(base_url: str) -> None:
     key = new_key()
     async with asiofetch.ClientSession(hedge=asiofetch.Hedge(after=0.05, max_extra=2)) as s:
@@ -41,7 +31,7 @@ async def test_slow_request_gets_copies(base_url: str) -> None:
         assert r.status == 200
         assert 0 <= r.hedge <= 2
     assert await server_count(base_url, key) == 3
-    assert await eventually_idle()
+    assert await eventually(lambda: engine_in_flight() == 0)
 
 
 async def test_fast_request_gets_no_copy(base_url: str) -> None:
@@ -74,7 +64,7 @@ async def test_cancel_stops_every_copy(base_url: str) -> None:
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
-    assert await eventually_idle()
+    assert await eventually(lambda: engine_in_flight() == 0)
 
 
 async def test_last_failure_is_reported_once(base_url: str) -> None:
@@ -83,7 +73,7 @@ async def test_last_failure_is_reported_once(base_url: str) -> None:
         with pytest.raises(asyncio.TimeoutError):
             await s.get(f"{base_url}/hang?key={key}", hedge=asiofetch.Hedge(after=0.05))
     assert await server_count(base_url, key) == 2
-    assert await eventually_idle()
+    assert await eventually(lambda: engine_in_flight() == 0)
 
 
 async def test_batch_items_deliver_once(base_url: str) -> None:

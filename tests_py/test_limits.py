@@ -6,27 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
 
 import pytest
 
 import asiofetch
-from asiofetch import _core
-
-
-def engine_in_flight() -> int:
-    return int(_core.engine_stats()["in_flight"])
-
-
-async def eventually(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
-    """Poll `predicate` from the loop (the engine settles grants and aborts on its thread)."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        await asyncio.sleep(0.01)
-    return True
-
+from conftest import engine_in_flight, eventually
 
 # ---- mirrors of TEST_F(Limits, ...) ---------------------------------------------------------
 

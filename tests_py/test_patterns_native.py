@@ -10,25 +10,12 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import pytest
 
 import asiofetch
-from asiofetch import _core
-
-
-def engine_in_flight() -> int:
-    return int(_core.engine_stats()["in_flight"])
-
-
-async def eventually(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        await asyncio.sleep(0.01)
-    return True
+from conftest import engine_in_flight, eventually
 
 
 async def server_count(session: asiofetch.ClientSession, base_url: str, key: str) -> int:

@@ -8,8 +8,6 @@ import os
 import subprocess
 import sys
 import textwrap
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,20 +15,11 @@ import pytest
 
 import asiofetch
 from asiofetch import _core
+from conftest import eventually
 from servers import FixtureServer
 
 # The fixture server numbers accepted connections: equal ids mean one reused connection.
 CONN = "X-Connection-Id"
-
-
-async def eventually(pred: Callable[[], bool], limit: float = 10.0) -> bool:
-    """Poll without blocking the loop (results must keep flowing while we wait)."""
-    end = time.monotonic() + limit
-    while time.monotonic() < end:
-        if pred():
-            return True
-        await asyncio.sleep(0.005)
-    return pred()
 
 
 def counts(connector: asiofetch.TCPConnector) -> tuple[int, int]:

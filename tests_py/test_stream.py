@@ -4,28 +4,18 @@ then the body through the engine's bounded buffer with backpressure."""
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Callable
 
 import pytest
 
 import asiofetch
 from asiofetch import _core
+from conftest import eventually
 
 # The engine's default stream high-water mark (Options.stream_high_water; the session has no
 # knob for it) plus one libcurl write, the C++ case's bound: the engine pauses the transfer
 # once the buffer is full, so it never holds more than the mark plus the write that filled it.
 HIGH_WATER = 256 * 1024
 BOUND = HIGH_WATER + 256 * 1024
-
-
-async def eventually(pred: Callable[[], bool], limit: float = 10.0) -> bool:
-    end = time.monotonic() + limit
-    while time.monotonic() < end:
-        if pred():
-            return True
-        await asyncio.sleep(0.005)
-    return pred()
 
 
 def engine_idle() -> bool:
