@@ -34,8 +34,20 @@ TestCerts make() {
 }  // namespace
 
 const TestCerts& test_certs() {
-  static const TestCerts certs = make();
-  return certs;
+  // ctest runs every case in its own process, so each run made ~80 directories; the owner
+  // removes this process's one at exit (after the fixture server and libcurl are done with it).
+  struct Owner {
+    TestCerts certs = make();
+    Owner() = default;
+    Owner(const Owner&) = delete;
+    Owner& operator=(const Owner&) = delete;
+    ~Owner() {
+      std::error_code ec;
+      std::filesystem::remove_all(certs.dir, ec);
+    }
+  };
+  static const Owner owner;
+  return owner.certs;
 }
 
 }  // namespace asiofetch::testing

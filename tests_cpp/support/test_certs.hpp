@@ -9,7 +9,7 @@ struct TestCerts {
   std::string dir, ca_cert, server_cert, server_key;
 };
 
-// Made once per test process (in a fresh temp dir), then reused.
+// Made once per test process (in a fresh temp dir, removed at exit), then reused.
 const TestCerts& test_certs();
 
 }  // namespace asiofetch::testing
