@@ -635,11 +635,48 @@ bool Engine::configure_attempt(Transfer& t) {
   curl_easy_setopt(e, CURLOPT_HTTP_VERSION, version);
   curl_easy_setopt(e, CURLOPT_PIPEWAIT, version == CURL_HTTP_VERSION_1_1 ? 0L : 1L);
 
-  if (CURLMcode rc = curl_multi_add_handle(multi_.get(), e); rc != CURLM_OK) {
-    finish(t, Error{ErrorKind::Other, 0, std::string("curl_multi_add_handle: ") + curl_multi_strerror(rc)});
-    return false;
-  }
+  queue_add(t);
   return true;
+}
+
+void Engine::queue_add(Transfer& t) {
+  // Handles are added in one go after the events at hand are handled, not one by one as
+  // slots free up: libcurl runs every expired handle on each socket_action, so an added
+  // handle would send inside the next socket's action, one request per server wake-up.
+  // Added together, they go out as a burst the server reads in one pass (nginx slept and
+  // woke once per request before, and each wake-up cost this thread a cross-CPU interrupt).
+  t.add_pending = true;
+  pending_adds_.push_back(t.id);
+  if (adds_posted_) return;
+  adds_posted_ = true;
+  asio::post(io_, [this] { flush_adds(); });
+}
+
+void Engine::flush_adds() {
+  adds_posted_ = false;
+  if (!multi_) return;
+  std::vector<RequestId> ids;
+  ids.swap(pending_adds_);
+  bool added = false;
+  for (RequestId id : ids) {
+    auto it = transfers_.find(id);
+    // Gone, or no longer waiting for this add (cancelled, failed, moved to a retry).
+    if (it == transfers_.end() || !it->second->add_pending) continue;
+    Transfer& t = *it->second;
+    t.add_pending = false;
+    if (t.state != Transfer::State::Active || !t.easy) continue;
+    if (CURLMcode rc = curl_multi_add_handle(multi_.get(), t.easy.get()); rc != CURLM_OK) {
+      finish(t, Error{ErrorKind::Other, 0, std::string("curl_multi_add_handle: ") + curl_multi_strerror(rc)});
+      continue;
+    }
+    added = true;
+  }
+  // Start them all now, in this one action; the action the timer callback posted for them
+  // then has nothing left to do and is skipped.
+  if (added) {
+    timeout_posted_ = false;
+    socket_action(CURL_SOCKET_TIMEOUT, 0);
+  }
 }
 
 // ---- outcomes ---------------------------------------------------------------------------
@@ -1107,6 +1144,7 @@ int Engine::on_timer(CURLM*, long timeout_ms, void* self) {
     if (!eng.timeout_posted_) {
       eng.timeout_posted_ = true;
       asio::post(eng.io_, [&eng] {
+        if (!eng.timeout_posted_) return;  // flush_adds already ran it
         eng.timeout_posted_ = false;
         eng.socket_action(CURL_SOCKET_TIMEOUT, 0);
       });

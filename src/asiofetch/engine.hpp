@@ -130,6 +130,8 @@ class Engine : public std::enable_shared_from_this<Engine> {
   void pump(Pool& pool);
   void start(Transfer& t);
   bool configure_attempt(Transfer& t);
+  void queue_add(Transfer& t);  // curl_multi_add_handle, deferred to flush_adds
+  void flush_adds();
   void follow_redirect(Transfer& t);
   void on_done(Transfer& t, CURLcode rc);
   void finish(Transfer& t, Error error);
@@ -165,6 +167,8 @@ class Engine : public std::enable_shared_from_this<Engine> {
   boost::asio::steady_timer curl_timer_;
   boost::asio::steady_timer watchdog_;
   bool timeout_posted_ = false;
+  std::vector<RequestId> pending_adds_;  // configured handles waiting for flush_adds
+  bool adds_posted_ = false;
   std::unordered_map<curl_socket_t, std::shared_ptr<SocketWatch>> sockets_;
   // Connection sockets libcurl opened and will close through on_close_socket: only these may
   // keep their registration while idle, because only their close is announced to us.

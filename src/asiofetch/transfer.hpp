@@ -62,6 +62,7 @@ struct Transfer {
   bool follow = false;        // the current hop is a redirect we will follow: discard its body
   bool outcome_sent = false;  // stream mode sends the head early; the body ends in the stream
   bool idle_expired = false;  // our read timer aborted it
+  bool add_pending = false;   // configured; flush_adds puts it into the multi handle
 
   std::shared_ptr<StreamBuffer> stream;
   std::optional<boost::asio::steady_timer> idle_timer;
