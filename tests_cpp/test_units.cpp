@@ -66,6 +66,36 @@ TEST(Units, mailbox_signals_once_per_burst) {
   EXPECT_TRUE(mb.take_all().empty());
 }
 
+TEST(Units, mailbox_deferred_push_signals_on_wake) {
+  Mailbox mb;
+  std::uint64_t count = 0;
+  EXPECT_TRUE(mb.push_deferred(wake(1))) << "empty -> non-empty: a wake-up is owed";
+  EXPECT_FALSE(mb.push_deferred(wake(2))) << "already owed: one wake() covers the burst";
+  EXPECT_EQ(::read(mb.fd(), &count, sizeof count), -1) << "no signal before wake()";
+  mb.wake();
+  ASSERT_EQ(::read(mb.fd(), &count, sizeof count), static_cast<ssize_t>(sizeof count));
+  EXPECT_EQ(count, 1u);
+  EXPECT_EQ(mb.take_all().size(), 2u);
+
+  // The consumer took everything before the owed wake-up ran: no empty signal.
+  EXPECT_TRUE(mb.push_deferred(wake(3)));
+  EXPECT_EQ(mb.take_all().size(), 1u);
+  mb.wake();
+  EXPECT_EQ(::read(mb.fd(), &count, sizeof count), -1);
+
+  // An outcome queued while a wake-up is still owed is covered by that wake-up.
+  EXPECT_TRUE(mb.push_deferred(wake(4)));
+  EXPECT_EQ(mb.take_all().size(), 1u);
+  EXPECT_FALSE(mb.push_deferred(wake(5)));
+  mb.wake();
+  ASSERT_EQ(::read(mb.fd(), &count, sizeof count), static_cast<ssize_t>(sizeof count));
+  EXPECT_EQ(mb.take_all().size(), 1u);
+
+  mb.close();
+  EXPECT_FALSE(mb.push_deferred(wake(6))) << "closed: dropped, nothing owed";
+  mb.wake();
+}
+
 TEST(Units, stream_buffer_backpressure_and_resume) {
   int resumed = 0, aborted = 0;
   StreamBuffer s(10, [&] { ++resumed; }, [&] { ++aborted; });

@@ -7,7 +7,8 @@ Not mirrored, because they test C++ internals with no Python surface:
 - error_mapping_by_phase: map_curl_error() itself; the exception each phase yields is
   asserted end to end in test_errors.py (ServerDisconnectedError vs ClientPayloadError,
   ConnectionTimeoutError vs the total TimeoutError) and test_tls.py (certificate errors).
-- mailbox_signals_once_per_burst: the Mailbox eventfd protocol (asiofetch._core, private).
+- mailbox_signals_once_per_burst, mailbox_deferred_push_signals_on_wake: the Mailbox eventfd
+  protocol (asiofetch._core, private).
 - stream_buffer_backpressure_and_resume, stream_buffer_wakes_waiter_once: StreamBuffer;
   its backpressure and wake-ups are asserted end to end in test_stream.py.
 """

@@ -438,6 +438,7 @@ void Engine::shutdown_on_thread() {
   }
   // Late commands: run them so submits get their outcome (the inbox is closed to new ones).
   run_inbox();
+  flush_wakes();  // nothing may wait for a signal still owed when the loop stops
   pools_.clear();
   batches_.clear();
   groups_.clear();
@@ -940,7 +941,25 @@ void Engine::deliver(Transfer& t, Outcome&& o) {
   if (batch)
     batch_outcome(batch, index, std::move(o));
   else
-    mailbox->push(std::move(o));
+    push_outcome(mailbox, std::move(o));
+}
+
+void Engine::push_outcome(const std::shared_ptr<Mailbox>& mb, Outcome&& o) {
+  // The consumer's loop shares the CPU with this thread more often than not: signalled per
+  // completion, it preempted the engine after each one and ran a loop pass for a single
+  // outcome. Signals now go out once the events at hand are handled.
+  if (!mb->push_deferred(std::move(o))) return;
+  pending_wakes_.push_back(mb);
+  if (wakes_posted_) return;
+  wakes_posted_ = true;
+  asio::post(io_, [this] { flush_wakes(); });
+}
+
+void Engine::flush_wakes() {
+  wakes_posted_ = false;
+  std::vector<std::shared_ptr<Mailbox>> mbs;
+  mbs.swap(pending_wakes_);
+  for (auto& mb : mbs) mb->wake();
 }
 
 void Engine::deliver_head(Transfer& t) {

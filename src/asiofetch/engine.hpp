@@ -137,6 +137,8 @@ class Engine : public std::enable_shared_from_this<Engine> {
   void finish(Transfer& t, Error error);
   void finish_ok(Transfer& t);
   void deliver(Transfer& t, Outcome&& o);  // release, then push the outcome
+  void push_outcome(const std::shared_ptr<Mailbox>& mb, Outcome&& o);  // signal deferred to flush_wakes
+  void flush_wakes();
   void release(Transfer& t);        // frees slot, handle, timers; erases the transfer
   void deliver_head(Transfer& t);
   void arm_idle_timer(Transfer& t);
@@ -169,6 +171,8 @@ class Engine : public std::enable_shared_from_this<Engine> {
   bool timeout_posted_ = false;
   std::vector<RequestId> pending_adds_;  // configured handles waiting for flush_adds
   bool adds_posted_ = false;
+  std::vector<std::shared_ptr<Mailbox>> pending_wakes_;  // mailboxes owed a signal
+  bool wakes_posted_ = false;
   std::unordered_map<curl_socket_t, std::shared_ptr<SocketWatch>> sockets_;
   // Connection sockets libcurl opened and will close through on_close_socket: only these may
   // keep their registration while idle, because only their close is announced to us.

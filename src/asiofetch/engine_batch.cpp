@@ -84,7 +84,7 @@ void Engine::batch_outcome(RequestId batch_id, std::size_t index, Outcome&& o) {
     if (!b.cancelled) {
       o.id = b.id;
       o.index = index;
-      b.mailbox->push(std::move(o));
+      push_outcome(b.mailbox, std::move(o));
     }
   } else {
     b.results[index] = std::move(o);

@@ -28,6 +28,23 @@ void Mailbox::push(Outcome&& outcome) {
   }
 }
 
+bool Mailbox::push_deferred(Outcome&& outcome) {
+  std::lock_guard lock(mutex_);
+  if (closed_) return false;
+  const bool was_empty = queue_.empty();
+  queue_.push_back(std::move(outcome));
+  if (!was_empty || owed_) return false;  // a signal is pending or already owed
+  owed_ = true;
+  return true;
+}
+
+void Mailbox::wake() {
+  std::lock_guard lock(mutex_);
+  owed_ = false;
+  // Empty: the consumer took everything in the meantime (woken by an earlier signal).
+  if (!closed_ && !queue_.empty()) signal();
+}
+
 std::vector<Outcome> Mailbox::take_all() {
   std::vector<Outcome> out;
   std::lock_guard lock(mutex_);

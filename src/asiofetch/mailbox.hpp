@@ -23,6 +23,12 @@ class Mailbox {
   // Queues the outcome, or drops it when the mailbox is closed (its loop is gone).
   void push(Outcome&& outcome);
 
+  // Engine thread: queues without signalling. True means a wake-up is now owed: the caller
+  // must call wake() soon (the engine does it once its current events are handled, so the
+  // consumer's thread is woken once per round of completions, not once per completion).
+  bool push_deferred(Outcome&& outcome);
+  void wake();
+
   // Clears the fd first, then takes the queue: an outcome pushed after the swap re-arms the fd
   // (the queue is empty again), so none is ever left behind without a wake-up.
   std::vector<Outcome> take_all();
@@ -38,6 +44,7 @@ class Mailbox {
   mutable std::mutex mutex_;
   std::vector<Outcome> queue_;  // guarded by mutex_
   bool closed_ = false;         // guarded by mutex_
+  bool owed_ = false;           // guarded by mutex_: push_deferred left the signal to wake()
   int fd_ = -1;                 // written under mutex_ only by close(); read by the consumer
 };
 
