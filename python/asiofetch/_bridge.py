@@ -1,7 +1,8 @@
 """The asyncio side of the engine: one mailbox per event loop, drained in one pass per wake-up.
 
 The engine thread never takes the GIL for a result. It queues the outcome in the loop's
-native mailbox and writes the mailbox's eventfd only on the empty -> non-empty transition;
+native mailbox and writes the mailbox's eventfd only on the empty -> non-empty transition,
+at most once per round of engine events;
 `loop.add_reader` wakes the loop, and one `drain()` call completes every queued future.
 Loops without `add_reader` (Windows' Proactor) get one `call_soon_threadsafe` per wake-up
 from a tiny reader thread instead.

@@ -10,7 +10,8 @@ namespace asiofetch {
 
 // Thread-safe. push() is called on the engine thread and never blocks on the consumer;
 // take_all() on the consumer's thread. The fd (an eventfd) is written only on the
-// empty -> non-empty transition, so a burst of completions costs one wake-up.
+// empty -> non-empty transition, so a burst of completions costs one wake-up; with
+// push_deferred() the engine also holds that write until its current round of events ends.
 class Mailbox {
  public:
   Mailbox();
