@@ -367,6 +367,20 @@ async def test_proxy_unreachable_is_proxy_error(base_url: str) -> None:
             await s.get(f"{base_url}/bytes/1", proxy=f"http://127.0.0.1:{free_port()}")
 
 
+async def test_explicit_proxy_ignores_no_proxy_env(
+    base_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # aiohttp uses proxy= as given; NO_PROXY only filters proxies taken from the environment
+    # (trust_env), which the session resolves itself. libcurl must not apply it a second time.
+    from servers import free_port
+
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    async with asiofetch.ClientSession() as s:
+        with pytest.raises(asiofetch.ClientProxyConnectionError):
+            await s.get(f"{base_url}/bytes/1", proxy=f"http://127.0.0.1:{free_port()}")
+
+
 def test_make_error_table() -> None:
     from asiofetch._errors import make_error
 

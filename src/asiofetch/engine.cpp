@@ -559,6 +559,9 @@ bool Engine::configure_attempt(Transfer& t) {
   curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);  // redirects are ours: aiohttp's rules, history
   curl_easy_setopt(e, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
   curl_easy_setopt(e, CURLOPT_PROXY, o.proxy.c_str());  // "" also stops libcurl's env lookup
+  // Nor may libcurl read no_proxy/NO_PROXY: the session applies it to proxies it takes from
+  // the environment (trust_env), and an explicit proxy= is used as given, as in aiohttp.
+  curl_easy_setopt(e, CURLOPT_NOPROXY, "");
   curl_easy_setopt(e, CURLOPT_MAXAGE_CONN, t.pool->cfg.keepalive_timeout_s);
   curl_easy_setopt(e, CURLOPT_FORBID_REUSE, t.pool->cfg.force_close ? 1L : 0L);
   curl_easy_setopt(e, CURLOPT_DNS_CACHE_TIMEOUT, t.pool->cfg.dns_cache_ttl_s);
