@@ -15,11 +15,13 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
+// Header names are ASCII tokens: fold without the locale (std::tolower was a libc call per
+// character on every header line).
+constexpr char ascii_lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
+
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
+         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return ascii_lower(x) == ascii_lower(y); });
 }
 
 }  // namespace
@@ -69,6 +71,7 @@ void Transfer::parse_status_line(std::string_view line) {
   headers_done = false;
   follow = false;
   resp->headers.clear();
+  resp->headers.reserve(8);  // one allocation for a typical response instead of four
   resp->reason.clear();
   resp->body.clear();
   line = trim(line);
