@@ -266,7 +266,9 @@ def main(argv: list[str] | None = None) -> int:
     rel = os.path.relpath(outdir, args.out)
     md = report.markdown(meta, run_dicts, summary, tgt, [f"{rel}/{c}" for c in made])
     (args.out / "latest.md").write_text(md)
-    (outdir / "results.md").write_text(md.replace(f"{rel}/", ""))
+    # Chart links relative to the run's own directory; the JSON path keeps its full form.
+    here = md.replace(f"({rel}/", "(").replace(f"[{rel}/", "[")
+    (outdir / "results.md").write_text(here)
     print(md)
     print(f"results: {outdir / 'results.json'}  ({meta['duration_s']} s)", file=sys.stderr)
     return 0
