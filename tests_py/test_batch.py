@@ -304,3 +304,25 @@ async def test_gather_on_closed_session_raises(base_url: str) -> None:
     await s.close()
     with pytest.raises(asiofetch.SessionClosedError):
         await s.gather([f"{base_url}/bytes/1"])
+
+
+async def test_batch_stores_cookies_and_skips_responses_without_them(base_url: str) -> None:
+    # The jar learns from batch results the way it does from awaited requests, including a
+    # response reached through a redirect; responses without Set-Cookie leave it alone.
+    from urllib.parse import quote
+
+    hop = quote("/cookies/set?b=two", safe="")
+    urls = [
+        f"{base_url}/cookies/set?a=1",
+        f"{base_url}/redirect-to?url={hop}&status=302",
+        f"{base_url}/bytes/10",
+    ]
+    async with asiofetch.ClientSession(cookie_jar=asiofetch.CookieJar(unsafe=True)) as s:
+        results = await s.gather(urls)
+        assert [r.status for r in results] == [200, 200, 200]
+        assert {m.key: m.value for m in s.cookie_jar} == {"a": "1", "b": "two"}
+        async for done in s.as_completed([f"{base_url}/cookies/set?c=3", f"{base_url}/bytes/5"]):
+            assert done.response is not None and done.response.status == 200
+        assert {m.key for m in s.cookie_jar} == {"a", "b", "c"}
+        echoed = await (await s.get(f"{base_url}/cookies")).json()
+        assert echoed["cookies"] == {"a": "1", "b": "two", "c": "3"}

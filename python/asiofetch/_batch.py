@@ -182,10 +182,8 @@ def _wrap(session: ClientSession, raw: Any, headers: CIMultiDictProxy[str]) -> A
     if isinstance(raw, BaseException):
         return raw
     resp = ClientResponse(raw, headers)
-    if session._collect_cookies:
-        pairs = resp._hpairs = raw.headers
-        if raw.history or any(k.lower() == "set-cookie" for k, _ in pairs):
-            session._store_cookies(raw, pairs)
+    if session._collect_cookies and raw.sets_cookies:
+        session._store_cookies(raw, resp._header_pairs())
     if session._raise_for_status is True and resp.status >= 400:
         try:
             resp.raise_for_status()

@@ -250,6 +250,9 @@ class RawResponse:
     @property
     def body(self) -> bytes: ...
     @property
+    def sets_cookies(self) -> bool:
+        """Whether this response or a redirect hop before it sent Set-Cookie."""
+    @property
     def history(self) -> list[tuple[int, str, str, str, list[tuple[str, str]]]]:
         """(status, reason, url, method, headers) for each redirect response, oldest first."""
     @property

@@ -665,7 +665,7 @@ class ClientSession:
             raise
 
         resp = ClientResponse(raw, CIMultiDictProxy(hdrs), stream)
-        if self._collect_cookies:
+        if self._collect_cookies and raw.sets_cookies:
             self._store_cookies(raw, resp._header_pairs())
 
         rfs = self._raise_for_status if raise_for_status is None else raise_for_status
@@ -767,17 +767,8 @@ class _RequestContextManager:
             _fill_request_info(e, method, url, s._default_header_proxy)
             raise
         resp = ClientResponse(raw, s._default_header_proxy)
-        if s._collect_cookies:
-            pairs = resp._hpairs = raw.headers
-            for k, _v in pairs:
-                if k.lower() == "set-cookie":
-                    s._store_cookies(raw, pairs)
-                    break
-            else:
-                # Redirect hops may have set cookies too; a chain changes the URL, so only
-                # then pay for converting the history.
-                if raw.url != url and raw.history:
-                    s._store_cookies(raw, pairs)
+        if s._collect_cookies and raw.sets_cookies:
+            s._store_cookies(raw, resp._header_pairs())
         if s._raise_for_status and resp.status >= 400:
             resp.raise_for_status()
         return resp

@@ -1,5 +1,8 @@
 // Mailbox.drain (outcomes -> futures in one pass), RawResponse and Stream for Python.
 #include <Python.h>
+
+#include <algorithm>
+#include <string_view>
 #include <pybind11/stl.h>
 
 #include "asiofetch/engine.hpp"
@@ -25,6 +28,20 @@ py::list headers_list(const Headers& h) {
 }
 
 py::bytes to_bytes(const std::string& s) { return py::bytes(s.data(), s.size()); }
+
+bool has_set_cookie(const Headers& h) {
+  constexpr std::string_view kName = "set-cookie";
+  return std::any_of(h.begin(), h.end(), [&](const auto& kv) {
+    const std::string& k = kv.first;
+    if (k.size() != kName.size()) return false;
+    for (std::size_t i = 0; i < k.size(); ++i) {
+      char c = k[i];
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+      if (c != kName[i]) return false;
+    }
+    return true;
+  });
+}
 
 // Interned method names: drain() calls them once per outcome.
 struct Names {
@@ -175,6 +192,12 @@ void register_results(py::module_& m) {
       .def_property_readonly("hedge", [](const PyRawResponse& r) { return r.r->hedge; })
       .def_property_readonly("headers", [](const PyRawResponse& r) { return headers_list(r.r->headers); })
       .def_property_readonly("body", [](const PyRawResponse& r) { return to_bytes(r.r->body); })
+      // The cookie jar's question, answered without turning every header into Python objects.
+      .def_property_readonly("sets_cookies", [](const PyRawResponse& r) {
+        if (has_set_cookie(r.r->headers)) return true;
+        return std::any_of(r.r->history.begin(), r.r->history.end(),
+                           [](const HopResponse& h) { return has_set_cookie(h.headers); });
+      })
       .def_property_readonly("history", [](const PyRawResponse& r) {
         py::list out;
         for (const auto& h : r.r->history)
