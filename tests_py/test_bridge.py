@@ -411,3 +411,39 @@ def test_bridge_uses_add_reader_on_both_loops() -> None:
             assert mb.native.fileno() >= 0
         finally:
             loop.close()
+
+
+class _NoReaderLoop(asyncio.SelectorEventLoop):
+    """A loop without add_reader (like Windows' Proactor): the bridge falls back to a thread."""
+
+    def add_reader(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError
+
+    def remove_reader(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError
+
+
+def test_loop_without_add_reader_uses_a_proxy_thread_that_exits(base_url: str) -> None:
+    def proxies() -> int:
+        return sum(t.name == "asiofetch-mailbox" for t in threading.enumerate())
+
+    before = proxies()
+
+    async def main() -> list[int]:
+        async with asiofetch.ClientSession() as s:
+            one = await s.get(f"{base_url}/bytes/7")
+            many = await asyncio.gather(*(s.get(f"{base_url}/bytes/{i}") for i in range(20)))
+            batch = await s.gather([f"{base_url}/bytes/3"] * 10)
+            return [len(await one.read())] + [len(await r.read()) for r in [*many, *batch]]
+
+    loop = _NoReaderLoop()
+    try:
+        sizes = loop.run_until_complete(main())
+        assert proxies() == before + 1
+    finally:
+        loop.close()
+    assert sizes == [7, *range(20), *[3] * 10]
+    # Closing the loop closes its mailbox, whose last signal lets the thread go.
+    gc.collect()
+    _bridge._sweep_closed_loops()
+    assert wait_until(lambda: proxies() == before, timeout=5)

@@ -45,7 +45,7 @@ class LoopMailbox:
         self.native.drain(self.futures, self.listeners)
 
     def close(self) -> None:
-        """Forget the loop: its queued outcomes are dropped and its fd is closed."""
+        """Forget the loop: its queued outcomes are dropped; the fd goes with the native mailbox."""
         loop = self._loop_ref()
         if loop is not None and not loop.is_closed():
             with contextlib.suppress(NotImplementedError, ValueError, RuntimeError):
@@ -87,7 +87,10 @@ def _sweep_closed_loops() -> None:
 
 def _start_proxy_reader(loop: asyncio.AbstractEventLoop, mb: LoopMailbox) -> None:
     """For loops without add_reader: a thread blocks on the fd and hands each wake-up over."""
-    fd = mb.native.fileno()
+    # The thread holds the native mailbox, so its fd (closed only when that object goes) stays
+    # valid while the thread may still select on it; close() signals it once more to let it go.
+    native = mb.native
+    fd = native.fileno()
     ref = weakref.ref(mb)
 
     def run() -> None:
@@ -97,9 +100,9 @@ def _start_proxy_reader(loop: asyncio.AbstractEventLoop, mb: LoopMailbox) -> Non
             try:
                 select.select([fd], [], [])
             except (OSError, ValueError):
-                return  # fd closed with the mailbox
+                return
             target = ref()
-            if target is None or loop.is_closed():
+            if target is None or loop.is_closed() or native.closed:
                 return
             done = threading.Event()
 

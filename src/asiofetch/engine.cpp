@@ -4,6 +4,8 @@
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <algorithm>
 #include <cstring>
+#include <system_error>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "asiofetch/curl_errors.hpp"
@@ -94,8 +96,12 @@ Engine::Engine()
   curl_multi_setopt(m, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
   // Connection caches live in each session's share; this only bounds what the multi keeps.
   curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, 100000L);
+  inbox_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (inbox_fd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
+  inbox_wait_.emplace(io_, inbox_fd_);
   thread_ = std::thread([this] {
     arm_watchdog();
+    arm_inbox();
     io_.run();
   });
 }
@@ -103,6 +109,8 @@ Engine::Engine()
 Engine::~Engine() {
   stop();
   if (thread_.joinable()) thread_.join();
+  if (inbox_wait_) inbox_wait_->release();
+  ::close(inbox_fd_);
 }
 
 std::shared_ptr<Engine> Engine::instance() {
@@ -202,7 +210,22 @@ void Engine::enqueue(Command&& c) {
     wake = inbox_.empty();
     inbox_.push_back(std::move(c));
   }
-  if (wake) asio::post(io_, [this] { run_inbox(); });
+  if (wake) {
+    const std::uint64_t one = 1;
+    // EAGAIN only when the counter would overflow: already signalled, which is all we need.
+    [[maybe_unused]] auto n = ::write(inbox_fd_, &one, sizeof one);
+  }
+}
+
+void Engine::arm_inbox() {
+  inbox_wait_->async_wait(asio::posix::descriptor_base::wait_read, [this](const boost::system::error_code& ec) {
+    if (ec || stopping_) return;
+    // Clear first, then take the inbox: a command queued after the swap signals again.
+    std::uint64_t value;
+    [[maybe_unused]] auto n = ::read(inbox_fd_, &value, sizeof value);
+    run_inbox();
+    if (!stopping_) arm_inbox();
+  });
 }
 
 void Engine::run_inbox() {
@@ -453,6 +476,7 @@ void Engine::shutdown_on_thread() {
   conn_fds_.clear();
   curl_timer_.cancel();
   watchdog_.cancel();
+  if (inbox_wait_) inbox_wait_->release();  // cancels the wait; the fd stays open (see inbox_fd_)
   multi_.reset();
   work_.reset();
 }

@@ -3,11 +3,13 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
@@ -37,7 +39,7 @@ struct EngineStats {
 
 // Always owned by a shared_ptr (stream buffers hold weak references back to it).
 // Public methods are thread-safe and never block on the network: they queue a command and
-// wake the engine thread (one asio::post per empty -> non-empty transition of the inbox).
+// wake the engine thread (one eventfd write per empty -> non-empty transition of the inbox).
 // Everything else runs on the engine thread only. No method takes the Python GIL.
 class Engine : public std::enable_shared_from_this<Engine> {
  public:
@@ -97,6 +99,7 @@ class Engine : public std::enable_shared_from_this<Engine> {
 
   void enqueue(Command&& c);
   void run_inbox();                 // engine thread from here on
+  void arm_inbox();
   void handle(Submit& c);
   void handle(Cancel& c);
   void handle(Resume& c);
@@ -194,6 +197,13 @@ class Engine : public std::enable_shared_from_this<Engine> {
   bool stopping_ = false;
 
   // Any thread.
+  // The inbox's wake-up: an eventfd the engine waits on through Asio. A plain write from the
+  // caller's thread, not asio::post: post interrupts the reactor while holding the scheduler's
+  // mutex, so an engine thread woken on the same core blocked on that mutex (two extra context
+  // switches per submit at concurrency 1). Closed by the destructor, after the thread is
+  // joined, so a late write never lands on a reused fd number.
+  int inbox_fd_ = -1;
+  std::optional<boost::asio::posix::stream_descriptor> inbox_wait_;  // engine thread only
   std::mutex inbox_mutex_;
   std::vector<Command> inbox_;      // guarded by inbox_mutex_
   bool stopped_ = false;            // guarded by inbox_mutex_

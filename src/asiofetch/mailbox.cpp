@@ -14,7 +14,10 @@ Mailbox::Mailbox() {
   if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
 }
 
-Mailbox::~Mailbox() { close(); }
+Mailbox::~Mailbox() {
+  close();
+  ::close(fd_);
+}
 
 void Mailbox::push(Outcome&& outcome) {
   bool was_empty;
@@ -23,9 +26,10 @@ void Mailbox::push(Outcome&& outcome) {
     if (closed_) return;
     was_empty = queue_.empty();
     queue_.push_back(std::move(outcome));
-    // Signal under the lock: close() cannot close the fd in between.
-    if (was_empty) signal();
   }
+  // After unlocking: the woken loop (often on this CPU) takes the lock at once in take_all(),
+  // and found it held when signalled under it. The fd lives as long as this object.
+  if (was_empty) signal();
 }
 
 bool Mailbox::push_deferred(Outcome&& outcome) {
@@ -39,10 +43,14 @@ bool Mailbox::push_deferred(Outcome&& outcome) {
 }
 
 void Mailbox::wake() {
-  std::lock_guard lock(mutex_);
-  owed_ = false;
-  // Empty: the consumer took everything in the meantime (woken by an earlier signal).
-  if (!closed_ && !queue_.empty()) signal();
+  bool pending;
+  {
+    std::lock_guard lock(mutex_);
+    owed_ = false;
+    // Empty: the consumer took everything in the meantime (woken by an earlier signal).
+    pending = !closed_ && !queue_.empty();
+  }
+  if (pending) signal();
 }
 
 std::vector<Outcome> Mailbox::take_all() {
@@ -55,13 +63,17 @@ std::vector<Outcome> Mailbox::take_all() {
 }
 
 void Mailbox::close() {
-  std::vector<Outcome> dropped;  // destroyed outside the lock
-  std::lock_guard lock(mutex_);
-  if (closed_) return;
-  closed_ = true;
-  dropped.swap(queue_);
-  ::close(fd_);
-  fd_ = -1;
+  std::vector<Outcome> dropped;  // destroyed after the lock is released
+  {
+    std::lock_guard lock(mutex_);
+    if (closed_) return;
+    closed_ = true;
+    dropped.swap(queue_);
+  }
+  // The fd stays open until destruction: a push racing with close() may still write to it,
+  // and must never hit a number the process has reused meanwhile. One last signal wakes a
+  // thread blocked on it (the proxy reader of loops without add_reader) to see it closed.
+  signal();
 }
 
 bool Mailbox::closed() const {

@@ -34,7 +34,7 @@ class Mailbox {
   // (the queue is empty again), so none is ever left behind without a wake-up.
   std::vector<Outcome> take_all();
 
-  // Drops what is queued and everything pushed later; closes the fd.
+  // Drops what is queued and everything pushed later (the fd is closed by the destructor).
   void close();
   bool closed() const;
 
@@ -46,7 +46,7 @@ class Mailbox {
   std::vector<Outcome> queue_;  // guarded by mutex_
   bool closed_ = false;         // guarded by mutex_
   bool owed_ = false;           // guarded by mutex_: push_deferred left the signal to wake()
-  int fd_ = -1;                 // written under mutex_ only by close(); read by the consumer
+  int fd_ = -1;                 // set by the constructor, closed by the destructor
 };
 
 }  // namespace asiofetch
