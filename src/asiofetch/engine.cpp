@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "asiofetch/curl_errors.hpp"
+#include "asiofetch/headers.hpp"
 #include "asiofetch/retry.hpp"
 #include "asiofetch/url.hpp"
 
@@ -43,27 +44,6 @@ std::atomic<RequestId> g_next_id{1};
 std::atomic<SessionId> g_next_session{1};
 
 long ms_count(Millis m) { return static_cast<long>(m.count()); }
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
-bool has_header(const Headers& h, std::string_view name) {
-  return std::any_of(h.begin(), h.end(), [&](const auto& kv) { return iequals(kv.first, name); });
-}
-
-void drop_header(Headers& h, std::string_view name) {
-  std::erase_if(h, [&](const auto& kv) { return iequals(kv.first, name); });
-}
-
-const std::string* find_header(const Headers& h, std::string_view name) {
-  for (const auto& kv : h)
-    if (iequals(kv.first, name)) return &kv.second;
-  return nullptr;
-}
 
 double secs(curl_off_t us) { return static_cast<double>(us) / 1e6; }
 

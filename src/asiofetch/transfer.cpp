@@ -4,6 +4,8 @@
 #include <charconv>
 #include <string_view>
 
+#include "asiofetch/headers.hpp"
+
 namespace asiofetch {
 
 namespace {
@@ -13,15 +15,6 @@ std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
     s.remove_suffix(1);
   return s;
-}
-
-// Header names are ASCII tokens: fold without the locale (std::tolower was a libc call per
-// character on every header line).
-constexpr char ascii_lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return ascii_lower(x) == ascii_lower(y); });
 }
 
 }  // namespace
@@ -92,9 +85,7 @@ void Transfer::end_of_headers() {
   if (status >= 100 && status < 200 && status != 101) return;  // interim: the real one follows
   headers_done = true;
   if (opts->follow_redirects && is_redirect_status(status) && req.method != "CONNECT") {
-    bool has_location = std::any_of(resp->headers.begin(), resp->headers.end(),
-                                    [](const auto& h) { return iequals(h.first, "location"); });
-    if (has_location) {
+    if (has_header(resp->headers, "location")) {
       follow = true;
       return;
     }

@@ -2,10 +2,10 @@
 #include <Python.h>
 
 #include <algorithm>
-#include <string_view>
 #include <pybind11/stl.h>
 
 #include "asiofetch/engine.hpp"
+#include "asiofetch/headers.hpp"
 #include "bindings/bindings.hpp"
 #include "bindings/py_types.hpp"
 
@@ -28,20 +28,6 @@ py::list headers_list(const Headers& h) {
 }
 
 py::bytes to_bytes(const std::string& s) { return py::bytes(s.data(), s.size()); }
-
-bool has_set_cookie(const Headers& h) {
-  constexpr std::string_view kName = "set-cookie";
-  return std::any_of(h.begin(), h.end(), [&](const auto& kv) {
-    const std::string& k = kv.first;
-    if (k.size() != kName.size()) return false;
-    for (std::size_t i = 0; i < k.size(); ++i) {
-      char c = k[i];
-      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-      if (c != kName[i]) return false;
-    }
-    return true;
-  });
-}
 
 // Interned method names: drain() calls them once per outcome.
 struct Names {
@@ -194,9 +180,9 @@ void register_results(py::module_& m) {
       .def_property_readonly("body", [](const PyRawResponse& r) { return to_bytes(r.r->body); })
       // The cookie jar's question, answered without turning every header into Python objects.
       .def_property_readonly("sets_cookies", [](const PyRawResponse& r) {
-        if (has_set_cookie(r.r->headers)) return true;
+        if (has_header(r.r->headers, "set-cookie")) return true;
         return std::any_of(r.r->history.begin(), r.r->history.end(),
-                           [](const HopResponse& h) { return has_set_cookie(h.headers); });
+                           [](const HopResponse& h) { return has_header(h.headers, "set-cookie"); });
       })
       .def_property_readonly("history", [](const PyRawResponse& r) {
         py::list out;
