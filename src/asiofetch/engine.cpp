@@ -4,8 +4,6 @@
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <algorithm>
 #include <cstring>
-#include <system_error>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "asiofetch/curl_errors.hpp"
@@ -76,9 +74,7 @@ Engine::Engine()
   curl_multi_setopt(m, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
   // Connection caches live in each session's share; this only bounds what the multi keeps.
   curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, 100000L);
-  inbox_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (inbox_fd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
-  inbox_wait_.emplace(io_, inbox_fd_);
+  inbox_wait_.emplace(io_, inbox_fd_.fd());
   thread_ = std::thread([this] {
     arm_watchdog();
     arm_inbox();
@@ -89,8 +85,7 @@ Engine::Engine()
 Engine::~Engine() {
   stop();
   if (thread_.joinable()) thread_.join();
-  if (inbox_wait_) inbox_wait_->release();
-  ::close(inbox_fd_);
+  if (inbox_wait_) inbox_wait_->release();  // the EventFd owns the fd
 }
 
 std::shared_ptr<Engine> Engine::instance() {
@@ -190,19 +185,13 @@ void Engine::enqueue(Command&& c) {
     wake = inbox_.empty();
     inbox_.push_back(std::move(c));
   }
-  if (wake) {
-    const std::uint64_t one = 1;
-    // EAGAIN only when the counter would overflow: already signalled, which is all we need.
-    [[maybe_unused]] auto n = ::write(inbox_fd_, &one, sizeof one);
-  }
+  if (wake) inbox_fd_.signal();
 }
 
 void Engine::arm_inbox() {
   inbox_wait_->async_wait(asio::posix::descriptor_base::wait_read, [this](const boost::system::error_code& ec) {
     if (ec || stopping_) return;
-    // Clear first, then take the inbox: a command queued after the swap signals again.
-    std::uint64_t value;
-    [[maybe_unused]] auto n = ::read(inbox_fd_, &value, sizeof value);
+    inbox_fd_.clear();  // before taking the inbox: a command queued after the swap signals again
     run_inbox();
     if (!stopping_) arm_inbox();
   });

@@ -18,6 +18,7 @@
 
 #include "asiofetch/batch.hpp"
 #include "asiofetch/curl_handles.hpp"
+#include "asiofetch/event_fd.hpp"
 #include "asiofetch/mailbox.hpp"
 #include "asiofetch/pool.hpp"
 #include "asiofetch/rate_limit.hpp"
@@ -200,9 +201,8 @@ class Engine : public std::enable_shared_from_this<Engine> {
   // The inbox's wake-up: an eventfd the engine waits on through Asio. A plain write from the
   // caller's thread, not asio::post: post interrupts the reactor while holding the scheduler's
   // mutex, so an engine thread woken on the same core blocked on that mutex (two extra context
-  // switches per submit at concurrency 1). Closed by the destructor, after the thread is
-  // joined, so a late write never lands on a reused fd number.
-  int inbox_fd_ = -1;
+  // switches per submit at concurrency 1).
+  EventFd inbox_fd_;
   std::optional<boost::asio::posix::stream_descriptor> inbox_wait_;  // engine thread only
   std::mutex inbox_mutex_;
   std::vector<Command> inbox_;      // guarded by inbox_mutex_

@@ -1,23 +1,6 @@
 #include "asiofetch/mailbox.hpp"
 
-#include <sys/eventfd.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstdint>
-#include <system_error>
-
 namespace asiofetch {
-
-Mailbox::Mailbox() {
-  fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
-}
-
-Mailbox::~Mailbox() {
-  close();
-  ::close(fd_);
-}
 
 void Mailbox::push(Outcome&& outcome) {
   bool was_empty;
@@ -28,8 +11,8 @@ void Mailbox::push(Outcome&& outcome) {
     queue_.push_back(std::move(outcome));
   }
   // After unlocking: the woken loop (often on this CPU) takes the lock at once in take_all(),
-  // and found it held when signalled under it. The fd lives as long as this object.
-  if (was_empty) signal();
+  // and found it held when signalled under it.
+  if (was_empty) wake_fd_.signal();
 }
 
 bool Mailbox::push_deferred(Outcome&& outcome) {
@@ -50,14 +33,14 @@ void Mailbox::wake() {
     // Empty: the consumer took everything in the meantime (woken by an earlier signal).
     pending = !closed_ && !queue_.empty();
   }
-  if (pending) signal();
+  if (pending) wake_fd_.signal();
 }
 
 std::vector<Outcome> Mailbox::take_all() {
   std::vector<Outcome> out;
   std::lock_guard lock(mutex_);
   if (closed_) return out;
-  clear_signal();
+  wake_fd_.clear();
   out.swap(queue_);
   return out;
 }
@@ -70,26 +53,14 @@ void Mailbox::close() {
     closed_ = true;
     dropped.swap(queue_);
   }
-  // The fd stays open until destruction: a push racing with close() may still write to it,
-  // and must never hit a number the process has reused meanwhile. One last signal wakes a
-  // thread blocked on it (the proxy reader of loops without add_reader) to see it closed.
-  signal();
+  // The fd stays open until destruction (EventFd). One last signal wakes a thread blocked on
+  // it (the proxy reader of loops without add_reader) to see the mailbox closed.
+  wake_fd_.signal();
 }
 
 bool Mailbox::closed() const {
   std::lock_guard lock(mutex_);
   return closed_;
-}
-
-void Mailbox::signal() noexcept {
-  const std::uint64_t one = 1;
-  // EAGAIN only when the counter would overflow: it is already signalled, which is all we need.
-  [[maybe_unused]] auto n = ::write(fd_, &one, sizeof one);
-}
-
-void Mailbox::clear_signal() noexcept {
-  std::uint64_t value;
-  [[maybe_unused]] auto n = ::read(fd_, &value, sizeof value);
 }
 
 }  // namespace asiofetch

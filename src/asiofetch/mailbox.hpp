@@ -4,6 +4,7 @@
 #include <mutex>
 #include <vector>
 
+#include "asiofetch/event_fd.hpp"
 #include "asiofetch/outcome.hpp"
 
 namespace asiofetch {
@@ -14,12 +15,9 @@ namespace asiofetch {
 // push_deferred() the engine also holds that write until its current round of events ends.
 class Mailbox {
  public:
-  Mailbox();
-  ~Mailbox();
-  Mailbox(const Mailbox&) = delete;
-  Mailbox& operator=(const Mailbox&) = delete;
+  Mailbox() = default;
 
-  int fd() const noexcept { return fd_; }
+  int fd() const noexcept { return wake_fd_.fd(); }
 
   // Queues the outcome, or drops it when the mailbox is closed (its loop is gone).
   void push(Outcome&& outcome);
@@ -39,14 +37,11 @@ class Mailbox {
   bool closed() const;
 
  private:
-  void signal() noexcept;
-  void clear_signal() noexcept;
-
   mutable std::mutex mutex_;
   std::vector<Outcome> queue_;  // guarded by mutex_
   bool closed_ = false;         // guarded by mutex_
   bool owed_ = false;           // guarded by mutex_: push_deferred left the signal to wake()
-  int fd_ = -1;                 // set by the constructor, closed by the destructor
+  EventFd wake_fd_;             // outlives close(): see EventFd
 };
 
 }  // namespace asiofetch
