@@ -644,13 +644,21 @@ void Engine::queue_add(Transfer& t) {
   // woke once per request before, and each wake-up cost this thread a cross-CPU interrupt).
   t.add_pending = true;
   pending_adds_.push_back(t.id);
-  if (adds_posted_) return;
-  adds_posted_ = true;
-  asio::post(io_, [this] { flush_adds(); });
+  schedule_round_end();
+}
+
+void Engine::schedule_round_end() {
+  // Posted behind the handlers already queued, i.e. after the events at hand.
+  if (round_end_posted_) return;
+  round_end_posted_ = true;
+  asio::post(io_, [this] {
+    round_end_posted_ = false;
+    flush_adds();
+    flush_wakes();  // after the adds: their requests are on the wire before the loop runs
+  });
 }
 
 void Engine::flush_adds() {
-  adds_posted_ = false;
   if (!multi_) return;
   std::vector<RequestId> ids;
   ids.swap(pending_adds_);
@@ -946,13 +954,10 @@ void Engine::push_outcome(const std::shared_ptr<Mailbox>& mb, Outcome&& o) {
   // outcome. Signals now go out once the events at hand are handled.
   if (!mb->push_deferred(std::move(o))) return;
   pending_wakes_.push_back(mb);
-  if (wakes_posted_) return;
-  wakes_posted_ = true;
-  asio::post(io_, [this] { flush_wakes(); });
+  schedule_round_end();
 }
 
 void Engine::flush_wakes() {
-  wakes_posted_ = false;
   std::vector<std::shared_ptr<Mailbox>> mbs;
   mbs.swap(pending_wakes_);
   for (auto& mb : mbs) mb->wake();

@@ -134,14 +134,17 @@ class Engine : public std::enable_shared_from_this<Engine> {
   void pump(Pool& pool);
   void start(Transfer& t);
   bool configure_attempt(Transfer& t);
-  void queue_add(Transfer& t);  // curl_multi_add_handle, deferred to flush_adds
+  // The end of a round: once the events at hand are handled, freed slots' handles go into
+  // the multi together (flush_adds) and waiting loops get one signal each (flush_wakes).
+  void schedule_round_end();
+  void queue_add(Transfer& t);  // curl_multi_add_handle at the round's end
   void flush_adds();
   void follow_redirect(Transfer& t);
   void on_done(Transfer& t, CURLcode rc);
   void finish(Transfer& t, Error error);
   void finish_ok(Transfer& t);
   void deliver(Transfer& t, Outcome&& o);  // release, then push the outcome
-  void push_outcome(const std::shared_ptr<Mailbox>& mb, Outcome&& o);  // signal deferred to flush_wakes
+  void push_outcome(const std::shared_ptr<Mailbox>& mb, Outcome&& o);  // signal at the round's end
   void flush_wakes();
   void release(Transfer& t);        // frees slot, handle, timers; erases the transfer
   void deliver_head(Transfer& t);
@@ -173,10 +176,9 @@ class Engine : public std::enable_shared_from_this<Engine> {
   boost::asio::steady_timer curl_timer_;
   boost::asio::steady_timer watchdog_;
   bool timeout_posted_ = false;
-  std::vector<RequestId> pending_adds_;  // configured handles waiting for flush_adds
-  bool adds_posted_ = false;
-  std::vector<std::shared_ptr<Mailbox>> pending_wakes_;  // mailboxes owed a signal
-  bool wakes_posted_ = false;
+  bool round_end_posted_ = false;
+  std::vector<RequestId> pending_adds_;                  // configured handles, added at round end
+  std::vector<std::shared_ptr<Mailbox>> pending_wakes_;  // mailboxes owed a signal at round end
   std::unordered_map<curl_socket_t, std::shared_ptr<SocketWatch>> sockets_;
   // Connection sockets libcurl opened and will close through on_close_socket: only these may
   // keep their registration while idle, because only their close is announced to us.
