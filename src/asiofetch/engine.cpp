@@ -728,6 +728,19 @@ void Engine::on_done(Transfer& t, CURLcode rc) {
   if (!try_again(t, &e)) finish(t, std::move(e));
 }
 
+void Engine::suspend_attempt(Transfer& t) {
+  // Give back what this attempt held, except the semaphore permit: the next attempt is the
+  // same logical request. The rate limiter is asked again (one token per attempt).
+  if (t.easy) curl_multi_remove_handle(multi_.get(), t.easy.get());  // no-op when already out
+  t.idle_timer.reset();
+  if (t.state == Transfer::State::Active) t.pool->on_finish(t.slot_origin, t.lane);
+  t.state = Transfer::State::Backoff;
+  if (t.easy) recycle_easy(std::move(t.easy));
+  t.resp = std::make_unique<Response>();
+  t.stream.reset();
+  t.idle_expired = false;
+}
+
 bool Engine::maybe_fallback(Transfer& t, const Error* error) {
   if (!t.original || t.fallback_pos >= t.original->fallback.size() || t.outcome_sent || stopping_) return false;
   if (error ? (error->kind == ErrorKind::Cancelled || error->kind == ErrorKind::SessionClosed)
@@ -736,17 +749,10 @@ bool Engine::maybe_fallback(Transfer& t, const Error* error) {
   std::string why;
   auto parsed = parse_http_url(t.original->fallback[t.fallback_pos], why);
   if (!parsed) return false;  // validated at submit; kept as a guard
-  if (t.easy) curl_multi_remove_handle(multi_.get(), t.easy.get());
-  t.idle_timer.reset();
-  if (t.state == Transfer::State::Active) t.pool->on_finish(t.slot_origin, t.lane);
-  t.state = Transfer::State::Backoff;
-  if (t.easy) recycle_easy(std::move(t.easy));
+  suspend_attempt(t);
   t.original->url = t.original->fallback[t.fallback_pos++];
   t.req = *t.original;
   t.origin = t.slot_origin = parsed->origin;
-  t.resp = std::make_unique<Response>();
-  t.stream.reset();
-  t.idle_expired = false;
   t.attempts = 0;  // each URL gets the whole retry policy
   pump(*t.pool);
   admit(t);
@@ -827,18 +833,9 @@ bool Engine::maybe_retry(Transfer& t, const Error* error) {
       Clock::now() + wait - t.first_started > std::chrono::duration<double>(p->total_budget_s))
     return false;
 
-  // Give back what this attempt held, except the semaphore permit: the next attempt is the
-  // same logical request. The rate limiter is asked again (one token per attempt).
-  if (t.easy) curl_multi_remove_handle(multi_.get(), t.easy.get());  // no-op when already out
-  t.idle_timer.reset();
-  if (t.state == Transfer::State::Active) t.pool->on_finish(t.slot_origin, t.lane);
-  t.state = Transfer::State::Backoff;
-  if (t.easy) recycle_easy(std::move(t.easy));
+  suspend_attempt(t);
   t.req = *t.original;
   t.origin = t.slot_origin;
-  t.resp = std::make_unique<Response>();
-  t.stream.reset();
-  t.idle_expired = false;
   const RequestId id = t.id;
   t.backoff_timer.emplace(io_);
   t.backoff_timer->expires_after(wait);

@@ -120,6 +120,7 @@ class Engine : public std::enable_shared_from_this<Engine> {
   void on_rate_timer(RateLimiter* rl);
   bool maybe_retry(Transfer& t, const Error* error);  // true: another attempt is scheduled
   bool maybe_fallback(Transfer& t, const Error* error);  // true: restarted on the next URL
+  void suspend_attempt(Transfer& t);  // hand back the attempt's slot and handle; state Backoff
   bool try_again(Transfer& t, const Error* error) { return maybe_retry(t, error) || maybe_fallback(t, error); }
   void arm_hedge(Transfer& t);
   bool settle_group(Transfer& t, Outcome& o);  // false: a hedged copy's outcome is swallowed
