@@ -6,10 +6,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class Hedge : public ServerTest {
- protected:
-  static std::string key() { return ::testing::UnitTest::GetInstance()->current_test_info()->name(); }
-};
+class Hedge : public ServerTest {};
 
 RequestOptions hedged(std::chrono::milliseconds after, int extra) {
   RequestOptions o;

@@ -8,12 +8,7 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-class Retry : public ServerTest {
- protected:
-  static std::string key() {
-    return ::testing::UnitTest::GetInstance()->current_test_info()->name();
-  }
-};
+class Retry : public ServerTest {};
 
 RequestOptions with_retry(int attempts, double backoff_s = 0.01, double max_backoff_s = 5.0,
                           double total_budget_s = 0) {

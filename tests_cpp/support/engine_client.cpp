@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "asiofetch/headers.hpp"
 #include "asiofetch/url.hpp"
 
 namespace asiofetch::testing {
@@ -122,12 +123,8 @@ Outcome EngineClient::get(const std::string& url, RequestOptions opts) {
 }
 
 std::string header(const Response& r, std::string_view name) {
-  for (const auto& [k, v] : r.headers) {
-    if (k.size() == name.size() &&
-        std::equal(k.begin(), k.end(), name.begin(), [](char a, char b) { return std::tolower(a) == std::tolower(b); }))
-      return v;
-  }
-  return {};
+  const std::string* v = find_header(r.headers, name);
+  return v ? *v : std::string();
 }
 
 }  // namespace asiofetch::testing

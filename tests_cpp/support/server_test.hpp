@@ -21,6 +21,8 @@ class ServerTest : public ::testing::Test {
   static void TearDownTestSuite() { server_.reset(); }
 
   static std::string url(std::string_view path) { return server_->url(path); }
+  // The running case's name: a per-test key for the server's counters.
+  static std::string key() { return ::testing::UnitTest::GetInstance()->current_test_info()->name(); }
   static fixture::FixtureServer& server() { return *server_; }
 
   inline static std::unique_ptr<fixture::FixtureServer> server_;
