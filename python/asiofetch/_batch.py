@@ -24,6 +24,7 @@ from yarl import URL
 
 from . import _core
 from ._body import encode_body
+from ._flow import fallback_list
 from ._headers import merge_headers
 from ._response import ClientResponse
 from ._timeout import ClientTimeout
@@ -145,9 +146,7 @@ def _native_item(session: ClientSession, r: Any) -> Any:
         body, content_type = encode_body(r.data, r.json, session._json_serialize)
         headers = _headers_for(session, r.headers, url or URL(url_str), content_type)
         if r.fallback is not None:
-            from ._session import _fallback_list
-
-            return (r.method, url_str, headers, body, None, _fallback_list(r.fallback))
+            return (r.method, url_str, headers, body, None, fallback_list(r.fallback))
         return (r.method, url_str, headers, body, None)
     raise TypeError(f"a batch takes URLs (str or yarl.URL) or RequestSpec, got {type(r).__name__}")
 
@@ -182,8 +181,7 @@ def _wrap(session: ClientSession, raw: Any, headers: CIMultiDictProxy[str]) -> A
     if isinstance(raw, BaseException):
         return raw
     resp = ClientResponse(raw, headers)
-    if session._collect_cookies and raw.sets_cookies:
-        session._store_cookies(raw, resp._header_pairs())
+    session._store_cookies(resp)
     if session._raise_for_status is True and resp.status >= 400:
         try:
             resp.raise_for_status()

@@ -11,10 +11,20 @@ from collections.abc import Iterable
 from types import TracebackType
 from typing import Any, Final
 
+from yarl import URL
+
 from . import _core
 from ._bridge import mailbox_for
 
-__all__ = ("IDEMPOTENT_METHODS", "Flow", "Hedge", "RateLimit", "Retry", "Semaphore")
+__all__ = (
+    "IDEMPOTENT_METHODS",
+    "Flow",
+    "Hedge",
+    "RateLimit",
+    "Retry",
+    "Semaphore",
+    "fallback_list",
+)
 
 IDEMPOTENT_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 _ERROR_BITS: Final = {
@@ -194,8 +204,8 @@ class Hedge:
 Flow = tuple["Retry | None", "Semaphore | None", "RateLimit | None", "Hedge | None"]
 
 
-def check_flow(retry: Any, semaphore: Any, rate_limit: Any, hedge: Any = None) -> Flow:
-    """Validates the three flow-control arguments at the call site."""
+def check_flow(retry: Any, semaphore: Any, rate_limit: Any, hedge: Any) -> Flow:
+    """Validates the four flow-control arguments at the call site."""
     if retry is not None and not isinstance(retry, Retry):
         raise TypeError(f"retry must be an asiofetch.Retry, got {type(retry).__name__}")
     if semaphore is not None and not isinstance(semaphore, Semaphore):
@@ -219,3 +229,17 @@ def native_flow(flow: Flow) -> dict[str, Any]:
         "semaphore": semaphore._native if semaphore is not None else None,
         "rate_limit": rate_limit._native if rate_limit is not None else None,
     }
+
+
+def fallback_list(fallback: Any) -> list[str] | None:
+    """`fallback=`: alternate URLs (str or yarl.URL) tried in order when the request fails."""
+    if fallback is None:
+        return None
+    if isinstance(fallback, (str, URL)) or not isinstance(fallback, Iterable):
+        raise TypeError("fallback must be a list of URLs")
+    out = []
+    for u in fallback:
+        if not isinstance(u, (str, URL)):
+            raise TypeError(f"fallback URLs must be str or yarl.URL, got {type(u).__name__}")
+        out.append(str(u))
+    return out

@@ -30,7 +30,16 @@ from ._errors import (
     NonHttpUrlClientError,
     SessionClosedError,
 )
-from ._flow import Flow, Hedge, RateLimit, Retry, Semaphore, check_flow, native_flow
+from ._flow import (
+    Flow,
+    Hedge,
+    RateLimit,
+    Retry,
+    Semaphore,
+    check_flow,
+    fallback_list,
+    native_flow,
+)
 from ._headers import merge_headers
 from ._response import ClientResponse, RequestInfo
 from ._timeout import DEFAULT_TIMEOUT, ClientTimeout, to_timeout
@@ -393,9 +402,7 @@ class ClientSession:
             self._opts_cache[key] = opts
         return opts
 
-    def _request_flow(
-        self, retry: Any, semaphore: Any, rate_limit: Any, hedge: Any = _SENTINEL
-    ) -> Flow:
+    def _request_flow(self, retry: Any, semaphore: Any, rate_limit: Any, hedge: Any) -> Flow:
         """The session's Retry/Semaphore/RateLimit/Hedge, overridden per request (None removes)."""
         if (
             retry is _SENTINEL
@@ -484,9 +491,15 @@ class ClientSession:
             return ""
         return env.get(url.scheme, "")
 
-    def _store_cookies(self, raw: Any, pairs: list[tuple[str, str]]) -> None:
-        """Set-Cookie from every response of the chain goes into the jar, each with its URL."""
+    def _store_cookies(self, resp: ClientResponse) -> None:
+        """Set-Cookie from every response of the chain goes into the jar, each with its URL.
+        Asked once per response: the native side says whether there is any, so a response
+        without cookies never has its headers converted."""
+        raw = resp._raw
+        if not (self._collect_cookies and raw.sets_cookies):
+            return
         jar = self._cookie_jar
+        pairs = resp._header_pairs()
         for hop in raw.history:
             values = [v for k, v in hop[4] if k.lower() == "set-cookie"]
             if values:
@@ -647,7 +660,7 @@ class ClientSession:
         fut: asyncio.Future[Any] = loop.create_future()
         try:
             rid = self._core.submit(
-                mb.native, method, url_str, header_list, body, opts, _fallback_list(fallback)
+                mb.native, method, url_str, header_list, body, opts, fallback_list(fallback)
             )
         except _core.InvalidUrlError as e:
             raise _url_error(str_or_url, e) from None
@@ -665,8 +678,7 @@ class ClientSession:
             raise
 
         resp = ClientResponse(raw, CIMultiDictProxy(hdrs), stream)
-        if self._collect_cookies and raw.sets_cookies:
-            self._store_cookies(raw, resp._header_pairs())
+        self._store_cookies(resp)
 
         rfs = self._raise_for_status if raise_for_status is None else raise_for_status
         if rfs is True:
@@ -767,8 +779,7 @@ class _RequestContextManager:
             _fill_request_info(e, method, url, s._default_header_proxy)
             raise
         resp = ClientResponse(raw, s._default_header_proxy)
-        if s._collect_cookies and raw.sets_cookies:
-            s._store_cookies(raw, resp._header_pairs())
+        s._store_cookies(resp)
         if s._raise_for_status and resp.status >= 400:
             resp.raise_for_status()
         return resp
@@ -788,20 +799,6 @@ class _RequestContextManager:
 
 
 collections.abc.Coroutine.register(_RequestContextManager)
-
-
-def _fallback_list(fallback: Any) -> list[str] | None:
-    """`fallback=`: alternate URLs (str or yarl.URL) tried in order when the request fails."""
-    if fallback is None:
-        return None
-    if isinstance(fallback, (str, URL)) or not isinstance(fallback, collections.abc.Iterable):
-        raise TypeError("fallback must be a list of URLs")
-    out = []
-    for u in fallback:
-        if not isinstance(u, (str, URL)):
-            raise TypeError(f"fallback URLs must be str or yarl.URL, got {type(u).__name__}")
-        out.append(str(u))
-    return out
 
 
 def _loop_debug() -> bool:
