@@ -481,7 +481,8 @@ void Engine::start(Transfer& t) {
   t.started_at = Clock::now();
   if (++t.attempts == 1) t.first_started = t.started_at;
   if (t.group && t.copy == 0 && !t.hedge_timer) arm_hedge(t);
-  t.lane = t.pool->on_start(t.slot_origin, curl_http_version(t) != CURL_HTTP_VERSION_1_1);
+  const long version = curl_http_version(t);
+  t.lane = t.pool->on_start(t.slot_origin, version != CURL_HTTP_VERSION_1_1);
   t.resp->timings.queued = std::chrono::duration<double>(t.started_at - t.submitted_at).count();
   if (t.opts->stream) {
     const RequestId id = t.id;
@@ -516,11 +517,11 @@ void Engine::start(Transfer& t) {
       tr.outcome_sent = true;
     };
   }
-  if (!configure_attempt(t)) return;
+  if (!configure_attempt(t, version)) return;
   arm_idle_timer(t);
 }
 
-bool Engine::configure_attempt(Transfer& t) {
+bool Engine::configure_attempt(Transfer& t, long version) {
   if (!t.easy) t.easy = acquire_easy();
   CURL* e = t.easy.get();
   const RequestOptions& o = *t.opts;
@@ -628,7 +629,6 @@ bool Engine::configure_attempt(Transfer& t) {
 
   // HTTP version. PIPEWAIT makes a second request wait for a pending h2 connection and
   // multiplex on it instead of opening another one.
-  const long version = curl_http_version(t);
   curl_easy_setopt(e, CURLOPT_HTTP_VERSION, version);
   curl_easy_setopt(e, CURLOPT_PIPEWAIT, version == CURL_HTTP_VERSION_1_1 ? 0L : 1L);
 
@@ -888,7 +888,7 @@ void Engine::follow_redirect(Transfer& t) {
   r.reason.clear();
   r.body.clear();
   curl_easy_reset(t.easy.get());
-  if (!configure_attempt(t)) return;
+  if (!configure_attempt(t, curl_http_version(t))) return;  // the new URL may change scheme
   arm_idle_timer(t);
 }
 

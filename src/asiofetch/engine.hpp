@@ -134,7 +134,7 @@ class Engine : public std::enable_shared_from_this<Engine> {
 
   void pump(Pool& pool);
   void start(Transfer& t);
-  bool configure_attempt(Transfer& t);
+  bool configure_attempt(Transfer& t, long version);  // version: curl_http_version(t)
   // The end of a round: once the events at hand are handled, freed slots' handles go into
   // the multi together (flush_adds) and waiting loops get one signal each (flush_wakes).
   void schedule_round_end();
