@@ -123,11 +123,12 @@ class PySession {
     for (Py_ssize_t i = 0; i < n; ++i) {
       BatchItem item;
       py::handle x(it[i]);
+      const Py_ssize_t fields = PyTuple_Check(x.ptr()) ? PyTuple_GET_SIZE(x.ptr()) : 0;
       if (PyUnicode_Check(x.ptr())) {
         item.origin = set_url(item.req, x);
         item.req.headers = defaults;
         item.opts = options.opts;
-      } else if (PyTuple_Check(x.ptr()) && (PyTuple_GET_SIZE(x.ptr()) == 5 || PyTuple_GET_SIZE(x.ptr()) == 6)) {
+      } else if (fields == 5 || fields == 6) {
         set_method(item.req, PyTuple_GET_ITEM(x.ptr(), 0));
         item.origin = set_url(item.req, PyTuple_GET_ITEM(x.ptr(), 1));
         py::handle h(PyTuple_GET_ITEM(x.ptr(), 2));
@@ -135,10 +136,10 @@ class PySession {
         set_body(item.req, PyTuple_GET_ITEM(x.ptr(), 3));
         py::handle o(PyTuple_GET_ITEM(x.ptr(), 4));
         item.opts = o.is_none() ? options.opts : o.cast<const PyOptions&>().opts;
-        if (PyTuple_GET_SIZE(x.ptr()) == 6) set_fallback(item.req, PyTuple_GET_ITEM(x.ptr(), 5));
+        if (fields == 6) set_fallback(item.req, PyTuple_GET_ITEM(x.ptr(), 5));
       } else {
         throw py::type_error("request " + std::to_string(i) +
-                             ": expected a URL str or a (method, url, headers, body, options) tuple");
+                             ": expected a URL str or a (method, url, headers, body, options[, fallback]) tuple");
       }
       if (item.opts->stream) throw py::value_error("batch requests cannot stream their bodies");
       out.push_back(std::move(item));
