@@ -96,6 +96,31 @@ TEST_F(Redirects, credentials_dropped_when_leaving_origin) {
   EXPECT_TRUE(echo_has_header(same.response->body, "Authorization"));
 }
 
+// Proxy-Authorization leaves with the other credentials: on a host change, on a port change
+// (another origin on the same host) and for both a 302 and a 307, whose method and body stay.
+TEST_F(Redirects, proxy_authorization_dropped_when_leaving_origin) {
+  EngineClient c;
+  const auto& certs = test_certs();
+  fixture::FixtureServer other(fixture::ServerConfig{certs.server_cert, certs.server_key});  // another port
+  other.start();
+  const std::string targets[] = {
+      "http://localhost:" + std::to_string(server().port()) + "/echo",
+      "http://127.0.0.1:" + std::to_string(other.port()) + "/echo",
+  };
+  for (const auto& target : targets) {
+    for (const char* status : {"302", "307"}) {
+      auto o = c.fetch(make_request("GET", url("/redirect-to?status=" + std::string(status) + "&url=" + target),
+                                    {{"Proxy-Authorization", "Basic c2VjcmV0"}, {"X-Keep", "1"}}));
+      ASSERT_FALSE(o.error) << o.error.message;
+      EXPECT_FALSE(echo_has_header(o.response->body, "Proxy-Authorization")) << target << " " << status;
+      EXPECT_TRUE(echo_has_header(o.response->body, "X-Keep")) << target << " " << status;
+    }
+  }
+  auto same = c.fetch(make_request("GET", url("/redirect-to?url=/echo"), {{"Proxy-Authorization", "Basic c2VjcmV0"}}));
+  ASSERT_FALSE(same.error) << same.error.message;
+  EXPECT_TRUE(echo_has_header(same.response->body, "Proxy-Authorization"));
+}
+
 TEST_F(Redirects, redirect_to_non_http_scheme_fails) {
   EngineClient c;
   auto o = c.get(url("/redirect-to?url=ftp://example.com/file"));

@@ -93,6 +93,34 @@ async def test_credentials_dropped_when_leaving_origin(
         assert "authorization" in sent_headers(await same.json())
 
 
+@pytest.mark.parametrize("status", [302, 307])
+async def test_proxy_authorization_dropped_when_leaving_origin(
+    base_url: str, fixture_server: FixtureServer, status: int
+) -> None:
+    creds = {"Proxy-Authorization": "Basic c2VjcmV0", "X-Keep": "1"}
+    with FixtureServer() as other:  # same host, another port: another origin
+        targets = [
+            f"http://localhost:{fixture_server.port}/echo",
+            f"http://127.0.0.1:{other.port}/echo",
+        ]
+        async with asiofetch.ClientSession() as s:
+            for target in targets:
+                r = await s.get(
+                    f"{base_url}/redirect-to",
+                    params={"url": target, "status": str(status)},
+                    headers=creds,
+                )
+                names = sent_headers(await r.json())
+                assert "proxy-authorization" not in names, target
+                assert "x-keep" in names, target
+            same = await s.get(
+                f"{base_url}/redirect-to",
+                params={"url": "/echo", "status": str(status)},
+                headers=creds,
+            )
+            assert "proxy-authorization" in sent_headers(await same.json())
+
+
 async def test_redirect_to_non_http_scheme_fails(base_url: str) -> None:
     async with asiofetch.ClientSession() as s:
         with pytest.raises(asiofetch.NonHttpUrlRedirectClientError):

@@ -878,8 +878,11 @@ void Engine::follow_redirect(Transfer& t) {
     drop_header(t.req.headers, "content-length");
   }
   if (parsed->origin != t.origin) {
-    // Credentials are for the origin they were given to.
+    // Credentials are for the origin they were given to. Proxy-Authorization too: a caller
+    // that set it by hand meant it for the hop it configured, and forwarding it to another
+    // host leaks the proxy's credentials (requests' CVE-2023-32681 is the same leak).
     drop_header(t.req.headers, "authorization");
+    drop_header(t.req.headers, "proxy-authorization");
     drop_header(t.req.headers, "cookie");
     t.origin = parsed->origin;
   }
