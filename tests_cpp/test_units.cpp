@@ -23,6 +23,35 @@ TEST(Units, url_checks) {
   EXPECT_FALSE(has_forbidden_header_chars("text/html; q=1"));
 }
 
+// What yarl (and so aiohttp) makes of a URL string, where that is safe, and a refusal where a
+// byte would let libcurl read another host than the string shows.
+TEST(Units, url_normalization) {
+  std::string why;
+  using namespace std::string_literals;
+  EXPECT_EQ(normalize_url("http://h/a?b=c", why), "http://h/a?b=c");         // untouched
+  EXPECT_EQ(normalize_url("http://h/echo\0x"s, why), "http://h/echo%00x");   // NUL in the path
+  EXPECT_EQ(normalize_url("http://h/a b", why), "http://h/a%20b");
+  EXPECT_EQ(normalize_url("http://h/?q=a b&c=\x01", why), "http://h/?q=a+b&c=%01");
+  EXPECT_EQ(normalize_url("http://h/?q=\xc3\xa9", why), "http://h/?q=%C3%A9");  // UTF-8 "é"
+  EXPECT_EQ(normalize_url("http://h/%zz%41", why), "http://h/%25zz%41");
+  EXPECT_EQ(normalize_url("http://h/a\tb\r\n", why), "http://h/ab");  // WHATWG drops TAB/CR/LF
+  EXPECT_EQ(normalize_url("http://h/\x7f", why), "http://h/%7F");
+  EXPECT_EQ(normalize_url("/rel path", why), "/rel%20path");  // a relative Location
+  // In the authority a control character or space is refused, never cut or encoded.
+  EXPECT_EQ(normalize_url("http://u\0:p@h/"s, why), "http://u%00:p@h/");  // userinfo: encoded
+  for (auto bad : {"http://127.0.0.1:80\0.evil.invalid/echo"s, "http://u:p@127.0.0.1\0.evil/x"s,
+                   "http://ho st/"s, "http://h\x01/"s, "//h\0.evil/p"s}) {
+    why.clear();
+    EXPECT_FALSE(normalize_url(bad, why)) << bad;
+    EXPECT_NE(why.find("host part"), std::string::npos) << bad;
+  }
+  // parse_http_url refuses a NUL outright, for callers that skip normalize_url.
+  EXPECT_FALSE(parse_http_url("http://127.0.0.1\0.evil/"s, why));
+  // A Location with a NUL in its host is not followed; one with a NUL in its path is encoded.
+  EXPECT_FALSE(resolve_redirect("http://h/a", "http://h\0.evil/"s));
+  EXPECT_EQ(resolve_redirect("http://h/a", "/b\0c"s), "http://h/b%00c");
+}
+
 TEST(Units, redirect_resolution) {
   EXPECT_EQ(resolve_redirect("http://h/a/b?q", "c"), "http://h/a/c");
   EXPECT_EQ(resolve_redirect("http://h/a/b", "/x"), "http://h/x");

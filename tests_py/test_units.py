@@ -1,7 +1,8 @@
 """Mirror of tests_cpp/test_units.cpp, for the cases a Python caller can observe.
 
 Mirrored through the public API: url_checks (URLs and header values the session accepts or
-rejects) and redirect_resolution (Location forms resolved against the request URL).
+rejects), url_normalization (what goes on the wire) and redirect_resolution (Location forms
+resolved against the request URL).
 
 Not mirrored, because they test C++ internals with no Python surface:
 - error_mapping_by_phase: map_curl_error() itself; the exception each phase yields is
@@ -42,6 +43,40 @@ async def test_url_checks(fixture_server: FixtureServer) -> None:
         r = await s.get(f"HTTP://LOCALHOST:{port}/bytes/1?b")
         assert r.status == 200
         assert str(r.url) == f"http://localhost:{port}/bytes/1?b"
+
+
+async def test_url_normalization(fixture_server: FixtureServer) -> None:
+    """Mirror of url_normalization: what goes on the wire, seen by the fixture's /echo."""
+    base = fixture_server.http_url
+    async with asiofetch.ClientSession() as s:
+        # Encoded where yarl/aiohttp encode: a NUL in the path never truncates the request.
+        cases = {
+            "/echo/\x00x": "/echo/%00x",
+            "/echo?q=é&b=%zz": "/echo?q=%C3%A9&b=%25zz",
+            "/echo?q=a b": "/echo?q=a+b",
+            "/echo/a b": "/echo/a%20b",
+            "/echo/a\tb": "/echo/ab",
+        }
+        for given, sent in cases.items():
+            r = await s.get(base + given)
+            doc = await r.json()
+            target = doc["path"] + (("?" + doc["query"]) if doc["query"] else "")
+            assert target == sent, given
+        # Refused where a byte would make libcurl read another host than the string shows.
+        port = fixture_server.port
+        for bad in (
+            f"http://127.0.0.1:{port}\x00.evil.invalid/echo",
+            f"http://u:p@127.0.0.1\x00.evil:{port}/echo",
+            f"http://ho st:{port}/echo",
+        ):
+            with pytest.raises(asiofetch.InvalidUrlClientError, match="host part"):
+                await s.get(bad)
+            with pytest.raises(asiofetch.InvalidUrlClientError, match="host part"):
+                await s.gather([bad])
+        # The same for a Location header: a control character in its host fails the
+        # redirect. (A NUL never gets that far: libcurl refuses a header line holding one.)
+        with pytest.raises(asiofetch.InvalidUrlRedirectClientError):
+            await s.get(f"{base}/redirect-to", params={"url": f"http://127.0.0.1\x01.evil:{port}/"})
 
 
 async def test_redirect_resolution(fixture_server: FixtureServer) -> None:

@@ -12,6 +12,15 @@ struct ParsedUrl {
   std::string origin;    // scheme://host:port, the key for per-host limits and origin checks
 };
 
+// The URL as it may go on the wire, or nullopt with `why` filled. Mirrors what yarl (and so
+// aiohttp) does to a URL string, where that is safe: TAB, CR and LF are removed (WHATWG);
+// outside the authority, other control characters, space, DEL and non-ASCII bytes are
+// percent-encoded (space as '+' in the query, as yarl does) and a '%' that starts no escape
+// becomes %25. Inside the authority (userinfo, host, port) a control character or space is
+// refused: libcurl reads the URL as a C string, so a NUL there cut "host\0.evil" to "host".
+// Also used for a Location header before it is resolved. Thread-safe.
+std::optional<std::string> normalize_url(std::string_view url, std::string& why);
+
 // Returns the parsed URL, or nullopt with `why` filled when libcurl cannot parse it or the
 // scheme is not http(s). Thread-safe (no shared state).
 std::optional<ParsedUrl> parse_http_url(const std::string& url, std::string& why);

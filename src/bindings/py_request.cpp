@@ -30,11 +30,17 @@ void set_method(Request& r, py::handle method) {
 }
 
 std::string set_url(Request& r, py::handle url) {
-  r.url.assign(as_str(url.ptr(), "url"));
+  const auto given = as_str(url.ptr(), "url");
   std::string why;
-  auto parsed = parse_http_url(r.url, why);
+  auto normalized = normalize_url(given, why);
+  std::optional<ParsedUrl> parsed;
+  if (normalized) {
+    r.url = std::move(*normalized);
+    parsed = parse_http_url(r.url, why);
+  }
   if (!parsed) {
-    PyErr_SetString(g_invalid_url, (r.url + ": " + why).c_str());
+    // repr(): a control character in the message must show, not act (or cut the text).
+    PyErr_SetString(g_invalid_url, (py::repr(url).cast<std::string>() + ": " + why).c_str());
     throw py::error_already_set();
   }
   return std::move(parsed->origin);
