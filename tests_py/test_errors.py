@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 import asiofetch
+from raw_server import raw_server
 from servers import FixtureServer
 
 
@@ -98,3 +99,43 @@ async def test_invalid_url_rejected_at_submit() -> None:
             await s.get("not a url")
         # Rejected before reaching the engine: nothing was queued, run or completed.
         assert connector.stats() == {"in_flight": 0, "queued": 0, "completed": 0}
+
+
+async def test_server_bytes_that_are_not_utf8_never_leave_a_request_pending() -> None:
+    """A header byte libcurl quotes in its error (here in Transfer-Encoding) once made
+    completing the future raise inside the drain, so the await hung past every timeout.
+    Bindings-only (the C++ engine has no text decoding), so no C++ mirror."""
+    bad_te = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: \xffchunked\r\nContent-Length: 5\r\n\r\nhello"
+    timeout = asiofetch.ClientTimeout(total=30)
+
+    async def attempt(s: asiofetch.ClientSession, url: str, how: str) -> None:
+        if how == "get":
+            await s.get(url)
+        elif how == "stream":
+            async with s.get(url) as r:
+                await r.read()
+        elif how == "gather":
+            await s.gather([url])
+        else:
+            async for c in s.as_completed([url]):
+                c.result()
+
+    server = raw_server(lambda _line: bad_te)
+    async with server as base, asiofetch.ClientSession(timeout=timeout) as s:
+        for how in ("get", "stream", "gather", "as_completed"):
+            with pytest.raises(asiofetch.ClientError) as caught:
+                # wait_for far below the request's own timeout: a hang fails here.
+                await asyncio.wait_for(attempt(s, f"{base}/te", how), 10)
+            # The server's byte is shown escaped, not lost.
+            assert "\\xffchunked" in str(caught.value), how
+
+
+async def test_header_bytes_that_are_not_utf8_decode_like_aiohttp() -> None:
+    # aiohttp decodes header values as UTF-8 with surrogateescape (checked with aiohttp 3.14:
+    # 'caf\udce9' for b'caf\xe9'), so the original bytes can be recovered.
+    answer = b"HTTP/1.1 200 OK\r\nX-A: caf\xe9\r\nContent-Length: 5\r\n\r\nhello"
+    async with raw_server(lambda _line: answer) as base, asiofetch.ClientSession() as s:
+        r = await s.get(f"{base}/")
+        assert r.headers["X-A"] == "caf\udce9"
+        assert r.headers["X-A"].encode("utf-8", "surrogateescape") == b"caf\xe9"
+        assert await r.read() == b"hello"

@@ -44,8 +44,17 @@ Names& names() {
   return *n;
 }
 
+// An error message can quote what a server sent (libcurl's "unsupported transfer encoding:
+// \xffchunked"), so it is not always UTF-8: a strict decode raised inside the drain and left
+// the request's future pending forever. Undecodable bytes show as \xNN instead.
+py::str message_str(const std::string& s) {
+  PyObject* o = PyUnicode_DecodeUTF8(s.data(), static_cast<Py_ssize_t>(s.size()), "backslashreplace");
+  if (!o) throw py::error_already_set();
+  return py::reinterpret_steal<py::str>(o);
+}
+
 py::object make_exception(PyMailbox& mb, const Error& e) {
-  return mb.make_error(static_cast<int>(e.kind), e.message, e.curl_code);
+  return mb.make_error(static_cast<int>(e.kind), message_str(e.message), e.curl_code);
 }
 
 py::object value_of(PyMailbox& mb, Outcome& o) {
@@ -76,6 +85,21 @@ void complete(PyMailbox& mb, PyObject* fut, Outcome& o) {
   PyObject* r = PyObject_CallMethodOneArg(fut, method, value.ptr());
   if (!r) throw py::error_already_set();
   Py_DECREF(r);
+}
+
+// When completing a future failed (a conversion or the loop's own machinery raised), the
+// future still gets that exception: a request must never stay pending because its outcome
+// could not be turned into Python objects.
+void fail(PyObject* fut, py::error_already_set& e) {
+  Names& n = names();
+  py::object keep_fut = py::reinterpret_borrow<py::object>(fut);
+  try {
+    if (keep_fut.attr(n.done)().cast<bool>()) return;
+    keep_fut.attr(n.set_exception)(e.value());
+  } catch (py::error_already_set& again) {
+    again.discard_as_unraisable("asiofetch: failing a request future");
+    e.discard_as_unraisable("asiofetch: completing a request future");
+  }
 }
 
 // Listener kinds: a streamed batch's item (ok / failed), a progress note, a stream's end.
@@ -115,7 +139,18 @@ std::size_t drain(PyMailbox& mb, py::dict futures, py::object listeners) {
       try {
         notify(mb, l, o);
       } catch (py::error_already_set& e) {
-        e.discard_as_unraisable("asiofetch: notifying a batch listener");
+        // As for futures: an item or end whose value could not be made still reaches the
+        // listener, as that exception, so the batch's count of outcomes stays whole.
+        const bool item = o.note == Outcome::Note::None;
+        if (item || o.note == Outcome::Note::End) {
+          try {
+            keep(item ? kItemError : kEnd, item ? static_cast<long long>(o.index) : -1LL, e.value());
+          } catch (py::error_already_set& again) {
+            again.discard_as_unraisable("asiofetch: notifying a batch listener");
+          }
+        } else {
+          e.discard_as_unraisable("asiofetch: notifying a batch listener");
+        }
       }
       continue;
     }
@@ -129,7 +164,7 @@ std::size_t drain(PyMailbox& mb, py::dict futures, py::object listeners) {
     try {
       complete(mb, fut, o);
     } catch (py::error_already_set& e) {
-      e.discard_as_unraisable("asiofetch: completing a request future");
+      fail(fut, e);
     }
   }
   return outcomes.size();
@@ -162,7 +197,7 @@ void register_results(py::module_& m) {
       .def("error", [](PyStream& s) -> py::object {
         Error e = s.buf->error();
         if (!e) return py::none();
-        return py::make_tuple(static_cast<int>(e.kind), e.message, e.curl_code);
+        return py::make_tuple(static_cast<int>(e.kind), message_str(e.message), e.curl_code);
       })
       .def("abort", [](PyStream& s) { s.buf->abort(); })
       .def_property_readonly("at_eof", [](PyStream& s) { return s.buf->at_eof(); })
