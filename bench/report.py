@@ -23,6 +23,7 @@ METRICS = (
     "server_extra_attempts",
     "wall_s",
     "conns",
+    "tls_resumed",
 )
 UNITS = {
     "rps": "req/s",
@@ -138,13 +139,15 @@ def markdown(
         if not rows:
             continue
         m = run["metric"]
+        tls_col = any(r.get("tls_resumed") is not None for r in rows.values())
         lines += [
             "",
             f"## Case {run['case']}: {run['label']} (`{run['run_id']}`)",
             "",
             f"| client | {UNITS.get(m, m)} | MB/s | p50 ms | p99 ms | CPU-s/1k req "
-            "| peak RSS MiB | conns | extra attempts | status |",
-            "|---|---|---|---|---|---|---|---|---|---|",
+            "| peak RSS MiB | conns | extra attempts | status |"
+            + (" TLS resumed |" if tls_col else ""),
+            "|---|---|---|---|---|---|---|---|---|---|" + ("---|" if tls_col else ""),
         ]
         for client, s in sorted(rows.items(), key=lambda kv: -float(kv[1].get("rps", 0) or 0)):
             status = s["status"]
@@ -158,6 +161,7 @@ def markdown(
                 f"| {_fmt('maxrss_kb', s.get('maxrss_kb'))} "
                 f"| {_fmt('n', s.get('conns'))} | {_fmt('n', extra)} "
                 f"| {status} |"
+                + (f" {_fmt('success', s.get('tls_resumed'))} |" if tls_col else "")
             )
     lines += ["", "## Machine", ""]
     lines += [f"- {k}: {v}" for k, v in meta["machine"].items()]

@@ -23,7 +23,7 @@ if __package__ in (None, ""):  # `python bench/run.py`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import cases, ceilings, charts, machine, pinning, report, targets
-from bench.servers import REPO, Fixture, Nginx
+from bench.servers import LISTENERS, REPO, Fixture, Nginx
 
 RESULTS = REPO / "bench" / "results"
 
@@ -96,6 +96,11 @@ class Harness:
                 return self.nginx.url(path)
             if where == "nginx-h2":
                 return self.nginx.url(path, h2=True)
+            if where == "nginx-ca":  # the private CA the HTTPS listeners' certificates chain to
+                assert self.nginx.tls is not None
+                return str(self.nginx.tls.ca)
+            if where.startswith("nginx-"):
+                return self.nginx.url(path, listener=where.removeprefix("nginx-"))
             if where == "fixture":
                 return self.fixture.url(path)
         if isinstance(ref, dict):
@@ -111,8 +116,9 @@ class Harness:
         if "flaky" in spec:  # fresh keys: every fault fires once per job
             spec["flaky"]["prefix"] = f"{client}-{uuid.uuid4().hex[:12]}"
         url = str(spec.get("url", ""))
-        on_nginx = url.startswith((self.nginx.url(""), self.nginx.url("", h2=True)))
+        on_nginx = url.startswith(tuple(self.nginx.url("", listener=n) for n in LISTENERS))
         before = self.nginx.accepts() if on_nginx else -1
+        tls_before = self.nginx.tls_new_handshakes()
         cmd = [
             *pinning.client_prefix(),
             sys.executable,
@@ -142,6 +148,12 @@ class Harness:
                 res["server_extra_attempts"] = seen - len(keys)
         if before >= 0 and res["status"] in ("ok", "errors"):
             res["conns"] = self.nginx.accepts() - before - 1  # minus the first status poll
+        resumed, total = (
+            a - b for a, b in zip(self.nginx.tls_new_handshakes(), tls_before, strict=True)
+        )
+        if total > 0 and res["status"] in ("ok", "errors"):
+            # Warm-up included: its first handshake per connection slot is a full one.
+            res["tls_resumed"] = resumed / total
         return res
 
     def run_ceiling(self, run: cases.Run) -> dict[str, Any]:
@@ -151,10 +163,14 @@ class Harness:
         try:
             if c["tool"] == "wrk":
                 return ceilings.wrk(
-                    self.nginx.url(c["path"]), c["connections"], secs, c["body"], warm
+                    self.nginx.url(c["path"], listener=c.get("listener", "h1")),
+                    c["connections"],
+                    secs,
+                    c["body"],
+                    warm,
                 )
             return ceilings.h2load(
-                self.nginx.url(c["path"], h2=True),
+                self.nginx.url(c["path"], listener=c.get("listener", "h2")),
                 c["connections"],
                 c["streams"],
                 secs,

@@ -1,7 +1,8 @@
 """Loopback servers the harness starts and stops: nginx (static bodies) and the fixture.
 
 Both are pinned to the server core. nginx serves /100b, /1k and /1m over HTTP/1.1
-keep-alive and over h2c; the fixture (C++; a Python stand-in when it is not built) serves
+keep-alive, over h2c and over TLS 1.3 (keep-alive with an ECDSA or an RSA certificate,
+HTTP/2 over ALPN, and a port that closes after every response); the fixture (C++; a Python stand-in when it is not built) serves
 /delay/{ms} and /flaky for cases 4-6.
 """
 
@@ -22,7 +23,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from bench import pinning
+from bench import pinning, tls
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -64,16 +65,33 @@ def _drain(fd: int) -> None:
         pass
 
 
+# nginx's listeners by the name cases use for them ("nginx", "nginx-h2", "nginx-tls", ...).
+LISTENERS = ("h1", "h2", "tls", "tls-rsa", "tls-h2", "tls-new")
+
+
 class Nginx:
     def __init__(self) -> None:
         self.proc: subprocess.Popen[bytes] | None = None
         self.prefix = Path(tempfile.mkdtemp(prefix="asiofetch-bench-nginx-"))
-        self.h1_port = free_port()
-        self.h2_port = free_port()
+        self.ports = {name: free_port() for name in LISTENERS}
+        self.h1_port = self.ports["h1"]
+        self.h2_port = self.ports["h2"]
+        self.tls: tls.TlsMaterial | None = None
         self.version = ""
 
-    def url(self, path: str, h2: bool = False) -> str:
-        return f"http://127.0.0.1:{self.h2_port if h2 else self.h1_port}{path}"
+    def url(self, path: str, h2: bool = False, listener: str = "") -> str:
+        name = listener or ("h2" if h2 else "h1")
+        scheme = "https" if name.startswith("tls") else "http"
+        host = "localhost" if scheme == "https" else "127.0.0.1"  # the certificate's name
+        return f"{scheme}://{host}:{self.ports[name]}{path}"
+
+    def tls_new_handshakes(self) -> tuple[int, int]:
+        """(resumed, total) TLS handshakes logged so far on the new-connection port."""
+        try:
+            marks = (self.prefix / "tls_new.log").read_text().split()
+        except OSError:
+            return 0, 0
+        return marks.count("r"), len(marks)
 
     def start(self) -> None:
         exe = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -81,12 +99,21 @@ class Nginx:
         www.mkdir()
         for name, size in BODIES.items():
             (www / name).write_bytes(b"x" * size)
+        self.tls = tls.make(self.prefix / "tls")
         nofile = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
         conf = (HERE / "nginx.conf.template").read_text()
         for key, val in {
             "@@PREFIX@@": str(self.prefix),
             "@@H1_PORT@@": str(self.h1_port),
             "@@H2_PORT@@": str(self.h2_port),
+            "@@TLS_PORT@@": str(self.ports["tls"]),
+            "@@TLS_RSA_PORT@@": str(self.ports["tls-rsa"]),
+            "@@TLS_H2_PORT@@": str(self.ports["tls-h2"]),
+            "@@TLS_NEW_PORT@@": str(self.ports["tls-new"]),
+            "@@ECDSA_CERT@@": str(self.tls.ecdsa_cert),
+            "@@ECDSA_KEY@@": str(self.tls.ecdsa_key),
+            "@@RSA_CERT@@": str(self.tls.rsa_cert),
+            "@@RSA_KEY@@": str(self.tls.rsa_key),
             "@@NOFILE@@": str(nofile),
             "@@CONNS@@": str(max(1024, nofile - 64)),
             "@@USER@@": "user root;" if os.geteuid() == 0 else "",
@@ -105,8 +132,8 @@ class Nginx:
         out = subprocess.run([exe, "-v"], capture_output=True, text=True)
         self.version = (out.stderr or out.stdout).strip().split("/")[-1]
         self.proc = subprocess.Popen(pinning.server_prefix() + cmd)
-        wait_port(self.h1_port)
-        wait_port(self.h2_port)
+        for port in self.ports.values():
+            wait_port(port)
 
     def accepts(self) -> int:
         """Connections nginx accepted so far (stub_status); -1 if unavailable."""

@@ -47,6 +47,39 @@ def _ratio(
     }
 
 
+def _https_targets(s: dict[str, Any]) -> list[dict[str, Any]]:
+    """Issue 15's HTTPS targets (case 7)."""
+    out = [
+        _ratio(
+            f"{run_id}: >= 1.25x fastest peer",
+            _best(s, run_id, ASIOFETCH, "rps"),
+            _best(s, run_id, H2_PEERS if "h2" in run_id else PEERS, "rps"),
+            1.25,
+        )
+        for run_id in ("7-tls-c100", "7-tls-rsa-c100", "7-tls-h2")
+    ]
+    rows = s.get("7-tls-new-c20", {})
+    t = "7-tls-new-c20: >= 95 % of reconnects resume their TLS session"
+    mine = _best(s, "7-tls-new-c20", ASIOFETCH, "tls_resumed")
+    if mine is None:
+        out.append({"target": t, "measured": "missing data", "status": "n/a"})
+    else:
+        peers = ", ".join(
+            f"{c} {rows[c]['tls_resumed'] * 100:.0f} %"
+            for c in PEERS
+            if rows.get(c, {}).get("tls_resumed") is not None
+        )
+        out.append(
+            {
+                "target": t,
+                "status": "met" if mine[1] >= 0.95 else "not met",
+                "measured": f"{mine[0]} {mine[1] * 100:.0f} %"
+                + (f" (peers: {peers})" if peers else ""),
+            }
+        )
+    return out
+
+
 def evaluate(summary: dict[str, Any], meta: dict[str, Any]) -> list[dict[str, Any]]:
     s = summary
     out = [
@@ -149,8 +182,10 @@ def evaluate(summary: dict[str, Any], meta: dict[str, Any]) -> list[dict[str, An
                 "measured": "quick mode (too few requests)" if growth else "missing data",
             }
         )
-    # Lowest CPU-seconds per 1,000 requests of all clients in cases 1-3.
-    for run_id in ("1-c1", "1-c10", "1-c100", "1-c1000", "2-1mib-read", "2-1mib-stream", "3-h2c"):
+    out += _https_targets(s)
+    # Lowest CPU-seconds per 1,000 requests of all clients in cases 1-3 and 7.
+    cpu_runs = ("1-c1", "1-c10", "1-c100", "1-c1000", "2-1mib-read", "2-1mib-stream", "3-h2c")
+    for run_id in (*cpu_runs, "7-tls-c100", "7-tls-rsa-c100", "7-tls-h2", "7-tls-new-c20"):
         if run_id not in s:
             continue
         mine = _best(s, run_id, ASIOFETCH, "cpu_per_1k", lowest=True)

@@ -51,6 +51,9 @@ class Adapter:
         self.stream = spec.get("body", "read") == "stream"
         self.chunk = int(spec.get("chunk", 65536))
         self.retry: dict[str, Any] | None = spec.get("retry")
+        # The private CA of the HTTPS cases: each runner trusts it through its library's own
+        # option (verification stays on, as users run it).
+        self.ca_file: str | None = spec.get("ca_file")
 
     async def open(self) -> None:
         raise NotImplementedError

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ssl
 
 from bench.clients._common import Adapter, Result, Unsupported, run, skip
 
@@ -18,7 +19,8 @@ class AiohttpAdapter(Adapter):
     async def open(self) -> None:
         if self.http2:
             raise Unsupported("aiohttp has no HTTP/2")
-        conn = aiohttp.TCPConnector(limit=self.limit, limit_per_host=0, ttl_dns_cache=300)
+        tls = {"ssl": ssl.create_default_context(cafile=self.ca_file)} if self.ca_file else {}
+        conn = aiohttp.TCPConnector(limit=self.limit, limit_per_host=0, ttl_dns_cache=300, **tls)
         self.s = aiohttp.ClientSession(connector=conn, auto_decompress=False)
 
     async def close(self) -> None:

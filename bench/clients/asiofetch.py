@@ -40,7 +40,8 @@ LARGE_BODY = 64 * 1024
 class AsiofetchAdapter(Adapter):
     async def open(self) -> None:
         api: Any = asiofetch
-        conn = api.TCPConnector(limit=self.limit)
+        tls = {"ssl": api.SSLOptions(cafile=self.ca_file)} if self.ca_file else {}
+        conn = api.TCPConnector(limit=self.limit, **tls)
         self.s: Any = api.Session(connector=conn, http2=self.http2)
         await self.s.__aenter__()
         self.kw: dict[str, Any] = {}

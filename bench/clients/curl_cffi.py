@@ -27,7 +27,7 @@ class CurlCffiAdapter(Adapter):
             raise Unsupported("retry case is asiofetch vs aiohttp only")
         ver = CurlHttpVersion.V2_PRIOR_KNOWLEDGE if self.http2 else CurlHttpVersion.V1_1
         self.s: AsyncSession[Any] = AsyncSession(
-            max_clients=self.limit, http_version=ver, timeout=60
+            max_clients=self.limit, http_version=ver, timeout=60, verify=self.ca_file or True
         )
 
     async def close(self) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ssl
+
 from bench.clients._common import Adapter, Result, Unsupported, run, skip
 
 try:
@@ -17,8 +19,13 @@ class HttpxAdapter(Adapter):
         limits = httpx.Limits(max_connections=self.limit, max_keepalive_connections=self.limit)
         try:
             # http1=False + http2=True on http:// is HTTP/2 with prior knowledge (h2c).
+            verify = ssl.create_default_context(cafile=self.ca_file) if self.ca_file else True
             self.c = httpx.AsyncClient(
-                limits=limits, http1=not self.http2, http2=self.http2, timeout=60.0
+                limits=limits,
+                http1=not self.http2,
+                http2=self.http2,
+                timeout=60.0,
+                verify=verify,
             )
         except ImportError as exc:  # http2=True without the h2 package
             raise Unsupported(f"httpx HTTP/2: {exc}") from exc

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from importlib.metadata import version
+from pathlib import Path
 
 from bench.clients._common import Adapter, Result, Unsupported, run, skip
 
@@ -20,6 +21,8 @@ class PyreqwestAdapter(Adapter):
         b = ClientBuilder().max_connections(self.limit).gzip(False).brotli(False)
         b = b.zstd(False).deflate(False)
         b = b.http2_prior_knowledge() if self.http2 else b.http1_only()
+        if self.ca_file:
+            b = b.add_root_certificate_pem(Path(self.ca_file).read_bytes())
         self.c = b.build()
 
     async def close(self) -> None:

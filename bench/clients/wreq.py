@@ -6,6 +6,7 @@ Streaming: wreq's Streamer yields whatever chunks hyper produces (no chunk size 
 from __future__ import annotations
 
 from importlib.metadata import version
+from pathlib import Path
 
 from bench.clients._common import Adapter, Result, Unsupported, run, skip
 
@@ -27,6 +28,7 @@ class WreqAdapter(Adapter):
             brotli=False,
             deflate=False,
             zstd=False,
+            **({"tls_verify": Path(self.ca_file)} if self.ca_file else {}),
             **proto,
         )
 
