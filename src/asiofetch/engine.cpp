@@ -623,7 +623,13 @@ bool Engine::configure_attempt(Transfer& t, long version) {
   // TLS.
   curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, o.verify_tls ? 1L : 0L);
   curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, o.verify_tls ? 2L : 0L);
-  if (!o.ca_file.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, o.ca_file.c_str());
+  if (!o.ca_file.empty()) {
+    curl_easy_setopt(e, CURLOPT_CAINFO, o.ca_file.c_str());
+    // A CA directory (Debian's libcurl has /etc/ssl/certs compiled in) makes libcurl rebuild
+    // the X509 store for every new connection: only a store made from a file alone is cached
+    // (CURLOPT_CA_CACHE_TIMEOUT). Given a bundle, use it alone, as Python's ssl does.
+    curl_easy_setopt(e, CURLOPT_CAPATH, nullptr);
+  }
   if (!o.client_cert.empty()) curl_easy_setopt(e, CURLOPT_SSLCERT, o.client_cert.c_str());
   if (!o.client_key.empty()) curl_easy_setopt(e, CURLOPT_SSLKEY, o.client_key.c_str());
 
