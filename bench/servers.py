@@ -2,8 +2,8 @@
 
 Both are pinned to the server core. nginx serves /100b, /1k and /1m over HTTP/1.1
 keep-alive, over h2c and over TLS 1.3 (keep-alive with an ECDSA or an RSA certificate,
-HTTP/2 over ALPN, and a port that closes after every response); the fixture (C++; a Python stand-in when it is not built) serves
-/delay/{ms} and /flaky for cases 4-6.
+HTTP/2 over ALPN, and a port that closes after every response); the fixture (C++; a Python
+stand-in when it is not built) serves /delay/{ms} and /flaky for cases 4-6.
 """
 
 from __future__ import annotations
