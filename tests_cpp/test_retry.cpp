@@ -11,8 +11,9 @@ using Clock = std::chrono::steady_clock;
 class Retry : public ServerTest {};
 
 RequestOptions with_retry(int attempts, double backoff_s = 0.01, double max_backoff_s = 5.0,
-                          double total_budget_s = 0) {
+                          double total_budget_s = 0, std::initializer_list<const char*> more_methods = {}) {
   auto p = std::make_shared<RetryPolicy>();
+  for (const char* m : more_methods) p->methods.insert(m);
   p->attempts = attempts;
   p->backoff_s = backoff_s;
   p->max_backoff_s = max_backoff_s;
@@ -74,6 +75,32 @@ TEST_F(Retry, post_is_not_retried_by_default) {
   EXPECT_EQ(o.response->status, 503);
   EXPECT_EQ(o.response->attempts, 1);
   EXPECT_EQ(server().counter(key()), 1);
+}
+
+// libcurl re-sends a request by itself when a reused connection dies before any response
+// byte. A POST reaches the server once and fails (aiohttp: ServerDisconnectedError); only a
+// retry policy that names POST sends it again. A GET is re-sent, as aiohttp re-sends it.
+TEST_F(Retry, post_on_a_dead_reused_connection_is_not_resent) {
+  EngineClient c;
+  const std::string post_key = key() + "-post", get_key = key() + "-get";
+  ASSERT_FALSE(c.get(url("/bytes/1")).error);  // a keep-alive connection for the POST to reuse
+  auto o = c.fetch(make_request("POST", url("/flaky?key=" + post_key + "&fail=1&mode=reset"), {}, "x"));
+  ASSERT_TRUE(o.error);
+  EXPECT_EQ(o.error.kind, ErrorKind::ServerDisconnected) << o.error.message;
+  EXPECT_EQ(server().counter(post_key), 1);
+
+  RequestOptions widened = with_retry(3, 0.01, 5.0, 0, {"POST"});
+  ASSERT_FALSE(c.get(url("/bytes/1")).error);
+  auto again = c.fetch(make_request("POST", url("/flaky?key=" + post_key + "-2&fail=1&mode=reset"), {}, "x"), widened);
+  ASSERT_TRUE(again.response) << again.error.message;
+  EXPECT_EQ(again.response->attempts, 2);
+  EXPECT_EQ(server().counter(post_key + "-2"), 2);
+
+  ASSERT_FALSE(c.get(url("/bytes/1")).error);
+  auto g = c.get(url("/flaky?key=" + get_key + "&fail=1&mode=reset"));
+  ASSERT_TRUE(g.response) << g.error.message;
+  EXPECT_EQ(g.response->attempts, 1);  // libcurl's own re-send is not an attempt of ours
+  EXPECT_EQ(server().counter(get_key), 2);
 }
 
 TEST_F(Retry, total_budget_stops_retrying) {

@@ -121,6 +121,35 @@ async def test_post_is_not_retried_by_default(base_url: str) -> None:
     assert await server_count(base_url, key) == 1
 
 
+async def test_post_on_a_dead_reused_connection_is_not_resent(base_url: str) -> None:
+    """libcurl re-sends a request by itself when a reused connection dies before any
+    response byte. A POST reaches the server once and fails, as with aiohttp
+    (ServerDisconnectedError); only a retry policy naming POST sends it again. A GET is
+    re-sent, as aiohttp re-sends it."""
+    post_key, post_key2, get_key = new_key(), new_key(), new_key()
+    flaky = f"{base_url}/flaky"
+    async with asiofetch.ClientSession() as s:
+        await (await s.get(f"{base_url}/bytes/1")).read()  # a connection for the POST to reuse
+        with pytest.raises(asiofetch.ServerDisconnectedError):
+            await s.post(flaky, params={"key": post_key, "fail": 1, "mode": "reset"}, data=b"x")
+        assert await server_count(base_url, post_key) == 1
+
+        widened = asiofetch.Retry(attempts=3, backoff=0.01, methods={"POST"})
+        await (await s.get(f"{base_url}/bytes/1")).read()
+        r = await s.post(
+            flaky, params={"key": post_key2, "fail": 1, "mode": "reset"}, data=b"x", retry=widened
+        )
+        assert r.status == 200
+        assert r.attempts == 2
+        assert await server_count(base_url, post_key2) == 2
+
+        await (await s.get(f"{base_url}/bytes/1")).read()
+        r = await s.get(flaky, params={"key": get_key, "fail": 1, "mode": "reset"})
+        assert r.status == 200
+        assert r.attempts == 1  # libcurl's own re-send is not an attempt of ours
+    assert await server_count(base_url, get_key) == 2
+
+
 async def test_total_budget_stops_retrying(base_url: str) -> None:
     key = new_key()
     async with asiofetch.ClientSession() as s:

@@ -530,6 +530,8 @@ bool Engine::configure_attempt(Transfer& t, long version) {
   t.headers_done = false;
   t.follow = false;
   t.errbuf[0] = '\0';
+  t.requests_sent = 0;
+  t.resend_refused = false;
 
   curl_easy_setopt(e, CURLOPT_PRIVATE, &t);
   curl_easy_setopt(e, CURLOPT_SHARE, t.pool->lanes[t.lane].get());
@@ -551,6 +553,10 @@ bool Engine::configure_attempt(Transfer& t, long version) {
   curl_easy_setopt(e, CURLOPT_SOCKOPTFUNCTION, &Engine::on_sockopt);
   curl_easy_setopt(e, CURLOPT_SOCKOPTDATA, this);
   curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);  // redirects are ours: aiohttp's rules, history
+  if (!is_idempotent_method(t.req.method)) {
+    curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, &Transfer::on_prereq);
+    curl_easy_setopt(e, CURLOPT_PREREQDATA, &t);
+  }
   curl_easy_setopt(e, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
   curl_easy_setopt(e, CURLOPT_PROXY, o.proxy.c_str());  // "" also stops libcurl's env lookup
   // Nor may libcurl read no_proxy/NO_PROXY: the session applies it to proxies it takes from
@@ -715,6 +721,13 @@ void Engine::on_done(Transfer& t, CURLcode rc) {
   }
   if (t.idle_expired) {
     Error e{ErrorKind::ReadTimeout, 0, "read timeout (" + t.req.url + ")"};
+    if (!try_again(t, &e)) finish(t, std::move(e));
+    return;
+  }
+  if (t.resend_refused) {
+    Error e{ErrorKind::ServerDisconnected, 0,
+            "server disconnected: the reused connection closed before a response, and a " +
+                t.req.method + " is not sent again unless a retry policy asks (" + t.req.url + ")"};
     if (!try_again(t, &e)) finish(t, std::move(e));
     return;
   }

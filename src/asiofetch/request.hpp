@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -55,6 +56,11 @@ struct RequestOptions {
   Millis hedge_after{0};
   int hedge_max_extra = 0;
 };
+
+// aiohttp's idempotent methods: the only ones that may be sent again without being asked.
+inline bool is_idempotent_method(std::string_view m) noexcept {
+  return m == "GET" || m == "HEAD" || m == "OPTIONS" || m == "TRACE" || m == "PUT" || m == "DELETE";
+}
 
 struct Request {
   std::string method = "GET";

@@ -19,6 +19,13 @@ std::string_view trim(std::string_view s) {
 
 }  // namespace
 
+int Transfer::on_prereq(void* self, char*, char*, int, int) {
+  auto& t = *static_cast<Transfer*>(self);
+  if (++t.requests_sent == 1) return CURL_PREREQFUNC_OK;
+  t.resend_refused = true;
+  return CURL_PREREQFUNC_ABORT;
+}
+
 bool is_redirect_status(int status) noexcept {
   return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
 }

@@ -63,6 +63,8 @@ struct Transfer {
   bool outcome_sent = false;  // stream mode sends the head early; the body ends in the stream
   bool idle_expired = false;  // our read timer aborted it
   bool add_pending = false;   // configured; flush_adds puts it into the multi handle
+  int requests_sent = 0;      // this attempt's requests as libcurl starts them (on_prereq)
+  bool resend_refused = false;  // on_prereq stopped libcurl re-sending a non-idempotent request
 
   std::shared_ptr<StreamBuffer> stream;
   std::optional<boost::asio::steady_timer> idle_timer;
@@ -73,6 +75,11 @@ struct Transfer {
   // libcurl callbacks (engine thread).
   static std::size_t on_header(char* data, std::size_t size, std::size_t n, void* self);
   static std::size_t on_body(char* data, std::size_t size, std::size_t n, void* self);
+  // Set for non-idempotent methods only. libcurl re-sends a request by itself when a reused
+  // connection turns out dead before any response byte; for a POST that can run it twice on
+  // the server. The second start is refused, so the attempt fails (and only the caller's
+  // retry policy may send it again), as aiohttp sends it once and raises.
+  static int on_prereq(void* self, char* remote_ip, char* local_ip, int remote_port, int local_port);
 
   // Set by the engine: called once the final response's head is complete in stream mode.
   void (*on_head)(Transfer&) = nullptr;
