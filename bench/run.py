@@ -22,7 +22,7 @@ from typing import Any
 if __package__ in (None, ""):  # `python bench/run.py`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import cases, ceilings, charts, machine, pinning, report, targets
+from bench import ab, cases, ceilings, charts, machine, pinning, report, targets
 from bench.servers import LISTENERS, REPO, Fixture, Nginx
 
 RESULTS = REPO / "bench" / "results"
@@ -58,6 +58,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=None, help="shuffle seed (default random)")
     p.add_argument("--timeout", type=float, default=0, help="per-job timeout seconds")
     p.add_argument("--out", type=Path, default=RESULTS, help="results directory")
+    p.add_argument(
+        "--ab",
+        action="append",
+        default=[],
+        metavar="LABEL=PYTHON",
+        help="also run every chosen asiofetch client as CLIENT@LABEL under this interpreter "
+        "(another build), shuffled into the same rounds; the report adds per-round ratios",
+    )
     return p.parse_args(argv)
 
 
@@ -88,6 +96,9 @@ class Harness:
         self.versions: dict[str, dict[str, str]] = {}
         self.env = _env()
         self.timeout = args.timeout or (60.0 if args.quick else 900.0)
+        self.ab_variants = ab.parse(args.ab)
+        ab.register(self.ab_variants)
+        self.ab_labels = list(self.ab_variants)
 
     def _url(self, ref: Any) -> Any:
         if isinstance(ref, list | tuple) and len(ref) == 2 and isinstance(ref[0], str):
@@ -113,6 +124,7 @@ class Harness:
         module, extra = cases.CLIENTS[client]
         spec = {k: self._url(v) for k, v in run.spec.items()}
         spec.update(extra, client=client)
+        python = spec.pop("python", sys.executable)  # an --ab variant runs another build
         if "flaky" in spec:  # fresh keys: every fault fires once per job
             spec["flaky"]["prefix"] = f"{client}-{uuid.uuid4().hex[:12]}"
         url = str(spec.get("url", ""))
@@ -121,7 +133,7 @@ class Harness:
         tls_before = self.nginx.tls_new_handshakes()
         cmd = [
             *pinning.client_prefix(),
-            sys.executable,
+            python,
             "-m",
             f"bench.clients.{module}",
             json.dumps(spec),
@@ -191,7 +203,9 @@ class Harness:
         for run in runs:
             if run.max_rounds and rnd >= run.max_rounds:
                 continue
-            out += [(run, c) for c in run.clients if c in chosen]
+            for c in run.clients:
+                if c in chosen:
+                    out += [(run, c), *((run, v) for v in ab.variants_of(c, self.ab_labels))]
             if run.ceiling and not self.args.no_ceilings:
                 out.append((run, run.ceiling["tool"]))
         return out
@@ -277,10 +291,20 @@ def main(argv: list[str] | None = None) -> int:
     except ImportError as exc:
         print(f"charts skipped: {exc}", file=sys.stderr)
         made = []
-    doc = {"meta": meta, "runs": run_dicts, "records": records, "summary": summary, "targets": tgt}
+    ab_rows = ab.table(records, h.ab_labels)
+    meta["ab"] = h.ab_variants
+    doc = {
+        "meta": meta,
+        "runs": run_dicts,
+        "records": records,
+        "summary": summary,
+        "targets": tgt,
+        "ab": ab_rows,
+    }
     (outdir / "results.json").write_text(json.dumps(doc, indent=1, default=str))
     rel = os.path.relpath(outdir, args.out)
     md = report.markdown(meta, run_dicts, summary, tgt, [f"{rel}/{c}" for c in made])
+    md += "\n".join(ab.markdown(ab_rows)) + ("\n" if ab_rows else "")
     (args.out / "latest.md").write_text(md)
     # Chart links relative to the run's own directory; the JSON path keeps its full form.
     here = md.replace(f"({rel}/", "(").replace(f"[{rel}/", "[")
