@@ -17,6 +17,7 @@
 namespace asiofetch {
 
 struct Pool;
+class Delivery;
 using SessionId = std::uint64_t;
 using Clock = std::chrono::steady_clock;
 
@@ -63,6 +64,9 @@ struct Transfer {
   bool outcome_sent = false;  // stream mode sends the head early; the body ends in the stream
   bool idle_expired = false;  // our read timer aborted it
   bool add_pending = false;   // configured; flush_adds puts it into the multi handle
+  // An exception thrown inside a libcurl callback (it must not unwind through libcurl): the
+  // callback aborts the transfer instead, and the engine fails the request with this text.
+  std::string callback_error;
 
   std::shared_ptr<StreamBuffer> stream;
   std::optional<boost::asio::steady_timer> idle_timer;
@@ -70,14 +74,16 @@ struct Transfer {
   std::optional<boost::asio::steady_timer> backoff_timer;
   std::optional<boost::asio::steady_timer> hedge_timer;
 
-  // libcurl callbacks (engine thread).
-  static std::size_t on_header(char* data, std::size_t size, std::size_t n, void* self);
-  static std::size_t on_body(char* data, std::size_t size, std::size_t n, void* self);
+  // libcurl callbacks (engine thread). noexcept: they catch everything (see callback_error).
+  static std::size_t on_header(char* data, std::size_t size, std::size_t n, void* self) noexcept;
+  static std::size_t on_body(char* data, std::size_t size, std::size_t n, void* self) noexcept;
 
-  // Set by the engine: called once the final response's head is complete in stream mode.
-  void (*on_head)(Transfer&) = nullptr;
+  // Set by the engine in stream mode: gets the final response's head once it is complete.
+  Delivery* head_to = nullptr;  // non-owning: the engine's, which outlives every transfer
 
  private:
+  std::size_t header_line(std::string_view line);
+  std::size_t body_bytes(char* data, std::size_t len);
   void parse_status_line(std::string_view line);
   void end_of_headers();
 };
