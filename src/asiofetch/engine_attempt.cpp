@@ -364,8 +364,7 @@ void Engine::release(Transfer& t) {
   std::shared_ptr<Semaphore> permit = t.holds_permit ? t.opts->semaphore : nullptr;
   transfers_.erase(t.id);  // destroys t
   stat_in_flight_.store(transfers_.size());
-  if (was_active && !stopping_) scheduler_.pump(*pool);
-  if (permit && !stopping_) scheduler_.return_permit(*permit);
+  if (!stopping_) scheduler_.after_release(*pool, was_active, permit.get());
 }
 
 void Engine::arm_idle_timer(Transfer& t) {

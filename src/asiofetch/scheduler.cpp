@@ -116,6 +116,11 @@ void Scheduler::return_permit(Semaphore& sem) {
   sem.give_back();
 }
 
+void Scheduler::after_release(Pool& pool, bool had_slot, Semaphore* permit) {
+  if (had_slot) pump(pool);
+  if (permit) return_permit(*permit);
+}
+
 bool Scheduler::sem_acquire(Semaphore& sem, RequestId id, std::shared_ptr<Mailbox> mailbox) {
   if (sem.try_acquire()) {
     sem.python_holders.insert(id);

@@ -52,6 +52,9 @@ class Scheduler {
   void leave(Transfer& t);
   // A permit of `sem` came free: the next waiter (native or Python) gets it.
   void return_permit(Semaphore& sem);
+  // A request ended and is gone from the registry: the slot it had (had_slot) and its
+  // permit (null: none) go to the next in line.
+  void after_release(Pool& pool, bool had_slot, Semaphore* permit);
 
   // Python's side of a semaphore. acquire: true when granted at once (else queued).
   bool sem_acquire(Semaphore& sem, RequestId id, std::shared_ptr<Mailbox> mailbox);
