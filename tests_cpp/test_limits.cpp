@@ -97,18 +97,5 @@ TEST_F(Limits, rate_limit_burst_starts_at_once) {
   EXPECT_EQ(c.wait(late).error.kind, ErrorKind::Cancelled);
 }
 
-TEST_F(Limits, pool_timeout_bounds_the_wait_for_a_slot) {
-  PoolConfig cfg;
-  cfg.limit = 1;
-  EngineClient c(cfg);
-  RequestId hung = c.submit(make_request("GET", url("/hang")));
-  RequestOptions o;
-  o.pool_timeout = 200ms;
-  auto r = c.fetch(make_request("GET", url("/bytes/1")), o);
-  EXPECT_EQ(r.error.kind, ErrorKind::PoolTimeout);
-  c.engine().cancel(hung);
-  c.wait(hung);
-}
-
 }  // namespace
 }  // namespace asiofetch::testing

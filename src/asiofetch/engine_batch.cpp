@@ -1,20 +1,22 @@
 // The engine's batches: launching a batch's requests, collecting outcomes, aborting, progress.
 #include "asiofetch/engine.hpp"
 
-namespace asio = boost::asio;
-
 namespace asiofetch {
 
-void Engine::handle(SubmitBatch& c) {
+void Engine::handle(cmd::SubmitBatch& c) {
   const RequestId id = c.b->id;
   if (!pools_.count(c.b->session)) {
-    Outcome o;
-    o.id = id;
-    o.error = Error{ErrorKind::SessionClosed, 0, "session is closed"};
-    c.b->mailbox->push(std::move(o));
+    delivery_.fail(c.b->mailbox, id, Error{ErrorKind::SessionClosed, 0, "session is closed"});
     return;
   }
-  Batch& b = *batches_.emplace(id, std::move(c.b)).first->second;
+  try {
+    batches_.emplace(id, nullptr);
+  } catch (...) {
+    // Never registered, so nothing else will answer it.
+    delivery_.fail(c.b->mailbox, id, Error{ErrorKind::Other, 0, "asiofetch engine internal error: out of memory"});
+    return;
+  }
+  Batch& b = *(batches_[id] = std::move(c.b));
   if (!b.streaming) b.results.resize(b.total);
   b.last_progress = Clock::now();
   if (b.deadline.count() > 0) {
@@ -22,17 +24,19 @@ void Engine::handle(SubmitBatch& c) {
     b.deadline_timer->expires_after(b.deadline);
     b.deadline_timer->async_wait([this, id](const boost::system::error_code& ec) {
       if (ec) return;
-      auto it = batches_.find(id);
-      if (it == batches_.end()) return;
-      abort_batch(*it->second, Error{ErrorKind::TotalTimeout, 0, "batch deadline exceeded"});
-      maybe_complete(*it->second);
+      guarded(id, [&] {
+        auto it = batches_.find(id);
+        if (it == batches_.end()) return;
+        abort_batch(*it->second, Error{ErrorKind::TotalTimeout, 0, "batch deadline exceeded"});
+        maybe_complete(*it->second);
+      });
     });
   }
   launch(b);
   maybe_complete(b);
 }
 
-void Engine::handle(FeedBatch& c) {
+void Engine::handle(cmd::FeedBatch& c) {
   auto it = batches_.find(c.id);
   if (it == batches_.end()) return;  // over already (cancelled, deadline, session closed)
   Batch& b = *it->second;
@@ -64,7 +68,7 @@ void Engine::launch(Batch& b) {
     t->batch = b.id;
     t->index = b.next_index++;
     ++b.in_flight;
-    register_transfer(std::move(t));  // may finish at once: batch_outcome sees busy and defers
+    register_transfer(t);  // may finish at once: batch_outcome sees busy and defers
   }
   --b.busy;
 }
@@ -84,7 +88,7 @@ void Engine::batch_outcome(RequestId batch_id, std::size_t index, Outcome&& o) {
     if (!b.cancelled) {
       o.id = b.id;
       o.index = index;
-      push_outcome(b.mailbox, std::move(o));
+      delivery_.push(b.mailbox, std::move(o));
     }
   } else {
     b.results[index] = std::move(o);
@@ -113,7 +117,7 @@ void Engine::abort_batch(Batch& b, Error error) {
       o.id = b.id;
       o.index = index;
       o.error = error;
-      b.mailbox->push(std::move(o));
+      delivery_.push(b.mailbox, std::move(o));
     } else {
       b.results[index].error = error;
     }
@@ -144,7 +148,7 @@ void Engine::maybe_complete(Batch& b) {
       o.batch = std::make_unique<Outcomes>(std::move(b.results));
       o.first_error = b.first_error;
     }
-    b.mailbox->push(std::move(o));
+    delivery_.push(b.mailbox, std::move(o));
   }
   batches_.erase(id);  // destroys b
 }
@@ -160,7 +164,7 @@ void Engine::note_progress(Batch& b, bool force) {
   o.done = b.done;
   o.failed = b.failed;
   o.total = b.total;
-  b.mailbox->push(std::move(o));
+  delivery_.push(b.mailbox, std::move(o));
 }
 
 }  // namespace asiofetch

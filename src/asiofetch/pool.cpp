@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <string>
 
 namespace asiofetch {
 
@@ -23,9 +24,9 @@ Pool::Pool(SessionId id_, PoolConfig cfg_, std::shared_ptr<PoolCounters> counter
     SharePtr share(curl_share_init());
     if (!share) throw std::runtime_error("curl_share_init failed");
     // One thread uses the share (the engine's), so no lock callbacks are needed.
-    curl_share_setopt(share.get(), CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
-    curl_share_setopt(share.get(), CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
-    curl_share_setopt(share.get(), CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+    for (curl_lock_data what : {CURL_LOCK_DATA_CONNECT, CURL_LOCK_DATA_DNS, CURL_LOCK_DATA_SSL_SESSION})
+      if (CURLSHcode rc = curl_share_setopt(share.get(), CURLSHOPT_SHARE, what); rc != CURLSHE_OK)
+        throw std::runtime_error(std::string("curl_share_setopt(CURLSHOPT_SHARE): ") + curl_share_strerror(rc));
     lanes.push_back(std::move(share));
   }
   lane_active.assign(n, 0);

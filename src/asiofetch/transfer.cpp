@@ -4,6 +4,8 @@
 #include <charconv>
 #include <string_view>
 
+#include "asiofetch/delivery.hpp"
+#include "asiofetch/fault.hpp"
 #include "asiofetch/headers.hpp"
 
 namespace asiofetch {
@@ -19,7 +21,7 @@ std::string_view trim(std::string_view s) {
 
 }  // namespace
 
-int Transfer::on_prereq(void* self, char*, char*, int, int) {
+int Transfer::on_prereq(void* self, char*, char*, int, int) noexcept {
   auto& t = *static_cast<Transfer*>(self);
   if (++t.requests_sent == 1) return CURL_PREREQFUNC_OK;
   t.resend_refused = true;
@@ -30,10 +32,43 @@ bool is_redirect_status(int status) noexcept {
   return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
 }
 
-std::size_t Transfer::on_header(char* data, std::size_t size, std::size_t n, void* self_) {
+namespace {
+
+// Runs a callback body; an exception becomes a refused callback (libcurl then aborts the
+// transfer with CURLE_WRITE_ERROR) and its text is kept for the request's error.
+template <class F>
+std::size_t guarded(Transfer& t, F&& f) noexcept {
+  try {
+    return f();
+  } catch (const std::exception& e) {
+    try {
+      t.callback_error = e.what();
+    } catch (...) {
+    }
+  } catch (...) {
+    try {
+      t.callback_error = "unknown exception";
+    } catch (...) {
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+std::size_t Transfer::on_header(char* data, std::size_t size, std::size_t n, void* self_) noexcept {
   auto& self = *static_cast<Transfer*>(self_);
-  const std::size_t len = size * n;
-  std::string_view line(data, len);
+  return guarded(self, [&] { return self.header_line(std::string_view(data, size * n)); });
+}
+
+std::size_t Transfer::on_body(char* data, std::size_t size, std::size_t n, void* self_) noexcept {
+  auto& self = *static_cast<Transfer*>(self_);
+  return guarded(self, [&] { return self.body_bytes(data, size * n); });
+}
+
+std::size_t Transfer::header_line(std::string_view line) {
+  auto& self = *this;
+  const std::size_t len = line.size();
   self.last_activity = Clock::now();
   if (line.starts_with("HTTP/")) {
     // A new header block: an interim 1xx, a redirect hop, or the final response.
@@ -97,13 +132,13 @@ void Transfer::end_of_headers() {
       return;
     }
   }
-  if (stream && on_head) on_head(*this);
+  if (stream && head_to) head_to->head(*this);
 }
 
-std::size_t Transfer::on_body(char* data, std::size_t size, std::size_t n, void* self_) {
-  auto& self = *static_cast<Transfer*>(self_);
-  const std::size_t len = size * n;
+std::size_t Transfer::body_bytes(char* data, std::size_t len) {
+  auto& self = *this;
   self.last_activity = Clock::now();
+  fault::check(fault::Site::Body, id);
   if (self.follow) return len;  // a redirect's body is never shown to anyone
   if (self.stream) {
     if (!self.stream->offer(std::string_view(data, len))) return CURL_WRITEFUNC_PAUSE;

@@ -17,6 +17,7 @@
 namespace asiofetch {
 
 struct Pool;
+class Delivery;
 using SessionId = std::uint64_t;
 using Clock = std::chrono::steady_clock;
 
@@ -65,6 +66,9 @@ struct Transfer {
   bool add_pending = false;   // configured; flush_adds puts it into the multi handle
   int requests_sent = 0;      // this attempt's requests as libcurl starts them (on_prereq)
   bool resend_refused = false;  // on_prereq stopped libcurl re-sending a non-idempotent request
+  // An exception thrown inside a libcurl callback (it must not unwind through libcurl): the
+  // callback aborts the transfer instead, and the engine fails the request with this text.
+  std::string callback_error;
 
   std::shared_ptr<StreamBuffer> stream;
   std::optional<boost::asio::steady_timer> idle_timer;
@@ -72,19 +76,21 @@ struct Transfer {
   std::optional<boost::asio::steady_timer> backoff_timer;
   std::optional<boost::asio::steady_timer> hedge_timer;
 
-  // libcurl callbacks (engine thread).
-  static std::size_t on_header(char* data, std::size_t size, std::size_t n, void* self);
-  static std::size_t on_body(char* data, std::size_t size, std::size_t n, void* self);
+  // libcurl callbacks (engine thread). noexcept: they catch everything (see callback_error).
+  static std::size_t on_header(char* data, std::size_t size, std::size_t n, void* self) noexcept;
+  static std::size_t on_body(char* data, std::size_t size, std::size_t n, void* self) noexcept;
   // Set for non-idempotent methods only. libcurl re-sends a request by itself when a reused
   // connection turns out dead before any response byte; for a POST that can run it twice on
   // the server. The second start is refused, so the attempt fails (and only the caller's
   // retry policy may send it again), as aiohttp sends it once and raises.
-  static int on_prereq(void* self, char* remote_ip, char* local_ip, int remote_port, int local_port);
+  static int on_prereq(void* self, char* remote_ip, char* local_ip, int remote_port, int local_port) noexcept;
 
-  // Set by the engine: called once the final response's head is complete in stream mode.
-  void (*on_head)(Transfer&) = nullptr;
+  // Set by the engine in stream mode: gets the final response's head once it is complete.
+  Delivery* head_to = nullptr;  // non-owning: the engine's, which outlives every transfer
 
  private:
+  std::size_t header_line(std::string_view line);
+  std::size_t body_bytes(char* data, std::size_t len);
   void parse_status_line(std::string_view line);
   void end_of_headers();
 };

@@ -1,0 +1,84 @@
+#include "asiofetch/attempt_policy.hpp"
+
+#include "asiofetch/headers.hpp"
+#include "asiofetch/url.hpp"
+
+namespace asiofetch {
+
+std::optional<Millis> decide_retry(const RetryPolicy* p, const AttemptState& s, const AttemptEnd& end,
+                                   std::chrono::steady_clock::time_point now) {
+  if (!p || s.outcome_sent || s.closing || s.batch_aborted || s.attempts >= p->attempts || !s.has_original) return std::nullopt;
+  if (!p->retries_method(s.method)) return std::nullopt;
+  std::optional<double> retry_after;
+  if (end.error) {
+    if (!p->retries_error(end.error->kind)) return std::nullopt;
+  } else {
+    if (!p->statuses.count(end.status)) return std::nullopt;
+    if (p->respect_retry_after && end.headers)
+      if (const std::string* v = find_header(*end.headers, "retry-after")) retry_after = parse_retry_after(*v);
+  }
+  const Millis wait = p->delay(s.attempts + 1, retry_after);
+  if (p->total_budget_s > 0 && now + wait - s.first_started > std::chrono::duration<double>(p->total_budget_s))
+    return std::nullopt;
+  return wait;
+}
+
+bool decide_fallback(const AttemptState& s, std::size_t pos, std::size_t count, const AttemptEnd& end) {
+  if (!s.has_original || pos >= count || s.outcome_sent || s.closing) return false;
+  if (end.error) return end.error->kind != ErrorKind::Cancelled && end.error->kind != ErrorKind::SessionClosed;
+  return end.status >= 500;
+}
+
+RedirectStep decide_redirect(const Request& req, const std::string& origin, int status,
+                             const std::string* location, std::size_t hops, int max_redirects) {
+  RedirectStep step;
+  auto next = location ? resolve_redirect(req.url, *location) : std::nullopt;
+  if (!next) {
+    step.error = Error{ErrorKind::InvalidUrl, 0, "cannot follow redirect to '" + (location ? *location : "") + "'"};
+    return step;
+  }
+  std::string why;
+  auto parsed = parse_http_url(*next, why);
+  if (!parsed) {
+    step.error = Error{ErrorKind::InvalidUrl, 0, "redirect to a non-HTTP URL '" + *next + "': " + why};
+    return step;
+  }
+  // aiohttp's rule: the n-th redirect fails when n reaches max_redirects.
+  if (static_cast<int>(hops) >= max_redirects) {
+    step.error = Error{ErrorKind::TooManyRedirects, 0,
+                       "too many redirects (" + std::to_string(hops) + "), last to " + *next};
+    return step;
+  }
+  step.to_get = (status == 303 && req.method != "HEAD") || ((status == 301 || status == 302) && req.method == "POST");
+  step.cross_origin = parsed->origin != origin;
+  step.origin = std::move(parsed->origin);
+  step.url = std::move(*next);
+  return step;
+}
+
+void apply_redirect(Request& req, std::string& origin, RedirectStep&& step) {
+  if (step.to_get) {
+    req.method = "GET";
+    req.body.clear();
+    drop_header(req.headers, "content-length");
+  }
+  if (step.cross_origin) {
+    // Credentials are for the origin they were given to. Proxy-Authorization too: a caller
+    // that set it by hand meant it for the hop it configured, and forwarding it to another
+    // host leaks the proxy's credentials (requests' CVE-2023-32681 is the same leak).
+    drop_header(req.headers, "authorization");
+    drop_header(req.headers, "proxy-authorization");
+    drop_header(req.headers, "cookie");
+    origin = std::move(step.origin);
+  }
+  req.url = std::move(step.url);
+}
+
+bool is_hedged(const RequestOptions& o, const Request& req, int copy) {
+  return o.hedge_max_extra > 0 && o.hedge_after.count() > 0 && !o.stream && copy == 0 &&
+         (req.method == "GET" || req.method == "HEAD" || req.method == "OPTIONS");
+}
+
+bool may_hedge_again(int launched, int max_extra) { return launched < max_extra; }
+
+}  // namespace asiofetch

@@ -1,0 +1,256 @@
+#include "asiofetch/easy_setup.hpp"
+
+#include <chrono>
+#include <new>
+#include <string>
+
+#include "asiofetch/headers.hpp"
+#include "asiofetch/multi_driver.hpp"
+#include "asiofetch/pool.hpp"
+
+namespace asiofetch {
+
+namespace {
+
+constexpr long kReceiveBuffer = 256 * 1024;
+
+long ms_count(Millis m) { return static_cast<long>(m.count()); }
+double secs(curl_off_t us) { return static_cast<double>(us) / 1e6; }
+
+// Sets options until one is refused, then remembers which: one check at the end instead of
+// a branch per option at every call site, and the error names the option.
+class Setter {
+ public:
+  explicit Setter(CURL* e) : e_(e) {}
+  template <class V>
+  void operator()(CURLoption opt, V value) {
+    if (rc_ != CURLE_OK) return;
+    rc_ = curl_easy_setopt(e_, opt, value);
+    if (rc_ != CURLE_OK) failed_ = opt;
+  }
+  // For options whose failure has a documented fallback: the caller sees the code.
+  template <class V>
+  CURLcode try_set(CURLoption opt, V value) {
+    return rc_ == CURLE_OK ? curl_easy_setopt(e_, opt, value) : rc_;
+  }
+  void fail(CURLoption opt, CURLcode rc) {
+    if (rc_ == CURLE_OK) {
+      rc_ = rc;
+      failed_ = opt;
+    }
+  }
+  CURLcode rc() const { return rc_; }
+  Error error() const {
+    const curl_easyoption* o = curl_easy_option_by_id(failed_);
+    std::string msg = "libcurl refused option CURLOPT_";
+    msg.append(o ? std::string(o->name) : std::to_string(static_cast<int>(failed_)));
+    msg.append(": ");
+    msg.append(curl_easy_strerror(rc_));
+    return Error{ErrorKind::Other, static_cast<int>(rc_), std::move(msg)};
+  }
+
+ private:
+  CURL* e_;
+  CURLcode rc_ = CURLE_OK;
+  CURLoption failed_{};
+};
+
+}  // namespace
+
+long curl_http_version(const Transfer& t) noexcept {
+  const bool https = t.req.url.size() >= 6 && iequals(std::string_view(t.req.url).substr(0, 6), "https:");
+  switch (t.opts->http_version) {
+    case HttpVersion::Any: return https ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_1_1;
+    case HttpVersion::Http1_1: return CURL_HTTP_VERSION_1_1;
+    case HttpVersion::Http2: return https ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE;
+    case HttpVersion::Http2PriorKnowledge: return CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE;
+  }
+  return CURL_HTTP_VERSION_1_1;
+}
+
+std::optional<Error> configure_easy(Transfer& t, long version, MultiDriver& driver) {
+  CURL* e = t.easy.get();
+  const RequestOptions& o = *t.opts;
+  Setter set(e);
+
+  set(CURLOPT_PRIVATE, &t);
+  set(CURLOPT_SHARE, t.pool->lanes[t.lane].get());
+  set(CURLOPT_URL, t.req.url.c_str());
+  set(CURLOPT_NOSIGNAL, 1L);
+  set(CURLOPT_ERRORBUFFER, t.errbuf);
+  set(CURLOPT_HEADERFUNCTION, &Transfer::on_header);
+  set(CURLOPT_HEADERDATA, &t);
+  set(CURLOPT_WRITEFUNCTION, &Transfer::on_body);
+  set(CURLOPT_WRITEDATA, &t);
+  set(CURLOPT_PROTOCOLS_STR, "http,https");
+  // One receive buffer per multi handle (borrowed per transfer), so a large one costs memory
+  // once: a 1 MiB body then takes 4 recv calls and callbacks instead of 64.
+  set(CURLOPT_BUFFERSIZE, kReceiveBuffer);
+  if (set.rc() == CURLE_OK)
+    if (CURLcode rc = driver.prepare(e); rc != CURLE_OK) set.fail(CURLOPT_CLOSESOCKETFUNCTION, rc);
+  set(CURLOPT_FOLLOWLOCATION, 0L);  // redirects are ours: aiohttp's rules, history
+  if (!is_idempotent_method(t.req.method)) {
+    set(CURLOPT_PREREQFUNCTION, &Transfer::on_prereq);
+    set(CURLOPT_PREREQDATA, &t);
+  }
+  set(CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
+  set(CURLOPT_PROXY, o.proxy.c_str());  // "" also stops libcurl's env lookup
+  // Nor may libcurl read no_proxy/NO_PROXY: the session applies it to proxies it takes from
+  // the environment (trust_env), and an explicit proxy= is used as given, as in aiohttp.
+  set(CURLOPT_NOPROXY, "");
+  set(CURLOPT_MAXAGE_CONN, t.pool->cfg.keepalive_timeout_s);
+  set(CURLOPT_FORBID_REUSE, t.pool->cfg.force_close ? 1L : 0L);
+  set(CURLOPT_DNS_CACHE_TIMEOUT, t.pool->cfg.dns_cache_ttl_s);
+
+  // Method and body. libcurl picks the method from the body options unless told otherwise.
+  const std::string& m = t.req.method;
+  const bool has_body = !t.req.body.empty();
+  // Only these make libcurl add Expect or a form Content-Type of its own; a bodiless GET
+  // skips two header lines libcurl would otherwise parse and drop on every request.
+  const bool sends_body = has_body || m == "POST" || m == "PUT" || m == "PATCH";
+  if (m == "HEAD") {
+    set(CURLOPT_NOBODY, 1L);
+  } else if (m == "GET" && !has_body) {
+    set(CURLOPT_HTTPGET, 1L);
+  } else {
+    if (m != "POST") set(CURLOPT_CUSTOMREQUEST, m.c_str());
+    if (sends_body) {
+      set(CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(t.req.body.size()));
+      set(CURLOPT_POSTFIELDS, t.req.body.data());
+    }
+  }
+
+  // Headers: the caller's, in order; plus blanks that switch off libcurl's own additions
+  // (Expect: 100-continue costs a round trip; a default form Content-Type would be a lie).
+  curl_slist* list = nullptr;
+  bool list_ok = true;
+  auto append = [&list, &list_ok](const std::string& line) {
+    if (auto* l = curl_slist_append(list, line.c_str()))
+      list = l;
+    else
+      list_ok = false;
+  };
+  std::string line;
+  for (const auto& [k, v] : t.req.headers) {
+    line.assign(k);
+    if (v.empty()) {
+      line.push_back(';');  // libcurl's syntax for "send this header with an empty value"
+    } else {
+      line.append(": ");
+      line.append(v);
+    }
+    append(line);
+  }
+  if (sends_body) {
+    if (!has_header(t.req.headers, "expect")) append("Expect:");
+    if (!has_header(t.req.headers, "content-type")) append("Content-Type:");
+  }
+  t.header_list.reset(list);
+  // A dropped header line would send a different request than asked: fail it instead.
+  if (!list_ok) set.fail(CURLOPT_HTTPHEADER, CURLE_OUT_OF_MEMORY);
+  set(CURLOPT_HTTPHEADER, list);
+
+  if (o.auto_decompress) {
+    set(CURLOPT_ACCEPT_ENCODING, "");  // every encoding this libcurl decodes
+  } else {
+    set(CURLOPT_ACCEPT_ENCODING, static_cast<const char*>(nullptr));
+    set(CURLOPT_HTTP_CONTENT_DECODING, 0L);
+  }
+
+  // Timeouts. The total budget counts from the slot, across redirects.
+  set(CURLOPT_CONNECTTIMEOUT_MS, ms_count(o.connect_timeout));
+  if (o.total_timeout.count() > 0) {
+    auto left = std::chrono::duration_cast<Millis>(t.started_at + o.total_timeout - Clock::now());
+    if (left.count() <= 0) return Error{ErrorKind::TotalTimeout, 0, "total timeout (" + t.req.url + ")"};
+    set(CURLOPT_TIMEOUT_MS, ms_count(left));
+  }
+
+  // TLS.
+  set(CURLOPT_SSL_VERIFYPEER, o.verify_tls ? 1L : 0L);
+  set(CURLOPT_SSL_VERIFYHOST, o.verify_tls ? 2L : 0L);
+  if (!o.ca_file.empty()) {
+    set(CURLOPT_CAINFO, o.ca_file.c_str());
+    // A CA directory (Debian's libcurl has /etc/ssl/certs compiled in) makes libcurl rebuild
+    // the X509 store for every new connection: only a store made from a file alone is cached
+    // (CURLOPT_CA_CACHE_TIMEOUT). Given a bundle, use it alone, as Python's ssl does.
+    set(CURLOPT_CAPATH, static_cast<const char*>(nullptr));
+  }
+  if (!o.client_cert.empty()) set(CURLOPT_SSLCERT, o.client_cert.c_str());
+  if (!o.client_key.empty()) set(CURLOPT_SSLKEY, o.client_key.c_str());
+
+  // HTTP version. A libcurl without HTTP/2 refuses the h2 versions: "any" then means 1.1
+  // (what ALPN would have agreed on anyway); an explicit h2 request fails with the reason.
+  CURLcode vrc = set.try_set(CURLOPT_HTTP_VERSION, version);
+  if (vrc == CURLE_UNSUPPORTED_PROTOCOL && o.http_version == HttpVersion::Any) {
+    version = CURL_HTTP_VERSION_1_1;
+    vrc = set.try_set(CURLOPT_HTTP_VERSION, version);
+  }
+  if (vrc != CURLE_OK) set.fail(CURLOPT_HTTP_VERSION, vrc);
+  // PIPEWAIT makes a second request wait for a pending h2 connection and multiplex on it
+  // instead of opening another one.
+  set(CURLOPT_PIPEWAIT, version == CURL_HTTP_VERSION_1_1 ? 0L : 1L);
+
+  if (set.rc() != CURLE_OK) return set.error();
+  return std::nullopt;
+}
+
+void read_response_info(CURL* e, Response& r) {
+  long version = 0;
+  if (curl_easy_getinfo(e, CURLINFO_HTTP_VERSION, &version) == CURLE_OK) {
+    std::string_view name;
+    switch (version) {
+      case CURL_HTTP_VERSION_1_0: name = "1.0"; break;
+      case CURL_HTTP_VERSION_1_1: name = "1.1"; break;
+      case CURL_HTTP_VERSION_2_0: name = "2"; break;
+      case CURL_HTTP_VERSION_3: name = "3"; break;
+      default: break;
+    }
+    if (!name.empty()) r.http_version.assign(name.data(), name.size());
+  }
+  curl_off_t v = 0;
+  if (curl_easy_getinfo(e, CURLINFO_NAMELOOKUP_TIME_T, &v) == CURLE_OK) r.timings.dns = secs(v);
+  if (curl_easy_getinfo(e, CURLINFO_CONNECT_TIME_T, &v) == CURLE_OK) r.timings.connect = secs(v);
+  if (curl_easy_getinfo(e, CURLINFO_APPCONNECT_TIME_T, &v) == CURLE_OK) r.timings.tls = secs(v);
+  if (curl_easy_getinfo(e, CURLINFO_STARTTRANSFER_TIME_T, &v) == CURLE_OK) r.timings.first_byte = secs(v);
+  if (curl_easy_getinfo(e, CURLINFO_TOTAL_TIME_T, &v) == CURLE_OK) r.timings.total = secs(v);
+}
+
+std::optional<double> first_byte_time(CURL* e) {
+  curl_off_t v = 0;
+  if (e && curl_easy_getinfo(e, CURLINFO_STARTTRANSFER_TIME_T, &v) == CURLE_OK) return secs(v);
+  return std::nullopt;
+}
+
+EasyPtr EasyCache::acquire() {
+  if (!idle_.empty()) {
+    EasyPtr e = std::move(idle_.back());
+    idle_.pop_back();
+    return e;
+  }
+  EasyPtr e(curl_easy_init());
+  if (!e) throw std::bad_alloc();
+  count_.fetch_add(1, std::memory_order_relaxed);
+  return e;
+}
+
+void EasyCache::recycle(EasyPtr easy, bool keep) {
+  // curl_easy_reset keeps CURLOPT_SHARE, and a share still attached to a handle refuses
+  // curl_share_cleanup (CURLSHE_IN_USE): the closed session's sockets would leak. Detach
+  // first; the connection stays in the share's cache for the session's next request. Should
+  // the detach fail, the handle is freed rather than kept attached.
+  const bool detached = curl_easy_setopt(easy.get(), CURLOPT_SHARE, static_cast<CURLSH*>(nullptr)) == CURLE_OK;
+  curl_easy_reset(easy.get());
+  if (detached && keep && idle_.size() < kMaxIdle) {
+    idle_.push_back(std::move(easy));
+  } else {
+    easy.reset();
+    count_.fetch_sub(1, std::memory_order_relaxed);
+  }
+}
+
+void EasyCache::clear() {
+  count_.fetch_sub(idle_.size(), std::memory_order_relaxed);
+  idle_.clear();
+}
+
+}  // namespace asiofetch

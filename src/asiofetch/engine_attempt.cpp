@@ -1,0 +1,407 @@
+// One request's attempts on the engine thread: start, finish, and what the policy says next.
+#include <boost/asio/steady_timer.hpp>
+#include <algorithm>
+
+#include "asiofetch/curl_errors.hpp"
+#include "asiofetch/engine.hpp"
+#include "asiofetch/fault.hpp"
+#include "asiofetch/headers.hpp"
+#include "asiofetch/url.hpp"
+
+namespace asiofetch {
+
+void Engine::register_transfer(std::unique_ptr<Transfer>& tp) {
+  Transfer& t = *tp;
+  auto pit = pools_.find(t.session);
+  if (pit == pools_.end()) {
+    Outcome o;
+    o.id = t.id;
+    o.error = Error{ErrorKind::SessionClosed, 0, "session is closed"};
+    std::unique_ptr<Transfer> gone = std::move(tp);  // answered: nothing else may answer it
+    if (gone->batch)
+      batch_outcome(gone->batch, gone->index, std::move(o));
+    else
+      delivery_.push(gone->mailbox, std::move(o));
+    return;
+  }
+  t.pool = pit->second.get();
+  t.submitted_at = Clock::now();
+  t.slot_origin = t.origin;
+  const bool hedged = is_hedged(*t.opts, t.req, t.copy);
+  // A retry, fallback or hedge starts over from here, not from a redirect hop.
+  if (t.opts->retry || hedged || !t.req.fallback.empty()) t.original = t.req;
+  transfers_.emplace(t.id, std::move(tp));
+  stat_in_flight_.store(transfers_.size());
+  if (hedged) {
+    t.group = t.id;
+    groups_[t.id].members.push_back(t.id);
+  }
+  scheduler_.admit(t);
+}
+
+void Engine::start(Transfer& t) {
+  fault::check(fault::Site::Start, t.id);
+  t.started_at = Clock::now();
+  if (++t.attempts == 1) t.first_started = t.started_at;
+  if (t.group && t.copy == 0 && !t.hedge_timer) arm_hedge(t);
+  t.resp->timings.queued = std::chrono::duration<double>(t.started_at - t.submitted_at).count();
+  if (t.opts->stream) {
+    const RequestId id = t.id;
+    // The consumer may hold the stream after the engine is gone (interpreter exit).
+    std::weak_ptr<Engine> self = weak_from_this();
+    t.stream = std::make_shared<StreamBuffer>(
+        t.opts->stream_high_water,
+        [self, id] { if (auto e = self.lock()) e->enqueue(cmd::Resume{id}); },
+        [self, id] { if (auto e = self.lock()) e->enqueue(cmd::Cancel{id}); });
+    t.head_to = &delivery_;
+  }
+  if (!configure_attempt(t, curl_http_version(t))) return;
+  arm_idle_timer(t);
+}
+
+bool Engine::configure_attempt(Transfer& t, long version) {
+  if (!t.easy) t.easy = easy_.acquire();
+  t.attempt_at = Clock::now();
+  t.last_activity = t.attempt_at;
+  t.headers_done = false;
+  t.follow = false;
+  t.errbuf[0] = '\0';
+  t.callback_error.clear();
+  t.requests_sent = 0;
+  t.resend_refused = false;
+  if (auto error = configure_easy(t, version, driver_)) {
+    finish(t, std::move(*error));
+    return false;
+  }
+  queue_add(t);
+  return true;
+}
+
+void Engine::queue_add(Transfer& t) {
+  // Handles are added in one go after the events at hand are handled, not one by one as
+  // slots free up: libcurl runs every expired handle on each socket_action, so an added
+  // handle would send inside the next socket's action, one request per server wake-up.
+  // Added together, they go out as a burst the server reads in one pass (nginx slept and
+  // woke once per request before, and each wake-up cost this thread a cross-CPU interrupt).
+  t.add_pending = true;
+  pending_adds_.push_back(t.id);
+  delivery_.end_round_soon();
+}
+
+void Engine::flush_adds() {
+  if (!driver_.running()) return;
+  std::vector<RequestId> ids;
+  ids.swap(pending_adds_);
+  bool added = false;
+  for (RequestId id : ids) {
+    guarded(id, [&] {
+      auto it = transfers_.find(id);
+      // Gone, or no longer waiting for this add (cancelled, failed, moved to a retry).
+      if (it == transfers_.end() || !it->second->add_pending) return;
+      Transfer& t = *it->second;
+      t.add_pending = false;
+      if (t.state != Transfer::State::Active || !t.easy) return;
+      if (CURLMcode rc = driver_.add(t.easy.get()); rc != CURLM_OK) {
+        finish(t, Error{ErrorKind::Other, 0, std::string("curl_multi_add_handle: ") + curl_multi_strerror(rc)});
+        return;
+      }
+      added = true;
+    });
+  }
+  if (pending_adds_.empty()) {
+    ids.clear();
+    pending_adds_.swap(ids);  // keep the buffer: no allocation per round
+  }
+  // Start them all now, in this one action; the action the timer callback posted for them
+  // then has nothing left to do and is skipped.
+  if (added) driver_.kick();
+}
+
+void Engine::on_done(void* self, CURL* easy, CURLcode rc) {
+  auto& e = *static_cast<Engine*>(self);
+  Transfer* t = nullptr;
+  curl_easy_getinfo(easy, CURLINFO_PRIVATE, &t);
+  if (!t) {
+    e.driver_.remove(easy);  // not ours: never leave a finished handle in the multi
+    return;
+  }
+  e.guarded(t->id, [&] { e.attempt_done(*t, rc); });
+}
+
+AttemptState Engine::attempt_state(const Transfer& t) const {
+  AttemptState s;
+  s.attempts = t.attempts;
+  s.has_original = t.original.has_value();
+  if (t.original) s.method = t.original->method;
+  s.outcome_sent = t.outcome_sent;
+  s.closing = stopping_;
+  if (t.batch) {
+    auto bit = batches_.find(t.batch);
+    s.batch_aborted = bit != batches_.end() && bit->second->abort;
+  }
+  s.first_started = t.first_started;
+  return s;
+}
+
+void Engine::attempt_done(Transfer& t, CURLcode rc) {
+  driver_.remove(t.easy.get());
+  if (rc == CURLE_OK) {
+    if (t.follow) {
+      follow_redirect(t);
+      return;
+    }
+    if (try_again(t, nullptr)) return;
+    finish_ok(t);
+    return;
+  }
+  if (!t.callback_error.empty()) {
+    finish(t, Error{ErrorKind::Other, static_cast<int>(rc), "asiofetch engine internal error: " + t.callback_error});
+    return;
+  }
+  if (t.idle_expired) {
+    Error e{ErrorKind::ReadTimeout, 0, "read timeout (" + t.req.url + ")"};
+    if (!try_again(t, &e)) finish(t, std::move(e));
+    return;
+  }
+  if (t.resend_refused) {
+    Error e{ErrorKind::ServerDisconnected, 0,
+            "server disconnected: the reused connection closed before a response, and a " +
+                t.req.method + " is not sent again unless a retry policy asks (" + t.req.url + ")"};
+    if (!try_again(t, &e)) finish(t, std::move(e));
+    return;
+  }
+  FailurePhase phase;
+  curl_off_t pre = 0;
+  curl_easy_getinfo(t.easy.get(), CURLINFO_PRETRANSFER_TIME_T, &pre);
+  phase.connected = pre > 0;
+  phase.got_status = t.resp->status > 0;
+  phase.via_proxy = !t.opts->proxy.empty();
+  if (t.opts->connect_timeout.count() > 0) {
+    auto attempt = Clock::now() - t.attempt_at;
+    bool total_nearer = t.opts->total_timeout.count() > 0 &&
+                        t.started_at + t.opts->total_timeout < t.attempt_at + t.opts->connect_timeout;
+    phase.connect_deadline = !total_nearer && attempt + Millis(5) >= t.opts->connect_timeout;
+  }
+  Error e = map_curl_error(rc, phase, t.errbuf, t.req.url);
+  if (!try_again(t, &e)) finish(t, std::move(e));
+}
+
+bool Engine::try_again(Transfer& t, const Error* error) {
+  if (!t.opts->retry && t.req.fallback.empty() && (!t.original || t.original->fallback.empty())) return false;
+  const AttemptState s = attempt_state(t);
+  const AttemptEnd end{error, t.resp->status, &t.resp->headers};
+  if (auto wait = decide_retry(t.opts->retry.get(), s, end, Clock::now())) {
+    suspend_attempt(t);
+    t.req = *t.original;
+    t.origin = t.slot_origin;
+    const RequestId id = t.id;
+    t.backoff_timer.emplace(io_);
+    t.backoff_timer->expires_after(*wait);
+    t.backoff_timer->async_wait([this, id](const boost::system::error_code& ec) {
+      if (ec) return;
+      guarded(id, [&] {
+        auto it = transfers_.find(id);
+        if (it != transfers_.end() && it->second->state == Transfer::State::Backoff) scheduler_.admit(*it->second);
+      });
+    });
+    scheduler_.pump(*t.pool);
+    return true;
+  }
+  if (!t.original || !decide_fallback(s, t.fallback_pos, t.original->fallback.size(), end)) return false;
+  std::string why;
+  auto parsed = parse_http_url(t.original->fallback[t.fallback_pos], why);
+  if (!parsed) return false;  // validated at submit; kept as a guard
+  suspend_attempt(t);
+  t.original->url = t.original->fallback[t.fallback_pos++];
+  t.req = *t.original;
+  t.origin = t.slot_origin = parsed->origin;
+  t.attempts = 0;  // each URL gets the whole retry policy
+  scheduler_.pump(*t.pool);
+  scheduler_.admit(t);
+  return true;
+}
+
+void Engine::suspend_attempt(Transfer& t) {
+  // Give back what this attempt held, except the semaphore permit: the next attempt is the
+  // same logical request. The rate limiter is asked again (one token per attempt).
+  if (t.easy) driver_.remove(t.easy.get());  // no-op when already out
+  t.idle_timer.reset();
+  scheduler_.leave(t);
+  t.state = Transfer::State::Backoff;
+  if (t.easy) easy_.recycle(std::move(t.easy), !stopping_);
+  t.resp = std::make_unique<Response>();
+  t.stream.reset();
+  t.idle_expired = false;
+}
+
+void Engine::follow_redirect(Transfer& t) {
+  Response& r = *t.resp;
+  const std::string* location = find_header(r.headers, "location");
+  const int status = r.status;
+  RedirectStep step = decide_redirect(t.req, t.origin, status, location, r.history.size() + 1, t.opts->max_redirects);
+  HopResponse hop{r.status, r.reason, t.req.url, t.req.method, std::move(r.headers)};
+  r.history.push_back(std::move(hop));
+  r.headers.clear();
+  if (step.error) {
+    finish(t, std::move(*step.error));
+    return;
+  }
+  apply_redirect(t.req, t.origin, std::move(step));
+  r.status = 0;
+  r.reason.clear();
+  r.body.clear();
+  curl_easy_reset(t.easy.get());
+  if (!configure_attempt(t, curl_http_version(t))) return;  // the new URL may change scheme
+  arm_idle_timer(t);
+}
+
+void Engine::arm_hedge(Transfer& t) {
+  auto git = groups_.find(t.group);
+  if (git == groups_.end() || !may_hedge_again(git->second.launched, t.opts->hedge_max_extra)) return;
+  t.hedge_timer.emplace(io_);
+  t.hedge_timer->expires_after(t.opts->hedge_after);
+  const RequestId id = t.id;
+  t.hedge_timer->async_wait([this, id](const boost::system::error_code& ec) {
+    if (!ec) guarded(id, [&] { launch_hedge(id); });
+  });
+}
+
+void Engine::launch_hedge(RequestId id) {
+  auto it = transfers_.find(id);
+  if (it == transfers_.end()) return;
+  Transfer& orig = *it->second;
+  auto git = groups_.find(orig.group);
+  if (git == groups_.end() || !orig.original) return;
+  auto copy = std::make_unique<Transfer>();
+  copy->id = Engine::next_id();
+  copy->session = orig.session;
+  copy->req = *orig.original;
+  copy->opts = orig.opts;
+  copy->mailbox = orig.mailbox;
+  copy->origin = orig.slot_origin;
+  copy->batch = orig.batch;
+  copy->index = orig.index;
+  copy->group = orig.group;
+  copy->copy = ++git->second.launched;
+  git->second.members.push_back(copy->id);
+  register_transfer(copy);
+  if (auto again = transfers_.find(id); again != transfers_.end()) arm_hedge(*again->second);
+}
+
+bool Engine::settle_group(Transfer& t, Outcome& o) {
+  auto git = groups_.find(t.group);
+  if (git == groups_.end()) return false;  // the group was settled by another copy
+  auto& members = git->second.members;
+  std::erase(members, t.id);
+  const RequestId group = t.group;
+  if (o.response) {
+    o.response->hedge = t.copy;
+    // The winner: the other copies are cancelled and their outcomes swallowed.
+    std::vector<RequestId> losers = std::move(members);
+    groups_.erase(git);
+    for (RequestId id : losers)
+      if (auto it = transfers_.find(id); it != transfers_.end())
+        finish(*it->second, Error{ErrorKind::Cancelled, 0, "cancelled: another copy answered first"});
+  } else if (!members.empty()) {
+    return false;  // a copy still runs: it may yet succeed
+  } else {
+    groups_.erase(git);
+  }
+  o.id = group;
+  return true;
+}
+
+void Engine::finish_ok(Transfer& t) {
+  if (t.stream) {
+    t.stream->finish(Error{});
+    if (!t.outcome_sent) delivery_.head(t);  // no body callback came (HEAD, 204): head now
+    release(t);
+    return;
+  }
+  auto resp = std::move(t.resp);
+  read_response_info(t.easy.get(), *resp);
+  resp->attempts = t.attempts;
+  resp->url = t.req.url;
+  resp->method = t.req.method;
+  Outcome o;
+  o.id = t.id;
+  o.response = std::move(resp);
+  t.outcome_sent = true;
+  deliver(t, std::move(o));
+}
+
+void Engine::finish(Transfer& t, Error error) {
+  if (t.easy && t.state == Transfer::State::Active) driver_.remove(t.easy.get());
+  if (t.stream && t.outcome_sent) {
+    t.stream->finish(std::move(error));
+  } else if (!t.outcome_sent) {
+    if (t.stream) t.stream->finish(error);
+    Outcome o;
+    o.id = t.id;
+    o.error = std::move(error);
+    t.outcome_sent = true;
+    deliver(t, std::move(o));
+    return;
+  }
+  release(t);
+}
+
+void Engine::deliver(Transfer& t, Outcome&& o) {
+  // Release first: whoever sees the outcome must also see the slot and counters freed.
+  std::shared_ptr<Mailbox> mailbox = t.mailbox;
+  const RequestId batch = t.batch;
+  const std::size_t index = t.index;
+  // A hedged copy delivers only as the winner, or as the last one standing.
+  const bool deliverable = t.group == 0 || settle_group(t, o);
+  release(t);
+  if (!deliverable) return;
+  if (batch)
+    batch_outcome(batch, index, std::move(o));
+  else
+    delivery_.push(mailbox, std::move(o));
+}
+
+void Engine::release(Transfer& t) {
+  Pool* pool = t.pool;
+  const bool was_active = t.state == Transfer::State::Active;
+  scheduler_.leave(t);
+  t.state = Transfer::State::Done;
+  t.idle_timer.reset();
+  t.backoff_timer.reset();
+  t.hedge_timer.reset();
+  if (t.easy) easy_.recycle(std::move(t.easy), !stopping_);
+  std::shared_ptr<Semaphore> permit = t.holds_permit ? t.opts->semaphore : nullptr;
+  transfers_.erase(t.id);  // destroys t
+  stat_in_flight_.store(transfers_.size());
+  if (!stopping_) scheduler_.after_release(*pool, was_active, permit.get());
+}
+
+void Engine::arm_idle_timer(Transfer& t) {
+  if (t.opts->read_timeout.count() <= 0) return;
+  if (!t.idle_timer) t.idle_timer.emplace(io_);
+  t.idle_timer->expires_at(t.last_activity + t.opts->read_timeout);
+  const RequestId id = t.id;
+  t.idle_timer->async_wait([this, id](const boost::system::error_code& ec) {
+    if (ec) return;
+    guarded(id, [&] {
+      auto it = transfers_.find(id);
+      if (it == transfers_.end()) return;
+      Transfer& tr = *it->second;
+      curl_off_t pre = 0;
+      curl_easy_getinfo(tr.easy.get(), CURLINFO_PRETRANSFER_TIME_T, &pre);
+      // Silence counts only once the request is on the wire; before that the connect
+      // timeout is in charge. Activity since arming just moves the deadline.
+      if (pre == 0 || Clock::now() < tr.last_activity + tr.opts->read_timeout) {
+        if (pre == 0) tr.last_activity = Clock::now();
+        arm_idle_timer(tr);
+        return;
+      }
+      tr.idle_expired = true;
+      finish(tr, Error{ErrorKind::ReadTimeout, 0,
+                       "read timeout: no data for " + std::to_string(tr.opts->read_timeout.count()) + " ms (" +
+                           tr.req.url + ")"});
+    });
+  });
+}
+
+}  // namespace asiofetch
