@@ -144,10 +144,12 @@ async def test_timeout_kinds(base_url: str) -> None:
 
 
 def test_client_timeout_engine_mapping() -> None:
+    from asiofetch._timeout import engine_timeouts
+
     t = asiofetch.ClientTimeout(total=9, connect=3, sock_connect=2, sock_read=4)
-    assert t._engine_seconds() == (2.0, 4.0, 9.0, 9.0)
-    assert asiofetch.ClientTimeout()._engine_seconds() == (0.0, 0.0, 0.0, 0.0)
-    assert asiofetch.ClientTimeout(connect=3)._engine_seconds()[0] == 3.0
+    assert engine_timeouts(t) == (2.0, 4.0, 9.0, 9.0)
+    assert engine_timeouts(asiofetch.ClientTimeout()) == (0.0, 0.0, 0.0, 0.0)
+    assert engine_timeouts(asiofetch.ClientTimeout(connect=3))[0] == 3.0
 
 
 # ---- bad input at the call site ------------------------------------------------------------
@@ -259,13 +261,19 @@ def test_request_outside_loop_raises() -> None:
 # ---- sessions, connectors, native options -------------------------------------------------
 
 
-async def test_options_cached(base_url: str) -> None:
-    async with asiofetch.ClientSession() as s:
-        await s.get(f"{base_url}/bytes/1", timeout=3)
-        n = len(s._opts_cache)
-        for _ in range(5):
-            await s.get(f"{base_url}/bytes/1", timeout=3)
-        assert len(s._opts_cache) == n
+def test_options_cached() -> None:
+    # One native Options per combination: the same request settings reuse the same object.
+    from asiofetch._options import OptionsCache
+
+    cache = OptionsCache(_core.HTTP_ANY)
+    tls = (True, "", "", "")
+    flow = (None, None, None, None)
+    first = cache.get(asiofetch.ClientTimeout(total=3), True, 10, tls, "", False, True, flow)
+    again = cache.get(asiofetch.ClientTimeout(total=3), True, 10, tls, "", False, True, flow)
+    other = cache.get(asiofetch.ClientTimeout(total=4), True, 10, tls, "", False, True, flow)
+    assert again is first
+    assert other is not first
+    assert (first.total_timeout, other.total_timeout) == (3.0, 4.0)
 
 
 async def test_closed_session_error_type(base_url: str) -> None:
@@ -382,7 +390,7 @@ async def test_explicit_proxy_ignores_no_proxy_env(
 
 
 def test_make_error_table() -> None:
-    from asiofetch._errors import make_error
+    from asiofetch._native_errors import make_error
 
     msg = "cannot connect (http://h.example:81/x): curl error 7: refused"
     cases = {

@@ -11,7 +11,7 @@ from typing import Any
 
 from . import _core
 
-__all__ = ("SSLOptions", "TCPConnector", "tls_settings")
+__all__ = ("SSLOptions", "TCPConnector", "close_now", "native_pool", "tls_settings")
 
 
 @dataclass(frozen=True)
@@ -196,3 +196,13 @@ class TCPConnector:
         """Native pool counters: in_flight, queued, completed."""
         core = self._core
         return core.stats() if core is not None else {"in_flight": 0, "queued": 0, "completed": 0}
+
+
+def native_pool(connector: TCPConnector) -> _core.SessionCore:
+    """The connector's native pool, made on first use (sessions sharing it share the pool)."""
+    return connector._get_core()
+
+
+def close_now(connector: TCPConnector) -> None:
+    """Close the pool from synchronous code (a session's close, interpreter exit)."""
+    connector._close()
