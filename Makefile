@@ -83,6 +83,7 @@ lint: install
 	$(PY) -m ruff check python tests_py bench scripts
 	$(PY) -m mypy
 	$(PY) scripts/check_imports.py --deferred python/asiofetch
+	$(PY) scripts/gen_core_stub.py --check
 
 # -- benchmarks --------------------------------------------------------------------------
 bench-quick: install fixture

@@ -389,39 +389,6 @@ async def test_explicit_proxy_ignores_no_proxy_env(
             await s.get(f"{base_url}/bytes/1", proxy=f"http://127.0.0.1:{free_port()}")
 
 
-def test_make_error_table() -> None:
-    from asiofetch._native_errors import make_error
-
-    msg = "cannot connect (http://h.example:81/x): curl error 7: refused"
-    cases = {
-        _core.E_DNS: asiofetch.ClientConnectorDNSError,
-        _core.E_CONNECT: asiofetch.ClientConnectorError,
-        _core.E_TLS: asiofetch.ClientSSLError,
-        _core.E_TLS_CERTIFICATE: asiofetch.ClientConnectorCertificateError,
-        _core.E_CONNECT_TIMEOUT: asiofetch.ConnectionTimeoutError,
-        _core.E_READ_TIMEOUT: asiofetch.SocketTimeoutError,
-        _core.E_POOL_TIMEOUT: asiofetch.PoolTimeoutError,
-        _core.E_SERVER_DISCONNECTED: asiofetch.ServerDisconnectedError,
-        _core.E_PAYLOAD_INCOMPLETE: asiofetch.ClientPayloadError,
-        _core.E_TOO_MANY_REDIRECTS: asiofetch.TooManyRedirects,
-        _core.E_INVALID_URL: asiofetch.InvalidURL,
-        _core.E_SESSION_CLOSED: asiofetch.SessionClosedError,
-        _core.E_CANCELLED: asyncio.CancelledError,
-        _core.E_PROXY: asiofetch.ClientProxyConnectionError,
-        _core.E_OTHER: asiofetch.ClientError,
-    }
-    for kind, cls in cases.items():
-        exc = make_error(kind, msg, 7)
-        assert isinstance(exc, cls), (kind, exc)
-    total = make_error(_core.E_TOTAL_TIMEOUT, msg, 28)
-    assert type(total) is asyncio.TimeoutError
-    conn = make_error(_core.E_CONNECT, msg, 7)
-    assert isinstance(conn, asiofetch.ClientConnectorError)
-    assert (conn.host, conn.port) == ("h.example", 81)
-    assert "refused" in str(conn)
-    assert isinstance(make_error(999, "x", 0), asiofetch.ClientError)
-
-
 async def test_response_repr_and_misc(base_url: str) -> None:
     async with asiofetch.ClientSession() as s:
         r = await s.get(f"{base_url}/bytes/3")

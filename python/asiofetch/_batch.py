@@ -23,7 +23,7 @@ from typing import Any
 from . import _core
 from ._bridge import mailbox_for
 from ._models import Completed, Progress, RequestLike, RequestSpec
-from ._prepare import RequestDefaults, batch_item, store_cookies, url_error
+from ._prepare import RequestDefaults, batch_item, store_cookies
 from ._response import ClientResponse
 
 __all__ = ("BatchTarget", "as_completed", "gather")
@@ -116,9 +116,6 @@ async def gather(
             deadline=deadline,
             progress_id=progress_id,
         )
-    except _core.InvalidUrlError as e:
-        mb.listeners.pop(progress_id, None)
-        raise url_error(str(e).split(": ", 1)[0], e) from None
     except BaseException:
         mb.listeners.pop(progress_id, None)
         raise
@@ -175,8 +172,7 @@ def as_completed(
         raise TypeError("buffer must be an int or None")
     if buffer is not None and buffer < 0:
         raise ValueError("buffer must be >= 0")
-    if deadline is not None and not deadline > 0:
-        raise ValueError("deadline must be > 0 seconds")
+    _core.check_deadline(deadline)  # submitted later, by the first iteration
     source = _Source(requests)
     window = bound + (bound if buffer is None else buffer)
     return _as_completed(target, source, bound, window, deadline)

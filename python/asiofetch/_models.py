@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from multidict import CIMultiDictProxy
 from yarl import URL
 
+from . import _core
+
 if TYPE_CHECKING:
     from ._response import ClientResponse
 
@@ -61,9 +63,7 @@ class RequestSpec:
         key: Any = None,
         fallback: Any = None,
     ) -> None:
-        if not isinstance(method, str):
-            raise TypeError(f"method must be str, got {type(method).__name__}")
-        self.method = method.upper()
+        self.method: str = _core.normalize_method(method)
         self.url = url
         self.params = params
         self.headers = headers

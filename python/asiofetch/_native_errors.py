@@ -1,7 +1,8 @@
 """Native failures -> aiohttp's exception instances (the layer above `_errors`).
 
-Called by the mailbox on the loop thread for every failed outcome and by streams for a
-body that ends in an error.
+The bindings hand over a `_core.NativeError` whose kind, sub-kind and URL are attributes, so
+nothing here parses message text. Called by the mailbox on the loop thread for every failed
+outcome, and by streams for a body that ends in an error.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from . import _core
 from ._errors import (
@@ -33,22 +35,11 @@ from ._errors import (
 
 __all__ = ("make_error",)
 
-# The engine formats messages as "<kind> (<url>): curl error N: <detail>"; only connector
-# errors need the URL back (aiohttp reports host/port), and only they pay for parsing it.
+NativeError = _core.NativeError
 
 
-def _url_in(message: str) -> str:
-    start = message.find(" (")
-    if start < 0:
-        return ""
-    end = message.find(")", start)
-    return message[start + 2 : end] if end > 0 else ""
-
-
-def _conn_key(message: str) -> ConnectionKey:
-    from urllib.parse import urlsplit
-
-    url = _url_in(message)
+def _conn_key(url: str) -> ConnectionKey:
+    """aiohttp reports host/port/ssl of the connection that failed."""
     try:
         parts = urlsplit(url)
         host = parts.hostname or ""
@@ -59,57 +50,56 @@ def _conn_key(message: str) -> ConnectionKey:
     return ConnectionKey(host, port, is_ssl, True, None, None, None)
 
 
-def _connector(cls: type[ClientConnectorError]) -> Callable[[str, int], BaseException]:
-    def build(message: str, code: int) -> BaseException:
-        return cls(_conn_key(message), OSError(None, message))
+def _connector(cls: type[ClientConnectorError]) -> Callable[[NativeError], BaseException]:
+    def build(e: NativeError) -> BaseException:
+        return cls(_conn_key(e.url), OSError(None, e.message))
 
     return build
 
 
-def _certificate(message: str, code: int) -> BaseException:
-    key = _conn_key(message)
-    return ClientConnectorCertificateError(key, ssl.CertificateError(message))
+def _certificate(e: NativeError) -> BaseException:
+    return ClientConnectorCertificateError(_conn_key(e.url), ssl.CertificateError(e.message))
 
 
-def _invalid_url(message: str, code: int) -> BaseException:
-    # The engine uses this kind for both a bad request URL and a bad redirect target.
-    if message.startswith("redirect to a non-HTTP"):
-        return NonHttpUrlRedirectClientError(message)
-    if message.startswith("cannot follow redirect"):
-        return InvalidUrlRedirectClientError(message)
-    return InvalidUrlClientError(message)
+def _invalid_url(e: NativeError) -> BaseException:
+    # aiohttp: NonHttpUrlRedirectClientError(url), InvalidUrlRedirectClientError(url, why).
+    if e.sub_kind == _core.SUB_REDIRECT_NON_HTTP:
+        return NonHttpUrlRedirectClientError(e.url)
+    if e.sub_kind == _core.SUB_REDIRECT_INVALID_URL:
+        return InvalidUrlRedirectClientError(e.url, e.message)
+    return InvalidUrlClientError(e.url or e.message, e.message if e.url else None)
 
 
-def _too_many_redirects(message: str, code: int) -> BaseException:
+def _too_many_redirects(e: NativeError) -> BaseException:
     # The session fills in request_info (it knows the request); history is not reported.
-    return TooManyRedirects(None, (), message=message)
+    return TooManyRedirects(None, (), message=e.message)
 
 
-_FACTORIES: dict[int, Callable[[str, int], BaseException]] = {
+_FACTORIES: dict[int, Callable[[NativeError], BaseException]] = {
     _core.E_INVALID_URL: _invalid_url,
     _core.E_DNS: _connector(ClientConnectorDNSError),
     _core.E_CONNECT: _connector(ClientConnectorError),
     _core.E_TLS: _connector(ClientConnectorSSLError),
     _core.E_TLS_CERTIFICATE: _certificate,
-    _core.E_CONNECT_TIMEOUT: lambda m, c: ConnectionTimeoutError(m),
-    _core.E_READ_TIMEOUT: lambda m, c: SocketTimeoutError(m),
+    _core.E_CONNECT_TIMEOUT: lambda e: ConnectionTimeoutError(e.message),
+    _core.E_READ_TIMEOUT: lambda e: SocketTimeoutError(e.message),
     # aiohttp raises a bare asyncio.TimeoutError for the `total` budget (not a ClientError):
     # `except ClientError` must not swallow it, so neither do we.
-    _core.E_TOTAL_TIMEOUT: lambda m, c: asyncio.TimeoutError(m),
-    _core.E_POOL_TIMEOUT: lambda m, c: PoolTimeoutError(m),
-    _core.E_SERVER_DISCONNECTED: lambda m, c: ServerDisconnectedError(m),
-    _core.E_PAYLOAD_INCOMPLETE: lambda m, c: ClientPayloadError(m),
+    _core.E_TOTAL_TIMEOUT: lambda e: asyncio.TimeoutError(e.message),
+    _core.E_POOL_TIMEOUT: lambda e: PoolTimeoutError(e.message),
+    _core.E_SERVER_DISCONNECTED: lambda e: ServerDisconnectedError(e.message),
+    _core.E_PAYLOAD_INCOMPLETE: lambda e: ClientPayloadError(e.message),
     _core.E_TOO_MANY_REDIRECTS: _too_many_redirects,
-    _core.E_CANCELLED: lambda m, c: asyncio.CancelledError(m),
-    _core.E_SESSION_CLOSED: lambda m, c: SessionClosedError(m),
+    _core.E_CANCELLED: lambda e: asyncio.CancelledError(e.message),
+    _core.E_SESSION_CLOSED: lambda e: SessionClosedError(e.message),
     _core.E_PROXY: _connector(ClientProxyConnectionError),
-    _core.E_OTHER: lambda m, c: ClientError(m),
+    _core.E_OTHER: lambda e: ClientError(e.message),
 }
 
 
-def make_error(kind: int, message: str, curl_code: int) -> BaseException:
-    """The exception instance for a native failure (called by Mailbox.drain on the loop thread)."""
-    factory = _FACTORIES.get(kind)
+def make_error(e: NativeError) -> BaseException:
+    """The exception instance for a native failure."""
+    factory = _FACTORIES.get(e.kind)
     if factory is None:
-        return ClientError(message)
-    return factory(message, curl_code)
+        return ClientError(e.message)
+    return factory(e)

@@ -17,7 +17,6 @@ from ._timeout import ClientTimeout, engine_timeouts
 __all__ = ("OptionsCache",)
 
 _CACHE_LIMIT = 256  # bounded: keys may include per-request values
-_UNLIMITED_REDIRECTS = 1000  # aiohttp: max_redirects=0 disables the limit
 
 
 class OptionsCache:
@@ -40,7 +39,20 @@ class OptionsCache:
         auto_decompress: bool,
         flow: Flow,
     ) -> _core.Options:
-        key = (timeout, follow, max_redirects, tls, proxy, stream, auto_decompress, flow)
+        # The types are part of the key: 1 == True, and a cached True must not let
+        # allow_redirects=1 past the bindings' check.
+        key = (
+            timeout,
+            follow,
+            type(follow),
+            max_redirects,
+            type(max_redirects),
+            tls,
+            proxy,
+            stream,
+            auto_decompress,
+            flow,
+        )
         opts = self._cache.get(key)
         if opts is None:
             connect, read, total, pool = engine_timeouts(timeout)
@@ -50,7 +62,7 @@ class OptionsCache:
                 total_timeout=total,
                 pool_timeout=pool,
                 follow_redirects=follow,
-                max_redirects=max_redirects or _UNLIMITED_REDIRECTS,
+                max_redirects=max_redirects,
                 verify_tls=tls[0],
                 ca_file=tls[1],
                 client_cert=tls[2],

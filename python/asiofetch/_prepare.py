@@ -32,7 +32,6 @@ __all__ = (
     "fill_request_info",
     "request_headers",
     "store_cookies",
-    "url_error",
 )
 
 _USER_AGENT = f"asiofetch/{__version__}"
@@ -199,15 +198,3 @@ def fill_request_info(exc: ClientResponseError, method: str, url: str, headers: 
             proxy = CIMultiDictProxy(CIMultiDict(headers or ()))
         exc.request_info = RequestInfo(u, method, proxy, u)
         exc.args = (exc.request_info, exc.history)
-
-
-def url_error(url: Any, exc: BaseException | None = None) -> Exception:
-    """InvalidUrlClientError or NonHttpUrlClientError for a URL the engine refused."""
-    try:
-        scheme = URL(str(url)).scheme
-    except (ValueError, TypeError):
-        scheme = "http"
-    if scheme and scheme not in ("http", "https"):
-        return NonHttpUrlClientError(url)
-    detail = str(exc) if exc is not None else None
-    return InvalidUrlClientError(url, detail or None)

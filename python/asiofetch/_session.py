@@ -16,7 +16,6 @@ import asyncio
 import collections.abc
 import contextlib
 import json as _json
-import re
 import sys
 import traceback
 import urllib.request
@@ -45,7 +44,6 @@ from ._prepare import (
     fill_request_info,
     request_headers,
     store_cookies,
-    url_error,
 )
 from ._response import ClientResponse
 from ._timeout import DEFAULT_TIMEOUT, ClientTimeout, to_timeout
@@ -55,7 +53,6 @@ __all__ = ("ClientSession", "Session", "close_session_now", "unowned_session")
 _get_running_loop = asyncio.events._get_running_loop
 _CancelledError = asyncio.CancelledError
 _SENTINEL: Any = object()
-_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 
 class ClientSession:
     """An HTTP client session: default headers, cookies, timeouts and a native connection pool.
@@ -159,7 +156,7 @@ class ClientSession:
         self._opts_buffered = self._opts.get(
             self._timeout,
             True,
-            10,
+            _core.MAX_REDIRECTS,
             connector.tls,
             self._proxy,
             False,
@@ -402,7 +399,7 @@ class ClientSession:
         options = self._opts.get(
             real_timeout,
             True,
-            10,
+            _core.MAX_REDIRECTS,
             self._connector.tls,
             self._proxy,
             False,
@@ -450,7 +447,7 @@ class ClientSession:
         skip_auto_headers: Any = None,
         auth: BasicAuth | None = None,
         allow_redirects: bool = True,
-        max_redirects: int = 10,
+        max_redirects: int = _core.MAX_REDIRECTS,
         raise_for_status: Any = None,
         proxy: str | URL | None = None,
         proxy_auth: BasicAuth | None = None,
@@ -480,17 +477,8 @@ class ClientSession:
     ) -> ClientResponse:
         if self._closed:
             raise SessionClosedError("Session is closed")
-        if not isinstance(method, str):
-            raise TypeError(f"method must be str, got {type(method).__name__}")
-        method = method.upper()
-        if not _TOKEN.fullmatch(method):
-            raise ValueError(f"Method cannot contain non-token characters {method!r}")
-        if not isinstance(allow_redirects, bool):
-            raise TypeError("allow_redirects must be a bool")
-        if isinstance(max_redirects, bool) or not isinstance(max_redirects, int):
-            raise TypeError("max_redirects must be an int")
-        if max_redirects < 0:
-            raise ValueError("max_redirects must be >= 0")
+        # method, allow_redirects and max_redirects are checked by the bindings (one place).
+        method = _core.normalize_method(method)
         if not (raise_for_status is None or isinstance(raise_for_status, bool)) and not callable(
             raise_for_status
         ):
@@ -537,14 +525,9 @@ class ClientSession:
         assert mb is not None
         header_list = list(hdrs.items())
         fut: asyncio.Future[Any] = loop.create_future()
-        try:
-            rid = self._core.submit(
-                mb.native, method, url_str, header_list, body, opts, fallback_list(fallback)
-            )
-        except _core.InvalidUrlError as e:
-            raise url_error(str_or_url, e) from None
-        except RuntimeError as e:
-            raise SessionClosedError("Session is closed") from e
+        rid = self._core.submit(
+            mb.native, method, url_str, header_list, body, opts, fallback_list(fallback)
+        )
         mb.futures[rid] = fut
         try:
             raw = await fut
@@ -621,14 +604,9 @@ class _RequestContextManager:
         method = self._method
         fut = loop.create_future()
         core = s._core
-        try:
-            rid = core.submit(
-                mb.native, method, url, s._defaults.default_header_list, None, s._opts_buffered
-            )
-        except _core.InvalidUrlError as e:
-            raise url_error(url, e) from None
-        except RuntimeError as e:
-            raise SessionClosedError("Session is closed") from e
+        rid = core.submit(
+            mb.native, method, url, s._defaults.default_header_list, None, s._opts_buffered
+        )
         mb.futures[rid] = fut
         try:
             raw = yield from fut
@@ -637,6 +615,7 @@ class _RequestContextManager:
             core.cancel(rid)
             raise
         except ClientResponseError as e:
+            method = _core.normalize_method(method)
             fill_request_info(e, method, url, s._defaults.default_header_proxy)
             raise
         resp = ClientResponse(raw, s._defaults.default_header_proxy)

@@ -120,7 +120,7 @@ class StreamReader:
             err = native.error()
             self._set_eof()
             if err is not None:
-                exc = make_error(*err)
+                exc = make_error(err)
                 self._closed_error = exc
                 raise exc
             return b""

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
+
+from . import _core
 
 __all__ = ("DEFAULT_TIMEOUT", "ClientTimeout", "engine_timeouts", "to_timeout")
 
@@ -34,14 +35,9 @@ class ClientTimeout:
     pool: float | None = None
 
     def __post_init__(self) -> None:
+        # The bindings' check, the same one every native timeout goes through.
         for name in ("total", "connect", "sock_read", "sock_connect", "pool"):
-            value = getattr(self, name)
-            if value is None:
-                continue
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise TypeError(f"ClientTimeout.{name} must be a number or None, got {value!r}")
-            if value < 0 or math.isnan(value):
-                raise ValueError(f"ClientTimeout.{name} must be >= 0, got {value!r}")
+            _core.check_seconds(f"ClientTimeout.{name}", getattr(self, name))
 
 
 

@@ -856,13 +856,15 @@ void Engine::follow_redirect(Transfer& t) {
   r.history.push_back(std::move(hop));
   r.headers.clear();
   if (!next) {
-    finish(t, Error{ErrorKind::InvalidUrl, 0, "cannot follow redirect to '" + (location ? *location : "") + "'"});
+    finish(t, Error{ErrorKind::InvalidUrl, 0, "cannot follow redirect to '" + (location ? *location : "") + "'",
+                    location ? *location : "", ErrorSubKind::RedirectInvalidUrl});
     return;
   }
   std::string why;
   auto parsed = parse_http_url(*next, why);
   if (!parsed) {
-    finish(t, Error{ErrorKind::InvalidUrl, 0, "redirect to a non-HTTP URL '" + *next + "': " + why});
+    finish(t, Error{ErrorKind::InvalidUrl, 0, "redirect to a non-HTTP URL '" + *next + "': " + why, *next,
+                    ErrorSubKind::RedirectNonHttp});
     return;
   }
   // aiohttp's rule: the n-th redirect fails when n reaches max_redirects.

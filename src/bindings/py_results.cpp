@@ -44,9 +44,20 @@ Names& names() {
   return *n;
 }
 
-py::object make_exception(PyMailbox& mb, const Error& e) {
-  return mb.make_error(static_cast<int>(e.kind), e.message, e.curl_code);
+// A failure as Python sees it: what the engine knows, as attributes (no text to parse).
+struct PyNativeError {
+  int kind = 0;
+  int sub_kind = 0;
+  int curl_code = 0;
+  std::string message;
+  std::string url;
+};
+
+py::object native_error(const Error& e) {
+  return py::cast(PyNativeError{static_cast<int>(e.kind), static_cast<int>(e.sub_kind), e.curl_code, e.message, e.url});
 }
+
+py::object make_exception(PyMailbox& mb, const Error& e) { return mb.make_error(native_error(e)); }
 
 py::object value_of(PyMailbox& mb, Outcome& o) {
   if (o.response) return py::cast(PyRawResponse{std::move(o.response)});
@@ -138,11 +149,26 @@ std::size_t drain(PyMailbox& mb, py::dict futures, py::object listeners) {
 }  // namespace
 
 void register_results(py::module_& m) {
+  py::class_<PyNativeError>(m, "NativeError")
+      .def(py::init([](int kind, std::string message, std::string url, int sub_kind, int curl_code) {
+        return PyNativeError{kind, sub_kind, curl_code, std::move(message), std::move(url)};
+      }), py::arg("kind"), py::arg("message"), py::kw_only(), py::arg("url") = "", py::arg("sub_kind") = 0,
+          py::arg("curl_code") = 0)
+      .def_readonly("kind", &PyNativeError::kind, "E_*: which failure")
+      .def_readonly("sub_kind", &PyNativeError::sub_kind, "SUB_*: a finer reason within the kind")
+      .def_readonly("curl_code", &PyNativeError::curl_code, "CURLcode, 0 for the engine's own failures")
+      .def_readonly("message", &PyNativeError::message)
+      .def_readonly("url", &PyNativeError::url, "the URL it is about (a redirect's target for SUB_REDIRECT_*)")
+      .def("__repr__", [](const PyNativeError& e) {
+        return "NativeError(kind=" + std::to_string(e.kind) + ", sub_kind=" + std::to_string(e.sub_kind) +
+               ", url=" + py::repr(py::str(e.url)).cast<std::string>() + ")";
+      });
+
   py::class_<PyMailbox>(m, "Mailbox")
       .def(py::init([](py::object make_error) {
         if (!PyCallable_Check(make_error.ptr())) throw py::type_error("make_error must be callable");
         return PyMailbox{std::make_shared<Mailbox>(), std::move(make_error)};
-      }))
+      }), py::arg("make_error"))
       .def("fileno", [](const PyMailbox& mb) { return mb.native->fd(); })
       .def("drain", &drain, py::arg("futures"), py::arg("listeners") = py::none())
       .def("close", [](PyMailbox& mb) { mb.native->close(); })
@@ -158,11 +184,12 @@ void register_results(py::module_& m) {
         if (!chunk) return py::none();
         return to_bytes(*chunk);
       }, py::arg("n") = -1)
-      .def("wait", [](PyStream& s, PyMailbox& mb, RequestId id) { s.buf->wait(mb.native, id); })
-      .def("error", [](PyStream& s) -> py::object {
+      .def("wait", [](PyStream& s, PyMailbox& mb, RequestId id) { s.buf->wait(mb.native, id); }, py::arg("mailbox"),
+           py::arg("id"))
+      .def("error", [](PyStream& s) -> std::optional<PyNativeError> {
         Error e = s.buf->error();
-        if (!e) return py::none();
-        return py::make_tuple(static_cast<int>(e.kind), e.message, e.curl_code);
+        if (!e) return std::nullopt;
+        return PyNativeError{static_cast<int>(e.kind), static_cast<int>(e.sub_kind), e.curl_code, e.message, e.url};
       })
       .def("abort", [](PyStream& s) { s.buf->abort(); })
       .def_property_readonly("at_eof", [](PyStream& s) { return s.buf->at_eof(); })

@@ -6,6 +6,7 @@
 
 #include "asiofetch/engine.hpp"
 #include "bindings/bindings.hpp"
+#include "bindings/py_args.hpp"
 #include "bindings/py_request.hpp"
 #include "bindings/py_types.hpp"
 
@@ -55,7 +56,7 @@ class PySession {
   // here, before the engine sees any of it, so a bad item fails the call, not the batch.
   RequestId submit_batch(PyMailbox& mb, py::handle items, py::handle headers, const PyOptions& options,
                          std::size_t concurrency, bool fail_fast, py::handle deadline, RequestId progress_id,
-                         double progress_every, bool streaming) {
+                         py::handle progress_every, bool streaming) {
     check_open(mb);
     auto b = std::make_unique<Batch>();
     b->id = Engine::next_id();
@@ -65,14 +66,9 @@ class PySession {
     b->fail_fast = fail_fast;
     b->streaming = streaming;
     b->input_closed = !streaming;
-    if (!deadline.is_none()) {
-      double d = deadline.cast<double>();
-      if (!(d > 0)) throw py::value_error("deadline must be > 0 seconds");
-      b->deadline = Millis(static_cast<long long>(d * 1000.0 + 0.5));
-    }
-    if (progress_every < 0) throw py::value_error("progress_every must be >= 0");
+    if (auto d = deadline_arg(deadline)) b->deadline = *d;
     b->progress_id = progress_id;
-    b->progress_every = Millis(static_cast<long long>(progress_every * 1000.0));
+    b->progress_every = millis_arg("progress_every", progress_every);
     b->pending = parse_items(items, headers, options);
     b->total = b->pending.size();
     RequestId id = b->id;
@@ -108,8 +104,8 @@ class PySession {
 
  private:
   void check_open(const PyMailbox& mb) {
-    if (closed_) throw std::runtime_error("Session is closed");
-    if (mb.native->closed()) throw std::runtime_error("mailbox is closed (its event loop is gone)");
+    if (closed_) raise_session_closed("Session is closed");
+    if (mb.native->closed()) raise_session_closed("Session is closed: its event loop is gone");
     if (epoch_ != Engine::epoch()) open();  // forked: this process has a fresh engine
   }
 
@@ -165,9 +161,6 @@ class PySession {
 }  // namespace
 
 void register_session(py::module_& m) {
-  auto invalid = py::register_exception<std::invalid_argument>(m, "InvalidUrlError", PyExc_ValueError);
-  g_invalid_url = invalid.ptr();
-
   py::class_<PySession>(m, "SessionCore")
       .def(py::init<std::size_t, std::size_t, bool, double, double>(), py::kw_only(),
            py::arg("limit") = 100, py::arg("limit_per_host") = 0, py::arg("force_close") = false,
@@ -180,7 +173,7 @@ void register_session(py::module_& m) {
            py::arg("streaming") = false)
       .def("feed_batch", &PySession::feed_batch, py::arg("mailbox"), py::arg("id"), py::arg("items"),
            py::arg("headers"), py::arg("options"), py::arg("close") = false)
-      .def("cancel", &PySession::cancel)
+      .def("cancel", &PySession::cancel, py::arg("id"))
       .def("close", &PySession::close)
       .def_property_readonly("closed", &PySession::closed)
       .def("stats", &PySession::stats);
