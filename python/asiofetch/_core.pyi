@@ -6,7 +6,7 @@ asiofetch native engine: Boost.Asio + libcurl multi on one thread
 """
 from __future__ import annotations
 import typing
-__all__: list[str] = ['E_CANCELLED', 'E_CONNECT', 'E_CONNECT_TIMEOUT', 'E_DNS', 'E_INVALID_URL', 'E_OTHER', 'E_PAYLOAD_INCOMPLETE', 'E_POOL_TIMEOUT', 'E_PROXY', 'E_READ_TIMEOUT', 'E_SERVER_DISCONNECTED', 'E_SESSION_CLOSED', 'E_TLS', 'E_TLS_CERTIFICATE', 'E_TOO_MANY_REDIRECTS', 'E_TOTAL_TIMEOUT', 'HEDGE_MAX_EXTRA', 'HTTP_1_1', 'HTTP_2', 'HTTP_2_PRIOR_KNOWLEDGE', 'HTTP_ANY', 'HedgePolicy', 'MAX_REDIRECTS', 'MAX_REDIRECTS_UNLIMITED', 'Mailbox', 'NativeError', 'Options', 'RETRY_CONNECT', 'RETRY_DISCONNECT', 'RETRY_TIMEOUT', 'RateLimit', 'RawResponse', 'RetryPolicy', 'SUB_NONE', 'SUB_REDIRECT_INVALID_URL', 'SUB_REDIRECT_NON_HTTP', 'Semaphore', 'SessionCore', 'Stream', 'after_fork_in_child', 'check_deadline', 'check_seconds', 'curl_version', 'engine_stats', 'new_id', 'normalize_method', 'shutdown']
+__all__: list[str] = ['E_CANCELLED', 'E_CONNECT', 'E_CONNECT_TIMEOUT', 'E_DNS', 'E_INVALID_URL', 'E_OTHER', 'E_PAYLOAD_INCOMPLETE', 'E_POOL_TIMEOUT', 'E_PROXY', 'E_READ_TIMEOUT', 'E_SERVER_DISCONNECTED', 'E_SESSION_CLOSED', 'E_TLS', 'E_TLS_CERTIFICATE', 'E_TOO_MANY_REDIRECTS', 'E_TOTAL_TIMEOUT', 'HEDGE_MAX_EXTRA', 'HTTP_1_1', 'HTTP_2', 'HTTP_2_PRIOR_KNOWLEDGE', 'HTTP_ANY', 'HedgePolicy', 'MAX_REDIRECTS', 'MAX_REDIRECTS_UNLIMITED', 'Mailbox', 'NativeError', 'Options', 'RETRY_CONNECT', 'RETRY_DISCONNECT', 'RETRY_TIMEOUT', 'RateLimit', 'RawResponse', 'RetryPolicy', 'SUB_NONE', 'SUB_REDIRECT_INVALID_URL', 'SUB_REDIRECT_NON_HTTP', 'Semaphore', 'SessionCore', 'Stream', 'after_fork_in_child', 'check_deadline', 'check_headers', 'check_seconds', 'curl_version', 'engine_stats', 'new_id', 'normalize_method', 'shutdown']
 class NativeError:
     def __init__(self, kind: typing.SupportsInt | typing.SupportsIndex, message: str, *, url: str = '', sub_kind: typing.SupportsInt | typing.SupportsIndex = 0, curl_code: typing.SupportsInt | typing.SupportsIndex = 0) -> None:
         ...
@@ -255,6 +255,10 @@ def after_fork_in_child() -> None:
 def check_deadline(deadline: typing.Any) -> None:
     """
     A batch deadline: None, or seconds > 0; TypeError/ValueError otherwise.
+    """
+def check_headers(headers: typing.Any) -> None:
+    """
+    A list of (name, value) str pairs: names RFC 9110 tokens, values without CR, LF, NUL.
     """
 def check_seconds(name: str, value: typing.Any) -> float | None:
     """

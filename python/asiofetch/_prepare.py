@@ -16,6 +16,7 @@ from typing import Any
 from multidict import CIMultiDict, CIMultiDictProxy, istr
 from yarl import URL
 
+from . import _core
 from ._body import BasicAuth, encode_body
 from ._cookiejar import CookieJar, DummyCookieJar, cookie_header
 from ._errors import ClientResponseError, InvalidUrlClientError, NonHttpUrlClientError
@@ -66,9 +67,11 @@ class RequestDefaults:
                 defaults[name] = value
         if self.auth is not None and "Authorization" not in defaults:
             defaults["Authorization"] = self.auth.encode()
+        header_list = list(defaults.items())
+        _core.check_headers(header_list)  # bad session headers fail where they are written
         set_ = object.__setattr__  # frozen: derived fields are set once, here
         set_(self, "default_headers", defaults)
-        set_(self, "default_header_list", list(defaults.items()))
+        set_(self, "default_header_list", header_list)
         set_(self, "default_header_proxy", CIMultiDictProxy(defaults))
         set_(self, "collect_cookies", not isinstance(self.cookie_jar, DummyCookieJar))
 

@@ -6,8 +6,10 @@ _connector -> _prepare (request preparation) -> _options (native Options) -> _ba
 -> _fetch / _request; the leaves (_core, _headers, _body, _cookiejar, _timeout, _version) come
 first. `scripts/check_imports.py` (run by `make lint`) fails on any cycle.
 
-Over 400 lines because aiohttp's constructor and request signatures are long (about 120
-lines of accepted-and-ignored keywords and properties); the logic is in the modules above.
+Over 400 lines because aiohttp's constructor, properties and request signatures are long
+(about 200 lines of them), and the verbs' awaitable (`_RequestContextManager`, the hot path)
+reads the session's per-loop mailbox cache directly, so it stays beside the session; the
+preparation logic is in the modules above.
 """
 
 from __future__ import annotations

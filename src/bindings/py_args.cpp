@@ -134,6 +134,8 @@ void register_args(py::module_& m) {
         "The value as float seconds (None stays None); TypeError/ValueError naming `name`.");
   m.def("check_deadline", [](py::handle v) { deadline_arg(v); }, py::arg("deadline"),
         "A batch deadline: None, or seconds > 0; TypeError/ValueError otherwise.");
+  m.def("check_headers", [](py::handle headers) { parse_headers(headers); }, py::arg("headers"),
+        "A list of (name, value) str pairs: names RFC 9110 tokens, values without CR, LF, NUL.");
   m.def("normalize_method", [](py::handle m) { return normalize_method(m); }, py::arg("method"),
         "The method upper-cased; TypeError for a non-str, ValueError for a non-token.");
 }
