@@ -176,3 +176,53 @@ def test_one_seconds_to_milliseconds_conversion(
     assert _core.Options(total_timeout=seconds).total_timeout == engine_seconds
     if seconds and not math.isinf(seconds):  # a hedge delay must be > 0 and finite
         assert _core.HedgePolicy(after=seconds, max_extra=1).after == engine_seconds
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "exc", "message"),
+    [
+        ({"limit": "1"}, TypeError, "limit must be an int, got str"),
+        ({"limit": -1}, ValueError, "limit must be >= 0, got -1"),
+        ({"limit_per_host": 1.0}, TypeError, "limit_per_host must be an int, got float"),
+        (
+            {"keepalive_timeout": "x"},
+            TypeError,
+            "keepalive_timeout must be a number of seconds or None, got str",
+        ),
+        ({"keepalive_timeout": -1}, ValueError, "keepalive_timeout must be >= 0, got -1"),
+        ({"ttl_dns_cache": -5}, ValueError, "ttl_dns_cache must be >= 0, got -5"),
+    ],
+)
+def test_connector_arguments_fail_at_the_connector(
+    kwargs: dict[str, Any], exc: type[Exception], message: str
+) -> None:
+    # At TCPConnector(), not later at the first ClientSession() that builds the pool.
+    with pytest.raises(exc) as info:
+        asiofetch.TCPConnector(**kwargs)
+    assert str(info.value) == message
+
+
+def test_pool_config_in_libcurl_units() -> None:
+    def pool(**kw: Any) -> Any:
+        args: dict[str, Any] = {
+            "limit": 100,
+            "limit_per_host": 0,
+            "force_close": False,
+            "keepalive_timeout": 15,
+            "dns_cache_ttl": 10,
+        }
+        return _core.PoolConfig(**{**args, **kw})
+
+    assert pool().keepalive_timeout == 15
+    assert pool(keepalive_timeout=0.2).keepalive_timeout == 1  # rounded up, still reused
+    assert pool(keepalive_timeout=None).keepalive_timeout == 0
+    assert pool(force_close=True).keepalive_timeout == 0
+    assert pool(dns_cache_ttl=None).dns_cache_ttl == -1  # aiohttp's None: cache forever
+    assert pool(dns_cache_ttl=2.9).dns_cache_ttl == 2
+
+
+async def test_dns_cache_forever_is_accepted(base_url: str) -> None:
+    # aiohttp documents ttl_dns_cache=None as "cache forever"; the pool used to refuse it.
+    connector = asiofetch.TCPConnector(ttl_dns_cache=None)
+    async with asiofetch.ClientSession(connector=connector) as s:
+        assert (await s.get(f"{base_url}/bytes/2")).status == 200

@@ -89,6 +89,7 @@ class TCPConnector:
     force_close:     no keep-alive: close each connection after its response.
     keepalive_timeout: an idle connection older than this is not reused (seconds).
     ttl_dns_cache:   seconds DNS answers are cached (None = forever); use_dns_cache=False: 0.
+    keepalive_timeout=None: idle connections are not reused (as with force_close).
     Other aiohttp arguments are accepted and ignored (the engine resolves and connects).
     """
 
@@ -114,11 +115,6 @@ class TCPConnector:
         interleave: int | None = None,
         loop: Any = None,
     ) -> None:
-        for name, value in (("limit", limit), ("limit_per_host", limit_per_host)):
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-            if value < 0:
-                raise ValueError(f"{name} must be >= 0, got {value}")
         if force_close and keepalive_timeout not in (None, 15):
             raise ValueError("keepalive_timeout cannot be set if force_close is True")
         if ssl_context is not None:
@@ -127,17 +123,17 @@ class TCPConnector:
             ssl = False
         self._tls = tls_settings(ssl)
         self._ssl = ssl
+        # Checked natively, here at the call (the pool itself is made on first use).
+        self._pool = _core.PoolConfig(
+            limit=limit,
+            limit_per_host=limit_per_host,
+            force_close=force_close,
+            keepalive_timeout=keepalive_timeout,
+            dns_cache_ttl=ttl_dns_cache if use_dns_cache else 0,
+        )
         self._limit = limit
         self._limit_per_host = limit_per_host
         self._force_close = force_close
-        self._keepalive = 0.0 if force_close else float(keepalive_timeout or 0)
-        if not use_dns_cache:
-            dns_ttl = 0.0
-        elif ttl_dns_cache is None:
-            dns_ttl = -1.0  # libcurl: cache forever
-        else:
-            dns_ttl = float(ttl_dns_cache)
-        self._dns_ttl = dns_ttl
         self._core: _core.SessionCore | None = None
         self._closed = False
 
@@ -167,13 +163,7 @@ class TCPConnector:
             raise RuntimeError("Connector is closed.")
         core = self._core
         if core is None:
-            core = self._core = _core.SessionCore(
-                limit=self._limit,
-                limit_per_host=self._limit_per_host,
-                force_close=self._force_close,
-                keepalive_timeout=self._keepalive,
-                dns_cache_ttl=self._dns_ttl,
-            )
+            core = self._core = _core.SessionCore(self._pool)
         return core
 
     def _close(self) -> None:

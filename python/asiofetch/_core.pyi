@@ -6,7 +6,7 @@ asiofetch native engine: Boost.Asio + libcurl multi on one thread
 """
 from __future__ import annotations
 import typing
-__all__: list[str] = ['E_CANCELLED', 'E_CONNECT', 'E_CONNECT_TIMEOUT', 'E_DNS', 'E_INVALID_URL', 'E_OTHER', 'E_PAYLOAD_INCOMPLETE', 'E_POOL_TIMEOUT', 'E_PROXY', 'E_READ_TIMEOUT', 'E_SERVER_DISCONNECTED', 'E_SESSION_CLOSED', 'E_TLS', 'E_TLS_CERTIFICATE', 'E_TOO_MANY_REDIRECTS', 'E_TOTAL_TIMEOUT', 'HEDGE_MAX_EXTRA', 'HTTP_1_1', 'HTTP_2', 'HTTP_2_PRIOR_KNOWLEDGE', 'HTTP_ANY', 'HedgePolicy', 'MAX_REDIRECTS', 'MAX_REDIRECTS_UNLIMITED', 'Mailbox', 'NativeError', 'Options', 'RETRY_CONNECT', 'RETRY_DISCONNECT', 'RETRY_TIMEOUT', 'RateLimit', 'RawResponse', 'RetryPolicy', 'SUB_NONE', 'SUB_REDIRECT_INVALID_URL', 'SUB_REDIRECT_NON_HTTP', 'Semaphore', 'SessionCore', 'Stream', 'after_fork_in_child', 'check_deadline', 'check_headers', 'check_seconds', 'curl_version', 'engine_stats', 'new_id', 'normalize_method', 'shutdown']
+__all__: list[str] = ['E_CANCELLED', 'E_CONNECT', 'E_CONNECT_TIMEOUT', 'E_DNS', 'E_INVALID_URL', 'E_OTHER', 'E_PAYLOAD_INCOMPLETE', 'E_POOL_TIMEOUT', 'E_PROXY', 'E_READ_TIMEOUT', 'E_SERVER_DISCONNECTED', 'E_SESSION_CLOSED', 'E_TLS', 'E_TLS_CERTIFICATE', 'E_TOO_MANY_REDIRECTS', 'E_TOTAL_TIMEOUT', 'HEDGE_MAX_EXTRA', 'HTTP_1_1', 'HTTP_2', 'HTTP_2_PRIOR_KNOWLEDGE', 'HTTP_ANY', 'HedgePolicy', 'MAX_REDIRECTS', 'MAX_REDIRECTS_UNLIMITED', 'Mailbox', 'NativeError', 'Options', 'PoolConfig', 'RETRY_CONNECT', 'RETRY_DISCONNECT', 'RETRY_TIMEOUT', 'RateLimit', 'RawResponse', 'RetryPolicy', 'SUB_NONE', 'SUB_REDIRECT_INVALID_URL', 'SUB_REDIRECT_NON_HTTP', 'Semaphore', 'SessionCore', 'Stream', 'after_fork_in_child', 'check_deadline', 'check_headers', 'check_seconds', 'curl_version', 'engine_stats', 'new_id', 'normalize_method', 'shutdown']
 class NativeError:
     def __init__(self, kind: typing.SupportsInt | typing.SupportsIndex, message: str, *, url: str = '', sub_kind: typing.SupportsInt | typing.SupportsIndex = 0, curl_code: typing.SupportsInt | typing.SupportsIndex = 0) -> None:
         ...
@@ -232,8 +232,30 @@ class Options:
     @property
     def verify_tls(self) -> bool:
         ...
+class PoolConfig:
+    def __init__(self, *, limit: typing.Any, limit_per_host: typing.Any, force_close: typing.Any, keepalive_timeout: typing.Any, dns_cache_ttl: typing.Any) -> None:
+        ...
+    @property
+    def dns_cache_ttl(self) -> int:
+        """
+        whole seconds, -1: forever
+        """
+    @property
+    def force_close(self) -> bool:
+        ...
+    @property
+    def keepalive_timeout(self) -> int:
+        """
+        whole seconds, 0: no reuse
+        """
+    @property
+    def limit(self) -> int:
+        ...
+    @property
+    def limit_per_host(self) -> int:
+        ...
 class SessionCore:
-    def __init__(self, *, limit: typing.SupportsInt | typing.SupportsIndex = 100, limit_per_host: typing.SupportsInt | typing.SupportsIndex = 0, force_close: bool = False, keepalive_timeout: typing.SupportsFloat | typing.SupportsIndex = 15.0, dns_cache_ttl: typing.SupportsFloat | typing.SupportsIndex = 10.0) -> None:
+    def __init__(self, config: PoolConfig) -> None:
         ...
     def cancel(self, id: typing.SupportsInt | typing.SupportsIndex) -> None:
         ...

@@ -2,6 +2,8 @@
 #include <Python.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
+#include <cmath>
 #include <string>
 
 #include "asiofetch/engine.hpp"
@@ -16,18 +18,25 @@ namespace {
 
 // Owned by Python (GIL held for every method). The engine side is reached only through
 // Engine's thread-safe commands.
+// aiohttp's TCPConnector pool arguments, checked once when the connector is made. libcurl
+// takes whole seconds here: keep-alive rounds up (a short positive age never means "no
+// reuse"), the DNS TTL rounds down; None: no keep-alive reuse / DNS answers kept forever.
+PoolConfig make_pool_config(py::handle limit, py::handle limit_per_host, py::handle force_close,
+                            py::handle keepalive_timeout, py::handle dns_cache_ttl) {
+  PoolConfig c;
+  c.limit = static_cast<std::size_t>(int_arg("limit", limit, 0, PY_SSIZE_T_MAX));
+  c.limit_per_host = static_cast<std::size_t>(int_arg("limit_per_host", limit_per_host, 0, PY_SSIZE_T_MAX));
+  c.force_close = bool_arg("force_close", force_close);
+  auto keepalive = seconds_arg("keepalive_timeout", keepalive_timeout, true);
+  c.keepalive_timeout_s = c.force_close || !keepalive ? 0 : static_cast<long>(std::ceil(std::min(*keepalive, 1e9)));
+  auto ttl = seconds_arg("ttl_dns_cache", dns_cache_ttl, true);
+  c.dns_cache_ttl_s = ttl ? static_cast<long>(std::min(*ttl, 1e9)) : -1;  // libcurl: -1 = forever
+  return c;
+}
+
 class PySession {
  public:
-  PySession(std::size_t limit, std::size_t limit_per_host, bool force_close, double keepalive_s,
-            double dns_ttl_s) {
-    if (keepalive_s < 0 || dns_ttl_s < 0) throw py::value_error("timeouts must be >= 0");
-    cfg_.limit = limit;
-    cfg_.limit_per_host = limit_per_host;
-    cfg_.force_close = force_close;
-    cfg_.keepalive_timeout_s = static_cast<long>(keepalive_s + 0.999);
-    cfg_.dns_cache_ttl_s = static_cast<long>(dns_ttl_s);
-    open();
-  }
+  explicit PySession(const PoolConfig& cfg) : cfg_(cfg) { open(); }
   ~PySession() { close(); }
   PySession(const PySession&) = delete;
   PySession& operator=(const PySession&) = delete;
@@ -161,10 +170,17 @@ class PySession {
 }  // namespace
 
 void register_session(py::module_& m) {
+  py::class_<PoolConfig>(m, "PoolConfig")
+      .def(py::init(&make_pool_config), py::kw_only(), py::arg("limit"), py::arg("limit_per_host"),
+           py::arg("force_close"), py::arg("keepalive_timeout"), py::arg("dns_cache_ttl"))
+      .def_readonly("limit", &PoolConfig::limit)
+      .def_readonly("limit_per_host", &PoolConfig::limit_per_host)
+      .def_readonly("force_close", &PoolConfig::force_close)
+      .def_readonly("keepalive_timeout", &PoolConfig::keepalive_timeout_s, "whole seconds, 0: no reuse")
+      .def_readonly("dns_cache_ttl", &PoolConfig::dns_cache_ttl_s, "whole seconds, -1: forever");
+
   py::class_<PySession>(m, "SessionCore")
-      .def(py::init<std::size_t, std::size_t, bool, double, double>(), py::kw_only(),
-           py::arg("limit") = 100, py::arg("limit_per_host") = 0, py::arg("force_close") = false,
-           py::arg("keepalive_timeout") = 15.0, py::arg("dns_cache_ttl") = 10.0)
+      .def(py::init<const PoolConfig&>(), py::arg("config"))
       .def("submit", &PySession::submit, py::arg("mailbox"), py::arg("method"), py::arg("url"), py::arg("headers"),
            py::arg("body"), py::arg("options"), py::arg("fallback") = py::none())
       .def("submit_batch", &PySession::submit_batch, py::arg("mailbox"), py::arg("items"), py::arg("headers"),
