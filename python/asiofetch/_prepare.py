@@ -30,6 +30,7 @@ __all__ = (
     "EMPTY_AUTHORITY",
     "RequestDefaults",
     "batch_item",
+    "check_auth",
     "fill_request_info",
     "request_headers",
     "store_cookies",
@@ -142,12 +143,17 @@ def request_headers(
     if content_type is not None and "Content-Type" not in hdrs:
         hdrs["Content-Type"] = content_type
     if auth is not None:
-        if not isinstance(auth, BasicAuth):
-            raise TypeError("auth must be a BasicAuth")
+        check_auth(auth)
         if "Authorization" in hdrs and (headers and "Authorization" in CIMultiDict(headers)):
             raise ValueError("Cannot combine AUTHORIZATION header with AUTH argument")
         hdrs["Authorization"] = auth.encode()
     return hdrs
+
+
+def check_auth(auth: Any) -> None:
+    """`auth=` of a session or a request: None or a BasicAuth."""
+    if auth is not None and not isinstance(auth, BasicAuth):
+        raise TypeError("auth must be a BasicAuth")
 
 
 def batch_item(d: RequestDefaults, r: Any) -> Any:

@@ -43,6 +43,7 @@ from ._options import OptionsCache
 from ._prepare import (
     EMPTY_AUTHORITY,
     RequestDefaults,
+    check_auth,
     fill_request_info,
     request_headers,
     store_cookies,
@@ -127,10 +128,8 @@ class ClientSession:
             self._timeout = DEFAULT_TIMEOUT
         else:
             self._timeout = to_timeout(timeout)
-        if not isinstance(raise_for_status, bool) and not callable(raise_for_status):
-            raise TypeError("raise_for_status must be a bool or an async callable")
-        if auth is not None and not isinstance(auth, BasicAuth):
-            raise TypeError("auth must be a BasicAuth")
+        _check_raise_for_status(raise_for_status)
+        check_auth(auth)
 
         self._connector = connector
         self._core: _core.SessionCore = native_pool(connector)
@@ -481,10 +480,8 @@ class ClientSession:
             raise SessionClosedError("Session is closed")
         # method, allow_redirects and max_redirects are checked by the bindings (one place).
         method = _core.normalize_method(method)
-        if not (raise_for_status is None or isinstance(raise_for_status, bool)) and not callable(
-            raise_for_status
-        ):
-            raise TypeError("raise_for_status must be a bool or an async callable")
+        if raise_for_status is not None:
+            _check_raise_for_status(raise_for_status)
 
         d = self._defaults
         url_str, url = d.build_url(str_or_url, params)
@@ -641,6 +638,11 @@ class _RequestContextManager:
 
 
 collections.abc.Coroutine.register(_RequestContextManager)
+
+
+def _check_raise_for_status(value: Any) -> None:
+    if not isinstance(value, bool) and not callable(value):
+        raise TypeError("raise_for_status must be a bool or an async callable")
 
 
 def _loop_debug() -> bool:
