@@ -226,3 +226,19 @@ async def test_dns_cache_forever_is_accepted(base_url: str) -> None:
     connector = asiofetch.TCPConnector(ttl_dns_cache=None)
     async with asiofetch.ClientSession(connector=connector) as s:
         assert (await s.get(f"{base_url}/bytes/2")).status == 200
+
+
+def test_connector_defaults_are_the_engines() -> None:
+    import inspect
+
+    engine = _core.PoolConfig.defaults()
+    params = inspect.signature(asiofetch.TCPConnector).parameters
+    defaults = {name: params[name].default for name in ("limit", "limit_per_host")}
+    assert defaults == {"limit": engine.limit, "limit_per_host": engine.limit_per_host}
+    assert params["keepalive_timeout"].default == engine.keepalive_timeout
+    assert params["ttl_dns_cache"].default == engine.dns_cache_ttl
+    # aiohttp's values.
+    assert (engine.limit, engine.limit_per_host, engine.keepalive_timeout) == (100, 0, 15)
+    assert engine.dns_cache_ttl == 10
+    connector = asiofetch.TCPConnector()
+    assert (connector.limit, connector.limit_per_host) == (100, 0)

@@ -13,6 +13,9 @@ from . import _core
 
 __all__ = ("SSLOptions", "TCPConnector", "close_now", "native_pool", "tls_settings")
 
+# The engine's pool defaults, read once: the signature below shows them, nothing restates them.
+_POOL = _core.PoolConfig.defaults()
+
 
 @dataclass(frozen=True)
 class SSLOptions:
@@ -96,12 +99,12 @@ class TCPConnector:
     def __init__(
         self,
         *,
-        limit: int = 100,
-        limit_per_host: int = 0,
+        limit: int = _POOL.limit,
+        limit_per_host: int = _POOL.limit_per_host,
         ssl: Any = True,
-        force_close: bool = False,
-        keepalive_timeout: float | None = 15,
-        ttl_dns_cache: float | None = 10,
+        force_close: bool = _POOL.force_close,
+        keepalive_timeout: float | None = _POOL.keepalive_timeout,
+        ttl_dns_cache: float | None = _POOL.dns_cache_ttl,
         use_dns_cache: bool = True,
         enable_cleanup_closed: bool = False,
         family: int = 0,
@@ -115,7 +118,7 @@ class TCPConnector:
         interleave: int | None = None,
         loop: Any = None,
     ) -> None:
-        if force_close and keepalive_timeout not in (None, 15):
+        if force_close and keepalive_timeout not in (None, _POOL.keepalive_timeout):
             raise ValueError("keepalive_timeout cannot be set if force_close is True")
         if ssl_context is not None:
             ssl = ssl_context

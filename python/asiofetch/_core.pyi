@@ -162,7 +162,7 @@ class Semaphore:
     def permits(self) -> int:
         ...
 class RateLimit:
-    def __init__(self, rate: typing.Any, per: typing.Any = 1.0, burst: typing.Any = None) -> None:
+    def __init__(self, rate: typing.Any, per: typing.Any, burst: typing.Any) -> None:
         ...
     @property
     def burst(self) -> float:
@@ -233,6 +233,9 @@ class Options:
     def verify_tls(self) -> bool:
         ...
 class PoolConfig:
+    @staticmethod
+    def defaults() -> PoolConfig:
+        ...
     def __init__(self, *, limit: typing.Any, limit_per_host: typing.Any, force_close: typing.Any, keepalive_timeout: typing.Any, dns_cache_ttl: typing.Any) -> None:
         ...
     @property

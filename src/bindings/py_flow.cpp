@@ -167,7 +167,7 @@ void register_flow(py::module_& m) {
       .def_property_readonly("available", [](const PySemaphore& s) { return s.sem->available(); })
       .def_property_readonly("permits", [](const PySemaphore& s) { return s.sem->permits(); });
 
-  // burst=None: max(1, rate), one second's worth at most rates.
+  // burst=None: max(1, rate). `per` has its default in Python's signature only.
   py::class_<PyRateLimit>(m, "RateLimit")
       .def(py::init([](py::handle rate, py::handle per, py::handle burst) {
         double r = number_arg("rate", rate);
@@ -175,7 +175,7 @@ void register_flow(py::module_& m) {
         double p = finite_at_least("per", per, 1e-6);
         double b = burst.is_none() ? std::max(1.0, r) : finite_at_least("burst", burst, 1);
         return PyRateLimit{std::make_shared<RateLimiter>(r, p, b), r, p, b};
-      }), py::arg("rate"), py::arg("per") = 1.0, py::arg("burst") = py::none())
+      }), py::arg("rate"), py::arg("per"), py::arg("burst"))
       .def_property_readonly("rate", [](const PyRateLimit& l) { return l.rate; })
       .def_property_readonly("per", [](const PyRateLimit& l) { return l.per; })
       .def_property_readonly("burst", [](const PyRateLimit& l) { return l.burst; });

@@ -173,6 +173,8 @@ void register_session(py::module_& m) {
   py::class_<PoolConfig>(m, "PoolConfig")
       .def(py::init(&make_pool_config), py::kw_only(), py::arg("limit"), py::arg("limit_per_host"),
            py::arg("force_close"), py::arg("keepalive_timeout"), py::arg("dns_cache_ttl"))
+      // The engine's defaults (PoolConfig{}): TCPConnector's signature reads them from here.
+      .def_static("defaults", [] { return PoolConfig{}; })
       .def_readonly("limit", &PoolConfig::limit)
       .def_readonly("limit_per_host", &PoolConfig::limit_per_host)
       .def_readonly("force_close", &PoolConfig::force_close)
