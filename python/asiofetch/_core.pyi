@@ -8,6 +8,9 @@ from __future__ import annotations
 import typing
 __all__: list[str] = ['E_CANCELLED', 'E_CONNECT', 'E_CONNECT_TIMEOUT', 'E_DNS', 'E_INVALID_URL', 'E_OTHER', 'E_PAYLOAD_INCOMPLETE', 'E_POOL_TIMEOUT', 'E_PROXY', 'E_READ_TIMEOUT', 'E_SERVER_DISCONNECTED', 'E_SESSION_CLOSED', 'E_TLS', 'E_TLS_CERTIFICATE', 'E_TOO_MANY_REDIRECTS', 'E_TOTAL_TIMEOUT', 'HEDGE_MAX_EXTRA', 'HTTP_1_1', 'HTTP_2', 'HTTP_2_PRIOR_KNOWLEDGE', 'HTTP_ANY', 'HedgePolicy', 'MAX_REDIRECTS', 'MAX_REDIRECTS_UNLIMITED', 'Mailbox', 'NativeError', 'Options', 'PoolConfig', 'RETRY_CONNECT', 'RETRY_DISCONNECT', 'RETRY_TIMEOUT', 'RateLimit', 'RawResponse', 'RetryPolicy', 'SUB_NONE', 'SUB_REDIRECT_INVALID_URL', 'SUB_REDIRECT_NON_HTTP', 'Semaphore', 'SessionCore', 'Stream', 'after_fork_in_child', 'check_deadline', 'check_headers', 'check_seconds', 'curl_version', 'engine_stats', 'new_id', 'normalize_method', 'shutdown']
 class NativeError:
+    """
+    A native failure, structured: _native_errors maps it to aiohttp's class.
+    """
     def __init__(self, kind: typing.SupportsInt | typing.SupportsIndex, message: str, *, url: str = '', sub_kind: typing.SupportsInt | typing.SupportsIndex = 0, curl_code: typing.SupportsInt | typing.SupportsIndex = 0) -> None:
         ...
     def __repr__(self) -> str:
@@ -36,26 +39,42 @@ class NativeError:
         the URL it is about (a redirect's target for SUB_REDIRECT_*)
         """
 class Mailbox:
+    """
+    One per event loop: the engine queues outcomes here and writes the wake-up fd once per
+    empty -> non-empty transition; the loop's reader callback calls drain().
+    """
     def __init__(self, make_error: typing.Any) -> None:
         ...
     def close(self) -> None:
         ...
     def drain(self, futures: dict[typing.Any, typing.Any], listeners: typing.Any = None) -> int:
-        ...
+        """
+        Clear the wake-up fd, then complete every queued outcome in one pass (futures by id,
+        listeners(kind, index, value) for ids with many outcomes). Returns how many were drained.
+        """
     def fileno(self) -> int:
         ...
     @property
     def closed(self) -> bool:
         ...
 class Stream:
+    """
+    Body of a streamed response, filled by the engine with backpressure.
+    """
     def abort(self) -> None:
         ...
     def error(self) -> NativeError | None:
         ...
     def read_nowait(self, n: typing.SupportsInt | typing.SupportsIndex = -1) -> bytes | None:
-        ...
+        """
+        Up to n bytes (all buffered when n < 0); b'' at the end of the body or after an error;
+        None when nothing is buffered yet.
+        """
     def wait(self, mailbox: Mailbox, id: typing.SupportsInt | typing.SupportsIndex) -> None:
-        ...
+        """
+        Outcome `id` (result None) is queued in `mailbox` as soon as data, the end of the body or
+        an error is available (at once if already so).
+        """
     @property
     def at_eof(self) -> bool:
         ...
@@ -63,6 +82,9 @@ class Stream:
     def buffered(self) -> int:
         ...
 class RawResponse:
+    """
+    A response as the engine delivers it; converted to Python lazily.
+    """
     @property
     def attempts(self) -> int:
         ...
@@ -103,6 +125,9 @@ class RawResponse:
     def url(self) -> str:
         ...
 class RetryPolicy:
+    """
+    Native retry policy (asiofetch.Retry documents each field).
+    """
     def __init__(self, *, attempts: typing.Any = None, backoff: typing.Any = None, multiplier: typing.Any = None, max_backoff: typing.Any = None, jitter: typing.Any = None, statuses: typing.Any = None, errors: typing.Any = None, respect_retry_after: typing.Any = None, methods: typing.Any = None, total_budget: typing.Any = None, seed: typing.Any = None) -> None:
         ...
     def delay(self, next_attempt: typing.SupportsInt | typing.SupportsIndex, retry_after: typing.SupportsFloat | typing.SupportsIndex | None = None) -> float:
@@ -138,6 +163,9 @@ class RetryPolicy:
     def total_budget(self) -> float:
         ...
 class HedgePolicy:
+    """
+    A checked hedge setting (asiofetch.Hedge), copied into Options.
+    """
     def __init__(self, after: typing.Any, max_extra: typing.Any) -> None:
         ...
     @property
@@ -147,6 +175,9 @@ class HedgePolicy:
     def max_extra(self) -> int:
         ...
 class Semaphore:
+    """
+    FIFO semaphore on the engine thread; grants arrive in a mailbox.
+    """
     def __init__(self, value: typing.Any) -> None:
         ...
     def acquire(self, mailbox: Mailbox) -> int:
@@ -162,6 +193,9 @@ class Semaphore:
     def permits(self) -> int:
         ...
 class RateLimit:
+    """
+    Token bucket on the engine thread.
+    """
     def __init__(self, rate: typing.Any, per: typing.Any, burst: typing.Any) -> None:
         ...
     @property
@@ -174,6 +208,13 @@ class RateLimit:
     def rate(self) -> float:
         ...
 class Options:
+    """
+    Immutable per-request options, built once per combination and shared. Keyword
+    arguments: connect/read/total/pool_timeout (seconds, None or 0: no limit),
+    follow_redirects, max_redirects (0: MAX_REDIRECTS_UNLIMITED), verify_tls, ca_file,
+    client_cert, client_key, http_version (HTTP_*), auto_decompress, proxy, stream,
+    stream_high_water, hedge (HedgePolicy), retry, semaphore, rate_limit.
+    """
     def __init__(self, **kwargs: typing.Any) -> None:
         ...
     def replace(self, **kwargs: typing.Any) -> Options:
@@ -233,6 +274,9 @@ class Options:
     def verify_tls(self) -> bool:
         ...
 class PoolConfig:
+    """
+    TCPConnector's pool arguments, checked and in libcurl's units.
+    """
     @staticmethod
     def defaults() -> PoolConfig:
         ...
@@ -258,20 +302,36 @@ class PoolConfig:
     def limit_per_host(self) -> int:
         ...
 class SessionCore:
+    """
+    Native side of a session: its connection cache, DNS cache and slot limits.
+    """
     def __init__(self, config: PoolConfig) -> None:
         ...
     def cancel(self, id: typing.SupportsInt | typing.SupportsIndex) -> None:
-        ...
+        """
+        Abort the request or batch (queued or in flight) and free its slots; its outcome is dropped.
+        """
     def close(self) -> None:
-        ...
+        """
+        Fail every queued and in-flight request and drop the pool.
+        """
     def feed_batch(self, mailbox: Mailbox, id: typing.SupportsInt | typing.SupportsIndex, items: typing.Any, headers: typing.Any, options: Options, close: bool = False) -> None:
-        ...
+        """
+        More input for a streaming batch; `close` says no more will come.
+        """
     def stats(self) -> dict[str, int]:
         ...
     def submit(self, mailbox: Mailbox, method: typing.Any, url: typing.Any, headers: typing.Any, body: typing.Any, options: Options, fallback: typing.Any = None) -> int:
-        ...
+        """
+        Queue one request; returns its id. Its one outcome arrives in `mailbox`. Raises at the
+        call: InvalidUrlClientError / NonHttpUrlClientError, ValueError for a bad method or
+        header, TypeError for wrong types, SessionClosedError when closed.
+        """
     def submit_batch(self, mailbox: Mailbox, items: typing.Any, headers: typing.Any, options: Options, *, concurrency: typing.SupportsInt | typing.SupportsIndex = 0, fail_fast: bool = False, deadline: typing.Any = None, progress_id: typing.SupportsInt | typing.SupportsIndex = 0, progress_every: typing.Any = 0.1, streaming: bool = False) -> int:
-        ...
+        """
+        Queue a native batch; returns its id. Items are URL strs (GET with `headers`) or
+        (method, url, headers or None, body or None, Options or None[, fallback]) tuples.
+        """
     @property
     def closed(self) -> bool:
         ...

@@ -107,7 +107,7 @@ void register_flow(py::module_& m) {
   m.attr("HEDGE_MAX_EXTRA") = kHedgeMaxExtra;
 
   // Every argument None means "the engine's default" (RetryPolicy{}).
-  py::class_<PyRetry>(m, "RetryPolicy")
+  py::class_<PyRetry>(m, "RetryPolicy", "Native retry policy (asiofetch.Retry documents each field).")
       .def(py::init(&make_retry), py::kw_only(), py::arg("attempts") = py::none(), py::arg("backoff") = py::none(),
            py::arg("multiplier") = py::none(), py::arg("max_backoff") = py::none(), py::arg("jitter") = py::none(),
            py::arg("statuses") = py::none(), py::arg("errors") = py::none(),
@@ -140,7 +140,7 @@ void register_flow(py::module_& m) {
       })
       .def_property_readonly("total_budget", [](const PyRetry& r) { return r.policy->total_budget_s; });
 
-  py::class_<PyHedge>(m, "HedgePolicy")
+  py::class_<PyHedge>(m, "HedgePolicy", "A checked hedge setting (asiofetch.Hedge), copied into Options.")
       .def(py::init([](py::handle after, py::handle max_extra) {
         auto s = seconds_arg("Hedge.after", after, false);
         if (!(*s > 0) || std::isinf(*s))
@@ -150,7 +150,7 @@ void register_flow(py::module_& m) {
       .def_property_readonly("after", [](const PyHedge& h) { return static_cast<double>(h.after.count()) / 1000.0; })
       .def_property_readonly("max_extra", [](const PyHedge& h) { return h.max_extra; });
 
-  py::class_<PySemaphore>(m, "Semaphore")
+  py::class_<PySemaphore>(m, "Semaphore", "FIFO semaphore on the engine thread; grants arrive in a mailbox.")
       .def(py::init([](py::handle value) {
         auto permits = int_arg("Semaphore value", value, 1, LLONG_MAX);
         return PySemaphore{std::make_shared<Semaphore>(static_cast<std::size_t>(permits))};
@@ -168,7 +168,7 @@ void register_flow(py::module_& m) {
       .def_property_readonly("permits", [](const PySemaphore& s) { return s.sem->permits(); });
 
   // burst=None: max(1, rate). `per` has its default in Python's signature only.
-  py::class_<PyRateLimit>(m, "RateLimit")
+  py::class_<PyRateLimit>(m, "RateLimit", "Token bucket on the engine thread.")
       .def(py::init([](py::handle rate, py::handle per, py::handle burst) {
         double r = number_arg("rate", rate);
         if (!(r > 0) || std::isinf(r)) throw py::value_error("rate must be a finite number > 0, got " + py::repr(rate).cast<std::string>());

@@ -75,7 +75,12 @@ void register_options(py::module_& m) {
   m.attr("MAX_REDIRECTS") = RequestOptions{}.max_redirects;
   m.attr("MAX_REDIRECTS_UNLIMITED") = kMaxRedirectsUnlimited;
 
-  py::class_<PyOptions>(m, "Options")
+  py::class_<PyOptions>(m, "Options",
+                        "Immutable per-request options, built once per combination and shared. Keyword\n"
+                        "arguments: connect/read/total/pool_timeout (seconds, None or 0: no limit),\n"
+                        "follow_redirects, max_redirects (0: MAX_REDIRECTS_UNLIMITED), verify_tls, ca_file,\n"
+                        "client_cert, client_key, http_version (HTTP_*), auto_decompress, proxy, stream,\n"
+                        "stream_high_water, hedge (HedgePolicy), retry, semaphore, rate_limit.")
       .def(py::init([](py::kwargs kw) {
         auto o = std::make_shared<RequestOptions>();
         for (auto [k, v] : kw) apply(*o, k.cast<std::string>(), v);

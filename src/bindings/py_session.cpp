@@ -170,7 +170,7 @@ class PySession {
 }  // namespace
 
 void register_session(py::module_& m) {
-  py::class_<PoolConfig>(m, "PoolConfig")
+  py::class_<PoolConfig>(m, "PoolConfig", "TCPConnector's pool arguments, checked and in libcurl's units.")
       .def(py::init(&make_pool_config), py::kw_only(), py::arg("limit"), py::arg("limit_per_host"),
            py::arg("force_close"), py::arg("keepalive_timeout"), py::arg("dns_cache_ttl"))
       // The engine's defaults (PoolConfig{}): TCPConnector's signature reads them from here.
@@ -181,18 +181,26 @@ void register_session(py::module_& m) {
       .def_readonly("keepalive_timeout", &PoolConfig::keepalive_timeout_s, "whole seconds, 0: no reuse")
       .def_readonly("dns_cache_ttl", &PoolConfig::dns_cache_ttl_s, "whole seconds, -1: forever");
 
-  py::class_<PySession>(m, "SessionCore")
+  py::class_<PySession>(m, "SessionCore",
+                        "Native side of a session: its connection cache, DNS cache and slot limits.")
       .def(py::init<const PoolConfig&>(), py::arg("config"))
       .def("submit", &PySession::submit, py::arg("mailbox"), py::arg("method"), py::arg("url"), py::arg("headers"),
-           py::arg("body"), py::arg("options"), py::arg("fallback") = py::none())
+           py::arg("body"), py::arg("options"), py::arg("fallback") = py::none(),
+           "Queue one request; returns its id. Its one outcome arrives in `mailbox`. Raises at the\n"
+           "call: InvalidUrlClientError / NonHttpUrlClientError, ValueError for a bad method or\n"
+           "header, TypeError for wrong types, SessionClosedError when closed.")
       .def("submit_batch", &PySession::submit_batch, py::arg("mailbox"), py::arg("items"), py::arg("headers"),
            py::arg("options"), py::kw_only(), py::arg("concurrency") = 0, py::arg("fail_fast") = false,
            py::arg("deadline") = py::none(), py::arg("progress_id") = 0, py::arg("progress_every") = 0.1,
-           py::arg("streaming") = false)
+           py::arg("streaming") = false,
+           "Queue a native batch; returns its id. Items are URL strs (GET with `headers`) or\n"
+           "(method, url, headers or None, body or None, Options or None[, fallback]) tuples.")
       .def("feed_batch", &PySession::feed_batch, py::arg("mailbox"), py::arg("id"), py::arg("items"),
-           py::arg("headers"), py::arg("options"), py::arg("close") = false)
-      .def("cancel", &PySession::cancel, py::arg("id"))
-      .def("close", &PySession::close)
+           py::arg("headers"), py::arg("options"), py::arg("close") = false,
+           "More input for a streaming batch; `close` says no more will come.")
+      .def("cancel", &PySession::cancel, py::arg("id"),
+           "Abort the request or batch (queued or in flight) and free its slots; its outcome is dropped.")
+      .def("close", &PySession::close, "Fail every queued and in-flight request and drop the pool.")
       .def_property_readonly("closed", &PySession::closed)
       .def("stats", &PySession::stats);
 }
