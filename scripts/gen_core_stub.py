@@ -8,6 +8,9 @@ pybind11-stubgen writes bare containers (`dict`, `list`, `frozenset`) and untype
 which mypy --strict rejects, and `typing.Any` where a binding takes a raw Python object. The
 post-processing below is the whole difference between its output and the committed file:
 a table of the precise types the bindings produce, then a generic pass for what is left.
+The signatures come from pybind11 itself (3.x writes `typing.SupportsInt | ...` for C++ ints),
+so the stub follows the pybind11 the extension was built with; pybind11-stubgen is pinned in
+the test extras.
 """
 
 from __future__ import annotations
