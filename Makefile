@@ -80,8 +80,10 @@ test-py: install fixture
 	  $(PY) -m pytest -q -p no:cacheprovider
 
 lint: install
-	$(PY) -m ruff check python tests_py bench
+	$(PY) -m ruff check python tests_py bench scripts
 	$(PY) -m mypy
+	$(PY) scripts/check_imports.py --deferred python/asiofetch
+	$(PY) scripts/gen_core_stub.py --check
 
 # -- benchmarks --------------------------------------------------------------------------
 bench-quick: install fixture

@@ -23,11 +23,6 @@ try:
 except ImportError:  # pragma: no cover - uvloop is a test extra (not on Windows)
     uvloop = None
 
-# Test modules whose async tests run once per event loop implementation (uvloop's suite
-# pattern: one body, two loops).
-_BOTH_LOOPS_MODULES = {"test_bridge.py", "test_api.py"}
-
-
 def loop_factories() -> dict[str, Callable[[], asyncio.AbstractEventLoop]]:
     """The event loops the bridge must work with."""
     factories: dict[str, Callable[[], asyncio.AbstractEventLoop]] = {
@@ -41,10 +36,11 @@ def loop_factories() -> dict[str, Callable[[], asyncio.AbstractEventLoop]]:
 def pytest_asyncio_loop_factories(
     config: pytest.Config, item: pytest.Item
 ) -> Mapping[str, Callable[[], asyncio.AbstractEventLoop]]:
-    """pytest-asyncio >= 1.3 hook: the bridge/API modules run on both loops, others on asyncio's."""
-    if Path(str(item.fspath)).name in _BOTH_LOOPS_MODULES:
-        return loop_factories()
-    return {"asyncio": asyncio.new_event_loop}
+    """pytest-asyncio >= 1.3 hook, the one parametrisation of the suite: every async test runs
+    on each loop of loop_factories(), with the ids [asyncio] and [uvloop] (uvloop's suite
+    pattern: one body, two loops). Sync tests that drive loops themselves take the same
+    factories (test_bridge's `loop_param`)."""
+    return loop_factories()
 
 
 @pytest.fixture(scope="session")

@@ -144,10 +144,12 @@ async def test_timeout_kinds(base_url: str) -> None:
 
 
 def test_client_timeout_engine_mapping() -> None:
+    from asiofetch._timeout import engine_timeouts
+
     t = asiofetch.ClientTimeout(total=9, connect=3, sock_connect=2, sock_read=4)
-    assert t._engine_seconds() == (2.0, 4.0, 9.0, 9.0)
-    assert asiofetch.ClientTimeout()._engine_seconds() == (0.0, 0.0, 0.0, 0.0)
-    assert asiofetch.ClientTimeout(connect=3)._engine_seconds()[0] == 3.0
+    assert engine_timeouts(t) == (2.0, 4.0, 9.0, 9.0)
+    assert engine_timeouts(asiofetch.ClientTimeout()) == (0.0, 0.0, 0.0, 0.0)
+    assert engine_timeouts(asiofetch.ClientTimeout(connect=3))[0] == 3.0
 
 
 # ---- bad input at the call site ------------------------------------------------------------
@@ -259,13 +261,19 @@ def test_request_outside_loop_raises() -> None:
 # ---- sessions, connectors, native options -------------------------------------------------
 
 
-async def test_options_cached(base_url: str) -> None:
-    async with asiofetch.ClientSession() as s:
-        await s.get(f"{base_url}/bytes/1", timeout=3)
-        n = len(s._opts_cache)
-        for _ in range(5):
-            await s.get(f"{base_url}/bytes/1", timeout=3)
-        assert len(s._opts_cache) == n
+def test_options_cached() -> None:
+    # One native Options per combination: the same request settings reuse the same object.
+    from asiofetch._options import OptionsCache
+
+    cache = OptionsCache(_core.HTTP_ANY)
+    tls = (True, "", "", "")
+    flow = (None, None, None, None)
+    first = cache.get(asiofetch.ClientTimeout(total=3), True, 10, tls, "", False, True, flow)
+    again = cache.get(asiofetch.ClientTimeout(total=3), True, 10, tls, "", False, True, flow)
+    other = cache.get(asiofetch.ClientTimeout(total=4), True, 10, tls, "", False, True, flow)
+    assert again is first
+    assert other is not first
+    assert (first.total_timeout, other.total_timeout) == (3.0, 4.0)
 
 
 async def test_closed_session_error_type(base_url: str) -> None:
@@ -379,39 +387,6 @@ async def test_explicit_proxy_ignores_no_proxy_env(
     async with asiofetch.ClientSession() as s:
         with pytest.raises(asiofetch.ClientProxyConnectionError):
             await s.get(f"{base_url}/bytes/1", proxy=f"http://127.0.0.1:{free_port()}")
-
-
-def test_make_error_table() -> None:
-    from asiofetch._errors import make_error
-
-    msg = "cannot connect (http://h.example:81/x): curl error 7: refused"
-    cases = {
-        _core.E_DNS: asiofetch.ClientConnectorDNSError,
-        _core.E_CONNECT: asiofetch.ClientConnectorError,
-        _core.E_TLS: asiofetch.ClientSSLError,
-        _core.E_TLS_CERTIFICATE: asiofetch.ClientConnectorCertificateError,
-        _core.E_CONNECT_TIMEOUT: asiofetch.ConnectionTimeoutError,
-        _core.E_READ_TIMEOUT: asiofetch.SocketTimeoutError,
-        _core.E_POOL_TIMEOUT: asiofetch.PoolTimeoutError,
-        _core.E_SERVER_DISCONNECTED: asiofetch.ServerDisconnectedError,
-        _core.E_PAYLOAD_INCOMPLETE: asiofetch.ClientPayloadError,
-        _core.E_TOO_MANY_REDIRECTS: asiofetch.TooManyRedirects,
-        _core.E_INVALID_URL: asiofetch.InvalidURL,
-        _core.E_SESSION_CLOSED: asiofetch.SessionClosedError,
-        _core.E_CANCELLED: asyncio.CancelledError,
-        _core.E_PROXY: asiofetch.ClientProxyConnectionError,
-        _core.E_OTHER: asiofetch.ClientError,
-    }
-    for kind, cls in cases.items():
-        exc = make_error(kind, msg, 7)
-        assert isinstance(exc, cls), (kind, exc)
-    total = make_error(_core.E_TOTAL_TIMEOUT, msg, 28)
-    assert type(total) is asyncio.TimeoutError
-    conn = make_error(_core.E_CONNECT, msg, 7)
-    assert isinstance(conn, asiofetch.ClientConnectorError)
-    assert (conn.host, conn.port) == ("h.example", 81)
-    assert "refused" in str(conn)
-    assert isinstance(make_error(999, "x", 0), asiofetch.ClientError)
 
 
 async def test_response_repr_and_misc(base_url: str) -> None:

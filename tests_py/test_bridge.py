@@ -100,11 +100,19 @@ async def test_mailbox_is_per_loop_and_cached() -> None:
     assert mb.native.fileno() >= 0
 
 
-async def test_session_caches_loop_mailbox(base_url: str) -> None:
+async def test_session_requests_share_the_loops_mailbox(base_url: str) -> None:
+    # Every request of a session on one loop goes through that loop's single mailbox: no fd
+    # per request (one eventfd per loop), and each future is resolved and removed from it.
+    loop = asyncio.get_running_loop()
+    mb = _bridge.mailbox_for(loop)
     async with asiofetch.ClientSession() as s:
-        await s.get(f"{base_url}/bytes/1")
-        assert s._mb_loop is asyncio.get_running_loop()
-        assert s._mb is _bridge.mailbox_for(asyncio.get_running_loop())
+        await s.get(f"{base_url}/bytes/1")  # the pooled connection is open from here on
+        before = open_fds()
+        results = [await s.get(f"{base_url}/bytes/{n}") for n in range(1, 21)]
+        assert [len(await r.read()) for r in results] == list(range(1, 21))
+        assert open_fds() == before
+        assert _bridge.mailbox_for(loop) is mb
+        assert mb.futures == {}
 
 
 # ---- loop / session closed with requests in flight ----------------------------------------
@@ -170,7 +178,7 @@ async def test_task_cancel_aborts_transfer(base_url: str) -> None:
         with pytest.raises(asyncio.CancelledError):
             await task
         assert wait_until(lambda: session_in_flight(s) == 0, 1)
-        assert not s._mb.futures  # type: ignore[union-attr]
+        assert not _bridge.mailbox_for(asyncio.get_running_loop()).futures
 
 
 async def test_wait_for_aborts_transfer(base_url: str) -> None:
@@ -253,7 +261,7 @@ async def test_cancellation_storm(base_url: str) -> None:
         _done, pending = await asyncio.wait(tasks, timeout=150)
         assert not pending
         assert wait_until(lambda: session_in_flight(s) == 0, 5)
-        assert not s._mb.futures  # type: ignore[union-attr]
+        assert not _bridge.mailbox_for(asyncio.get_running_loop()).futures
     # A task cancelled before it started never ran `one` at all: 0 outcomes is fine there.
     assert all(o <= 1 for o in outcomes)
     for i, t in enumerate(tasks):
@@ -308,7 +316,7 @@ async def test_stream_wakeup_cancelled(base_url: str) -> None:
             with pytest.raises(asyncio.TimeoutError):
                 await asyncio.wait_for(resp.content.readany(), 0.1)
         assert wait_until(lambda: session_in_flight(s) == 0, 1)
-        assert not s._mb.futures  # type: ignore[union-attr]
+        assert not _bridge.mailbox_for(asyncio.get_running_loop()).futures
 
 
 # ---- file descriptors, fork, interpreter exit ---------------------------------------------

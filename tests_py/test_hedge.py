@@ -154,7 +154,9 @@ async def test_bad_fallback_is_refused(base_url: str) -> None:
     async with asiofetch.ClientSession() as s:
         with pytest.raises(TypeError):
             await s.get(f"{base_url}/bytes/1", fallback=f"{base_url}/bytes/2")
-        with pytest.raises(ValueError):  # InvalidUrlClientError is a ValueError too
+        # aiohttp's class for a non-http(s) URL, naming the fallback URL (not the request's).
+        with pytest.raises(asiofetch.NonHttpUrlClientError) as info:
             await s.get(f"{base_url}/bytes/1", fallback=["ftp://example.org/x"])
+        assert info.value.args == ("ftp://example.org/x",)
         with pytest.raises(TypeError):
             await s.get(f"{base_url}/bytes/1", hedge=0.05)

@@ -123,5 +123,7 @@ async def test_proxy_authorization_dropped_when_leaving_origin(
 
 async def test_redirect_to_non_http_scheme_fails(base_url: str) -> None:
     async with asiofetch.ClientSession() as s:
-        with pytest.raises(asiofetch.NonHttpUrlRedirectClientError):
+        with pytest.raises(asiofetch.NonHttpUrlRedirectClientError) as info:
             await s.get(f"{base_url}/redirect-to?url=ftp://example.com/file")
+    # The engine reports the target as a field (aiohttp: NonHttpUrlRedirectClientError(url)).
+    assert info.value.args == ("ftp://example.com/file",)

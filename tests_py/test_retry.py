@@ -93,18 +93,31 @@ async def test_respects_retry_after(base_url: str) -> None:
 
 
 async def test_retry_after_is_capped_by_max_backoff(base_url: str) -> None:
+    # An hour is asked for; the wait the engine computes is the 0.05 s cap, exactly.
+    capped = with_retry(2, 0.01, 0.05, total_budget=30.0)
+    assert capped.delay(2, retry_after=3600) == 0.05
+    # End to end, read through the budget, which the engine checks before it waits: a wait
+    # that would end past 30 s is never started. The capped policy retries (2 attempts);
+    # the same policy without the cap refuses the hour (1 attempt). No clock is read here.
     key = new_key()
     async with asiofetch.ClientSession() as s:
-        t0 = time.monotonic()
         r = await s.get(
             f"{base_url}/flaky",
             params={"key": key, "fail": 1, "status": 429, "retry_after": 3600},
-            retry=with_retry(2, 0.01, 0.05),
+            retry=capped,
         )
-        elapsed = time.monotonic() - t0
-        assert r.status == 200
-        assert r.attempts == 2
-    assert elapsed < 60  # an hour was asked for; the cap wins
+        assert (r.status, r.attempts) == (200, 2)
+        assert await server_count(base_url, key) == 2
+        uncapped = with_retry(2, 0.01, 7200.0, total_budget=30.0)
+        assert uncapped.delay(2, retry_after=3600) == 3600
+        key = new_key()
+        r = await s.get(
+            f"{base_url}/flaky",
+            params={"key": key, "fail": 1, "status": 429, "retry_after": 3600},
+            retry=uncapped,
+        )
+        assert (r.status, r.attempts) == (429, 1)
+    assert await server_count(base_url, key) == 1
 
 
 async def test_post_is_not_retried_by_default(base_url: str) -> None:
@@ -191,37 +204,36 @@ async def test_batch_members_retry_natively(base_url: str) -> None:
 
 
 async def test_parse_retry_after_forms(base_url: str) -> None:
-    """The engine parses Retry-After itself; each form is told apart by how long it waits.
+    """The engine parses Retry-After itself; each form is told apart by whether the engine
+    starts the wait it asks for.
 
-    backoff is 10 ms, so a wait of about one second can only come from the header (capped by
-    max_backoff=1): delta-seconds (with spaces) and a future HTTP-date are understood; a past
-    date means "now" and garbage falls back to the backoff.
+    The total budget (5 s) is checked before a wait starts: a header the engine understood as
+    5 s or more ends the request after one attempt, with no wait; a past date ("now") and
+    garbage (the 10 ms backoff) are retried. delta-seconds (with spaces) and a future
+    HTTP-date are understood. Nothing here reads a clock or waits more than the backoff.
     """
     past = "Sun, 06 Nov 1994 08:49:37 GMT"
     future = "Fri, 31 Dec 2100 23:59:59 GMT"
-    near = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=30), usegmt=True)
-    retry = asiofetch.Retry(attempts=2, backoff=0.01, max_backoff=1.0)
+    near = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=60), usegmt=True)
+    retry = asiofetch.Retry(attempts=2, backoff=0.01, max_backoff=3600.0, total_budget=5.0)
 
-    async def elapsed_for(value: str) -> float:
+    async def attempts_for(value: str) -> tuple[int, int, int]:
         key = new_key()
         async with asiofetch.ClientSession() as s:
-            t0 = time.monotonic()
             # Quoted by hand so spaces arrive as spaces (the server percent-decodes).
             query = f"key={key}&fail=1&status=503&retry_after={quote(value, safe='')}"
             r = await s.get(f"{base_url}/flaky?{query}", retry=retry)
-            elapsed = time.monotonic() - t0
-            assert r.status == 200, value
-            assert r.attempts == 2, value
-        assert await server_count(base_url, key) == 2
-        return elapsed
+            return r.status, r.attempts, await server_count(base_url, key)
 
-    assert await elapsed_for("120") >= 0.95
-    assert await elapsed_for(" 7 ") >= 0.95
-    assert await elapsed_for(future) >= 0.95
-    assert await elapsed_for(near) >= 0.95
-    assert await elapsed_for(past) < 10  # in the past: no wait beyond the cap
-    assert await elapsed_for("soon") < 10  # unparseable: the backoff
-    assert await elapsed_for("") < 10
+    waited_too_long = (503, 1, 1)  # understood: the wait would end past the budget
+    retried = (200, 2, 2)
+    assert await attempts_for("120") == waited_too_long
+    assert await attempts_for(" 7 ") == waited_too_long
+    assert await attempts_for(future) == waited_too_long
+    assert await attempts_for(near) == waited_too_long
+    assert await attempts_for(past) == retried  # in the past: no wait
+    assert await attempts_for("soon") == retried  # unparseable: the backoff
+    assert await attempts_for("") == retried  # empty: the backoff
 
 
 def test_delay_grows_and_is_capped() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from ._batch import Completed, Progress, RequestSpec
 from ._body import BasicAuth
 from ._connector import SSLOptions, TCPConnector
 from ._cookiejar import CookieJar, DummyCookieJar
@@ -39,8 +38,9 @@ from ._errors import (
 )
 from ._fetch import fetch
 from ._flow import Hedge, RateLimit, Retry, Semaphore
+from ._models import Completed, HttpVersion, Progress, RequestInfo, RequestSpec
 from ._request import request
-from ._response import ClientResponse, HttpVersion, RequestInfo
+from ._response import ClientResponse
 from ._session import ClientSession, Session
 from ._stream import EofStream, StreamReader
 from ._timeout import ClientTimeout

@@ -17,155 +17,30 @@ import asyncio
 import collections
 import gc
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any, NamedTuple
-
-from multidict import CIMultiDict, CIMultiDictProxy
-from yarl import URL
+from dataclasses import dataclass
+from typing import Any
 
 from . import _core
-from ._body import encode_body
-from ._flow import fallback_list
-from ._headers import merge_headers
+from ._bridge import mailbox_for
+from ._models import Completed, Progress, RequestLike, RequestSpec
+from ._prepare import RequestDefaults, batch_item, store_cookies
 from ._response import ClientResponse
-from ._timeout import ClientTimeout
 
-if TYPE_CHECKING:
-    from ._flow import Flow
-    from ._session import ClientSession
-
-__all__ = ("Completed", "Progress", "RequestLike", "RequestSpec", "as_completed", "gather")
+__all__ = ("BatchTarget", "as_completed", "gather")
 
 _ITEM_OK, _ITEM_ERROR, _PROGRESS, _END = 0, 1, 2, 3
 
 
-class RequestSpec:
-    """One request of a batch when a bare URL is not enough."""
+@dataclass(frozen=True)
+class BatchTarget:
+    """Everything a batch needs from its session, handed over explicitly (`_batch` never
+    sees the session): the native pool, the Options every item shares, the defaults that
+    prepare each item, and the session's raise_for_status."""
 
-    __slots__ = ("data", "fallback", "headers", "json", "key", "method", "params", "url")
-
-    def __init__(
-        self,
-        method: str,
-        url: str | URL,
-        *,
-        params: Any = None,
-        headers: Any = None,
-        data: Any = None,
-        json: Any = None,
-        key: Any = None,
-        fallback: Any = None,
-    ) -> None:
-        if not isinstance(method, str):
-            raise TypeError(f"method must be str, got {type(method).__name__}")
-        self.method = method.upper()
-        self.url = url
-        self.params = params
-        self.headers = headers
-        self.data = data
-        self.json = json
-        self.key = key
-        self.fallback = fallback
-
-    def __repr__(self) -> str:
-        return f"RequestSpec({self.method!r}, {str(self.url)!r})"
-
-
-RequestLike = str | URL | RequestSpec
-
-
-class Progress(NamedTuple):
-    """Counts of a running batch: finished (failed included), failed, submitted so far."""
-
-    done: int
-    failed: int
-    total: int
-
-
-class Completed:
-    """One result of `as_completed`: which request it answers and how it ended."""
-
-    __slots__ = ("exception", "index", "key", "response")
-
-    def __init__(
-        self,
-        index: int,
-        key: Any,
-        response: ClientResponse | None,
-        exception: BaseException | None,
-    ) -> None:
-        self.index = index  # position in the input
-        self.key = key  # the RequestSpec's key, else the URL
-        self.response = response
-        self.exception = exception
-
-    @property
-    def ok(self) -> bool:
-        return self.exception is None
-
-    def result(self) -> ClientResponse:
-        """The response, or the request's exception raised."""
-        if self.exception is not None:
-            raise self.exception
-        assert self.response is not None
-        return self.response
-
-    def __repr__(self) -> str:
-        outcome = self.response if self.exception is None else repr(self.exception)
-        return f"<Completed #{self.index} {self.key!r}: {outcome}>"
-
-
-# ---- building native items ----------------------------------------------------------------
-
-
-def _options(session: ClientSession, timeout: ClientTimeout, flow: Flow) -> Any:
-    assert session._connector is not None
-    return session._options(
-        timeout,
-        True,
-        10,
-        session._connector.tls,
-        session._opts_buffered.proxy,
-        False,
-        session._auto_decompress,
-        flow,
-    )
-
-
-def _native_item(session: ClientSession, r: Any) -> Any:
-    """A URL str when the session's defaults are all it needs, else a full tuple."""
-    plain = session._base_url is None and not session._cookie_jar
-    if isinstance(r, str):
-        if plain:
-            return r
-        url_str, url = session._build_url(r, None)
-        return ("GET", url_str, _headers_for(session, None, url or URL(url_str), None), None, None)
-    if isinstance(r, URL):
-        return _native_item(session, str(r))
-    if isinstance(r, RequestSpec):
-        url_str, url = session._build_url(r.url, r.params)
-        body, content_type = encode_body(r.data, r.json, session._json_serialize)
-        headers = _headers_for(session, r.headers, url or URL(url_str), content_type)
-        if r.fallback is not None:
-            return (r.method, url_str, headers, body, None, fallback_list(r.fallback))
-        return (r.method, url_str, headers, body, None)
-    raise TypeError(f"a batch takes URLs (str or yarl.URL) or RequestSpec, got {type(r).__name__}")
-
-
-def _headers_for(
-    session: ClientSession, extra: Any, url: URL, content_type: str | None
-) -> list[tuple[str, str]] | None:
-    if not extra and content_type is None and not session._cookie_jar:
-        return None  # the session's defaults, sent natively
-    hdrs: CIMultiDict[str] = (
-        merge_headers(session._default_headers, extra)
-        if extra
-        else CIMultiDict(session._default_headers)
-    )
-    if content_type is not None and "Content-Type" not in hdrs:
-        hdrs["Content-Type"] = content_type
-    if session._cookie_jar:
-        session._add_cookie_header(hdrs, url, None)
-    return list(hdrs.items())
+    core: _core.SessionCore
+    options: _core.Options
+    defaults: RequestDefaults
+    raise_for_status: bool
 
 
 def _key_of(r: Any) -> Any:
@@ -176,13 +51,13 @@ def _key_of(r: Any) -> Any:
     )
 
 
-def _wrap(session: ClientSession, raw: Any, headers: CIMultiDictProxy[str]) -> Any:
+def _wrap(target: BatchTarget, raw: Any) -> Any:
     """A RawResponse becomes a ClientResponse (cookies stored); an exception stays as is."""
     if isinstance(raw, BaseException):
         return raw
-    resp = ClientResponse(raw, headers)
-    session._store_cookies(resp)
-    if session._raise_for_status is True and resp.status >= 400:
+    resp = ClientResponse(raw, target.defaults.default_header_proxy)
+    store_cookies(target.defaults, resp)
+    if target.raise_for_status and resp.status >= 400:
         try:
             resp.raise_for_status()
         except Exception as e:
@@ -204,28 +79,22 @@ def _check_bound(name: str, value: int | None) -> int:
 
 
 async def gather(
-    session: ClientSession,
+    target: BatchTarget,
     requests: Iterable[RequestLike],
     *,
     return_exceptions: bool,
     concurrency: int | None,
     deadline: float | None,
-    flow: Flow,
-    timeout: ClientTimeout,
     progress: Callable[[Progress], object] | None,
 ) -> list[Any]:
-    if session.closed:
-        from ._errors import SessionClosedError
-
-        raise SessionClosedError("Session is closed")
     bound = _check_bound("concurrency", concurrency)
     if progress is not None and not callable(progress):
         raise TypeError("progress must be a callable taking a Progress")
-    items = [_native_item(session, r) for r in requests]
-    opts = _options(session, timeout, flow)
+    defaults = target.defaults
+    items = [batch_item(defaults, r) for r in requests]
     loop = asyncio.get_running_loop()
-    mb = session._mb if loop is session._mb_loop else session._bind_loop(loop)
-    assert mb is not None
+    mb = mailbox_for(loop)
+    core = target.core
 
     progress_id = 0
     if progress is not None:
@@ -237,21 +106,16 @@ async def gather(
         mb.listeners[progress_id] = on_progress
     fut: asyncio.Future[Any] = loop.create_future()
     try:
-        bid = session._core.submit_batch(
+        bid = core.submit_batch(
             mb.native,
             items,
-            session._default_header_list,
-            opts,
+            defaults.default_header_list,
+            target.options,
             concurrency=bound,
             fail_fast=not return_exceptions,
             deadline=deadline,
             progress_id=progress_id,
         )
-    except _core.InvalidUrlError as e:
-        mb.listeners.pop(progress_id, None)
-        from ._session import _url_error
-
-        raise _url_error(str(e).split(": ", 1)[0], e) from None
     except BaseException:
         mb.listeners.pop(progress_id, None)
         raise
@@ -260,17 +124,16 @@ async def gather(
         raws, first_error = await fut
     except asyncio.CancelledError:
         mb.futures.pop(bid, None)
-        session._core.cancel(bid)
+        core.cancel(bid)
         raise
     finally:
         mb.listeners.pop(progress_id, None)
-    headers = session._default_header_proxy
     # Tens of thousands of fresh objects would set off the cyclic GC again and again; none
     # of them forms a cycle, so the collector waits until they are built.
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        results = [_wrap(session, raw, headers) for raw in raws]
+        results = [_wrap(target, raw) for raw in raws]
     finally:
         if gc_was_enabled:
             gc.enable()
@@ -287,14 +150,12 @@ async def gather(
 
 
 def as_completed(
-    session: ClientSession,
+    target: BatchTarget,
     requests: Iterable[RequestLike] | AsyncIterable[RequestLike],
     *,
     concurrency: int,
     buffer: int | None,
     deadline: float | None,
-    flow: Flow,
-    timeout: ClientTimeout,
 ) -> AsyncIterator[Completed]:
     """Yields a Completed per request as it finishes.
 
@@ -304,10 +165,6 @@ def as_completed(
     Results already finished are yielded while the producer waits (a crawler whose next URLs
     come from earlier results cannot deadlock). Arguments are checked here, at the call.
     """
-    if session.closed:
-        from ._errors import SessionClosedError
-
-        raise SessionClosedError("Session is closed")
     bound = _check_bound("concurrency", concurrency)
     if bound == 0:
         raise ValueError("as_completed needs a concurrency bound (an int >= 1)")
@@ -315,25 +172,24 @@ def as_completed(
         raise TypeError("buffer must be an int or None")
     if buffer is not None and buffer < 0:
         raise ValueError("buffer must be >= 0")
-    if deadline is not None and not deadline > 0:
-        raise ValueError("deadline must be > 0 seconds")
+    _core.check_deadline(deadline)  # submitted later, by the first iteration
     source = _Source(requests)
     window = bound + (bound if buffer is None else buffer)
-    return _as_completed(session, source, bound, window, deadline, _options(session, timeout, flow))
+    return _as_completed(target, source, bound, window, deadline)
 
 
 async def _as_completed(
-    session: ClientSession,
+    target: BatchTarget,
     source: _Source,
     bound: int,
     window: int,
     deadline: float | None,
-    opts: Any,
 ) -> AsyncIterator[Completed]:
     loop = asyncio.get_running_loop()
-    mb = session._mb if loop is session._mb_loop else session._bind_loop(loop)
-    assert mb is not None
-    core = session._core
+    mb = mailbox_for(loop)
+    core = target.core
+    defaults = target.defaults
+    opts = target.options
 
     ready: collections.deque[tuple[int, int, Any]] = collections.deque()
     wake_consumer = asyncio.Event()
@@ -347,7 +203,7 @@ async def _as_completed(
         wake_consumer.set()
 
     bid = core.submit_batch(
-        mb.native, [], session._default_header_list, opts,
+        mb.native, [], defaults.default_header_list, opts,
         concurrency=bound, fail_fast=False, deadline=deadline, streaming=True,
     )  # fmt: skip
     mb.listeners[bid] = on_outcome
@@ -369,7 +225,7 @@ async def _as_completed(
                 for r in taken:
                     keys[next_index] = _key_of(r)
                     next_index += 1
-                    items.append(_native_item(session, r))
+                    items.append(batch_item(defaults, r))
                 outstanding += len(items)
                 core.feed_batch(mb.native, bid, items, None, opts, close=source.exhausted)
                 if source.exhausted:
@@ -383,7 +239,6 @@ async def _as_completed(
     feeder = loop.create_task(feed())
     ended = False
     try:
-        headers = session._default_header_proxy
         while True:
             if feeder_error:
                 raise feeder_error[0]
@@ -403,7 +258,7 @@ async def _as_completed(
                 continue
             if kind == _PROGRESS:
                 continue
-            out = _wrap(session, value, headers)
+            out = _wrap(target, value)
             key = keys.pop(index, None)
             outstanding -= 1
             wake_feeder.set()

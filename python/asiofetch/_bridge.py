@@ -19,7 +19,7 @@ import weakref
 from typing import Any
 
 from . import _core
-from ._errors import make_error
+from ._native_errors import make_error
 
 
 class LoopMailbox:

@@ -11,7 +11,10 @@ from typing import Any
 
 from . import _core
 
-__all__ = ("SSLOptions", "TCPConnector", "tls_settings")
+__all__ = ("SSLOptions", "TCPConnector", "close_now", "native_pool", "tls_settings")
+
+# The engine's pool defaults, read once: the signature below shows them, nothing restates them.
+_POOL = _core.PoolConfig.defaults()
 
 
 @dataclass(frozen=True)
@@ -89,18 +92,19 @@ class TCPConnector:
     force_close:     no keep-alive: close each connection after its response.
     keepalive_timeout: an idle connection older than this is not reused (seconds).
     ttl_dns_cache:   seconds DNS answers are cached (None = forever); use_dns_cache=False: 0.
+    keepalive_timeout=None: idle connections are not reused (as with force_close).
     Other aiohttp arguments are accepted and ignored (the engine resolves and connects).
     """
 
     def __init__(
         self,
         *,
-        limit: int = 100,
-        limit_per_host: int = 0,
+        limit: int = _POOL.limit,
+        limit_per_host: int = _POOL.limit_per_host,
         ssl: Any = True,
-        force_close: bool = False,
-        keepalive_timeout: float | None = 15,
-        ttl_dns_cache: float | None = 10,
+        force_close: bool = _POOL.force_close,
+        keepalive_timeout: float | None = _POOL.keepalive_timeout,
+        ttl_dns_cache: float | None = _POOL.dns_cache_ttl,
         use_dns_cache: bool = True,
         enable_cleanup_closed: bool = False,
         family: int = 0,
@@ -114,12 +118,7 @@ class TCPConnector:
         interleave: int | None = None,
         loop: Any = None,
     ) -> None:
-        for name, value in (("limit", limit), ("limit_per_host", limit_per_host)):
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-            if value < 0:
-                raise ValueError(f"{name} must be >= 0, got {value}")
-        if force_close and keepalive_timeout not in (None, 15):
+        if force_close and keepalive_timeout not in (None, _POOL.keepalive_timeout):
             raise ValueError("keepalive_timeout cannot be set if force_close is True")
         if ssl_context is not None:
             ssl = ssl_context
@@ -127,17 +126,17 @@ class TCPConnector:
             ssl = False
         self._tls = tls_settings(ssl)
         self._ssl = ssl
+        # Checked natively, here at the call (the pool itself is made on first use).
+        self._pool = _core.PoolConfig(
+            limit=limit,
+            limit_per_host=limit_per_host,
+            force_close=force_close,
+            keepalive_timeout=keepalive_timeout,
+            dns_cache_ttl=ttl_dns_cache if use_dns_cache else 0,
+        )
         self._limit = limit
         self._limit_per_host = limit_per_host
         self._force_close = force_close
-        self._keepalive = 0.0 if force_close else float(keepalive_timeout or 0)
-        if not use_dns_cache:
-            dns_ttl = 0.0
-        elif ttl_dns_cache is None:
-            dns_ttl = -1.0  # libcurl: cache forever
-        else:
-            dns_ttl = float(ttl_dns_cache)
-        self._dns_ttl = dns_ttl
         self._core: _core.SessionCore | None = None
         self._closed = False
 
@@ -167,13 +166,7 @@ class TCPConnector:
             raise RuntimeError("Connector is closed.")
         core = self._core
         if core is None:
-            core = self._core = _core.SessionCore(
-                limit=self._limit,
-                limit_per_host=self._limit_per_host,
-                force_close=self._force_close,
-                keepalive_timeout=self._keepalive,
-                dns_cache_ttl=self._dns_ttl,
-            )
+            core = self._core = _core.SessionCore(self._pool)
         return core
 
     def _close(self) -> None:
@@ -196,3 +189,13 @@ class TCPConnector:
         """Native pool counters: in_flight, queued, completed."""
         core = self._core
         return core.stats() if core is not None else {"in_flight": 0, "queued": 0, "completed": 0}
+
+
+def native_pool(connector: TCPConnector) -> _core.SessionCore:
+    """The connector's native pool, made on first use (sessions sharing it share the pool)."""
+    return connector._get_core()
+
+
+def close_now(connector: TCPConnector) -> None:
+    """Close the pool from synchronous code (a session's close, interpreter exit)."""
+    connector._close()

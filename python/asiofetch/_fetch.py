@@ -8,7 +8,7 @@ import weakref
 from typing import Any
 
 from ._response import ClientResponse
-from ._session import ClientSession
+from ._session import ClientSession, close_session_now, unowned_session
 
 __all__ = ("fetch",)
 
@@ -20,12 +20,11 @@ _sessions: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, ClientSession] =
 def _default_session(loop: asyncio.AbstractEventLoop) -> ClientSession:
     session = _sessions.get(loop)
     if session is None or session.closed:
-        session = ClientSession()
         # Nobody can close this session but us: no "Unclosed client session" warning.
-        session._quiet = True
+        session = unowned_session()
         _sessions[loop] = session
         # When the loop goes away, so does its session (and its native pool).
-        weakref.finalize(loop, session._close)
+        weakref.finalize(loop, close_session_now, session)
     return session
 
 
@@ -41,5 +40,5 @@ async def fetch(url: Any, *, method: str = "GET", **kwargs: Any) -> ClientRespon
 @atexit.register
 def _close_all() -> None:
     for session in list(_sessions.values()):
-        session._close()
+        close_session_now(session)
     _sessions.clear()

@@ -26,12 +26,9 @@ __all__ = (
     "fallback_list",
 )
 
-IDEMPOTENT_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
-_ERROR_BITS: Final = {
-    "connect": _core.RETRY_CONNECT,
-    "timeout": _core.RETRY_TIMEOUT,
-    "disconnect": _core.RETRY_DISCONNECT,
-}
+# The engine's retry defaults, read once: the signature below shows them, nothing restates them.
+_RETRY: Final = _core.RetryPolicy()
+IDEMPOTENT_METHODS: Final = _RETRY.methods
 
 
 class Retry:
@@ -50,45 +47,37 @@ class Retry:
 
     def __init__(
         self,
-        attempts: int = 3,
-        backoff: float = 0.1,
-        multiplier: float = 2.0,
-        max_backoff: float = 30.0,
-        jitter: float = 0.0,
-        statuses: Iterable[int] = (429, 500, 502, 503, 504),
-        errors: Iterable[str] = ("connect", "timeout", "disconnect"),
-        respect_retry_after: bool = True,
+        attempts: int = _RETRY.attempts,
+        backoff: float = _RETRY.backoff,
+        multiplier: float = _RETRY.multiplier,
+        max_backoff: float = _RETRY.max_backoff,
+        jitter: float = _RETRY.jitter,
+        statuses: Iterable[int] = _RETRY.statuses,
+        errors: Iterable[str] = _RETRY.errors,
+        respect_retry_after: bool = _RETRY.respect_retry_after,
         methods: Iterable[str] = IDEMPOTENT_METHODS,
         total_budget: float | None = None,
         seed: int | None = None,
     ) -> None:
-        if isinstance(attempts, bool) or not isinstance(attempts, int):
-            raise TypeError("attempts must be an int")
-        mask = 0
-        for name in errors:
-            try:
-                mask |= _ERROR_BITS[name]
-            except KeyError:
-                raise ValueError(
-                    f"unknown error class {name!r}; use {sorted(_ERROR_BITS)}"
-                ) from None
-        self.attempts = attempts
-        self.statuses = frozenset(int(s) for s in statuses)
-        self.errors = frozenset(errors)
-        self.methods = frozenset(m.upper() for m in methods)
-        self._native = _core.RetryPolicy(
+        # Every argument is checked (and methods upper-cased) by the native policy.
+        native = _core.RetryPolicy(
             attempts=attempts,
-            backoff=float(backoff),
-            multiplier=float(multiplier),
-            max_backoff=float(max_backoff),
-            jitter=float(jitter),
-            statuses=set(self.statuses),
-            errors=mask,
-            respect_retry_after=bool(respect_retry_after),
-            methods=set(self.methods),
-            total_budget=float(total_budget or 0.0),
+            backoff=backoff,
+            multiplier=multiplier,
+            max_backoff=max_backoff,
+            jitter=jitter,
+            statuses=statuses,
+            errors=errors,
+            respect_retry_after=respect_retry_after,
+            methods=methods,
+            total_budget=total_budget,
             seed=seed,
         )
+        self._native = native
+        self.attempts: int = native.attempts
+        self.statuses: frozenset[int] = native.statuses
+        self.errors: frozenset[str] = native.errors
+        self.methods: frozenset[str] = native.methods
 
     def delay(self, attempt: int, retry_after: float | None = None) -> float:
         """Seconds the engine waits before `attempt` (2 = the first retry)."""
@@ -109,10 +98,6 @@ class Semaphore:
     __slots__ = ("_held", "_native")
 
     def __init__(self, value: int = 1) -> None:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise TypeError("Semaphore value must be an int")
-        if value < 1:
-            raise ValueError("Semaphore value must be >= 1")
         self._native = _core.Semaphore(value)
         self._held: list[int] = []  # grant ids taken from Python and not yet released
 
@@ -166,10 +151,10 @@ class RateLimit:
     __slots__ = ("_native", "burst", "per", "rate")
 
     def __init__(self, rate: float, per: float = 1.0, burst: float | None = None) -> None:
-        self.rate = float(rate)
-        self.per = float(per)
-        self.burst = float(burst) if burst is not None else max(1.0, self.rate)
-        self._native = _core.RateLimit(rate=self.rate, per=self.per, burst=self.burst)
+        native = self._native = _core.RateLimit(rate=rate, per=per, burst=burst)
+        self.rate: float = native.rate
+        self.per: float = native.per
+        self.burst: float = native.burst
 
     def __repr__(self) -> str:
         return f"RateLimit(rate={self.rate:g}, per={self.per:g}, burst={self.burst:g})"
@@ -182,19 +167,13 @@ class Hedge:
     answered (0 the original). Each copy counts against pool limits, semaphores and rate limits.
     """
 
-    __slots__ = ("after", "max_extra")
+    __slots__ = ("_native", "after", "max_extra")
 
     def __init__(self, after: float = 0.05, max_extra: int = 1) -> None:
-        if isinstance(after, bool) or not isinstance(after, (int, float)):
-            raise TypeError("Hedge.after must be a number of seconds")
-        if not after > 0:
-            raise ValueError("Hedge.after must be > 0")
-        if isinstance(max_extra, bool) or not isinstance(max_extra, int):
-            raise TypeError("Hedge.max_extra must be an int")
-        if not 1 <= max_extra <= 16:
-            raise ValueError("Hedge.max_extra must be between 1 and 16")
+        # Checked natively: after > 0 seconds, 1 <= max_extra <= _core.HEDGE_MAX_EXTRA.
+        self._native = _core.HedgePolicy(after=after, max_extra=max_extra)
         self.after = float(after)
-        self.max_extra = max_extra
+        self.max_extra: int = max_extra
 
     def __repr__(self) -> str:
         return f"Hedge(after={self.after:g}, max_extra={self.max_extra})"
@@ -223,8 +202,7 @@ def native_flow(flow: Flow) -> dict[str, Any]:
     """Options keyword arguments for the native objects of a Flow."""
     retry, semaphore, rate_limit, hedge = flow
     return {
-        "hedge_after": hedge.after if hedge is not None else 0.0,
-        "hedge_max_extra": hedge.max_extra if hedge is not None else 0,
+        "hedge": hedge._native if hedge is not None else None,
         "retry": retry._native if retry is not None else None,
         "semaphore": semaphore._native if semaphore is not None else None,
         "rate_limit": rate_limit._native if rate_limit is not None else None,

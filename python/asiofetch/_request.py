@@ -49,7 +49,9 @@ class _SessionRequestContextManager:
         connector = self._connector if self._connector is not None else TCPConnector()
         session = self._session = ClientSession(connector=connector, **self._session_kw)
         try:
-            self._resp = await session._request(self._method, self._url, True, **self._kwargs)
+            # Entering the verb's manager streams the body, as `async with session.request()`.
+            cm = session.request(self._method, self._url, **self._kwargs)
+            self._resp = await cm.__aenter__()
         except BaseException:
             await session.close()
             raise

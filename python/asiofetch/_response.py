@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable, Generator
 from http.cookies import SimpleCookie
 from types import TracebackType
-from typing import Any, NamedTuple
+from typing import Any
 
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
@@ -16,18 +16,12 @@ from yarl import URL
 from ._cookiejar import parse_set_cookies
 from ._errors import ClientConnectionError, ClientResponseError, ContentTypeError
 from ._headers import parse_content_type, proxy_of, raw_of
-from ._stream import StreamReader
+from ._models import HttpVersion, HttpVersion10, HttpVersion11, RequestInfo
+from ._stream import StreamReader, is_native
 
-__all__ = ("ClientResponse", "HttpVersion", "RequestInfo")
-
-
-class HttpVersion(NamedTuple):
-    major: int
-    minor: int
+__all__ = ("ClientResponse", "set_cookie_headers")
 
 
-HttpVersion10 = HttpVersion(1, 0)
-HttpVersion11 = HttpVersion(1, 1)
 _VERSIONS = {
     "1.0": HttpVersion10,
     "1.1": HttpVersion11,
@@ -35,15 +29,6 @@ _VERSIONS = {
     "2.0": HttpVersion(2, 0),
     "3": HttpVersion(3, 0),
 }
-
-
-class RequestInfo(NamedTuple):
-    """What was sent: aiohttp's RequestInfo(url, method, headers, real_url)."""
-
-    url: URL
-    method: str
-    headers: CIMultiDictProxy[str]
-    real_url: URL
 
 
 class _Noop:
@@ -276,7 +261,7 @@ class ClientResponse:
     @property
     def _streaming(self) -> bool:
         content = self._content
-        return content is not None and content._native is not None
+        return content is not None and is_native(content)
 
     async def read(self) -> bytes:
         """The whole body (decoded when auto_decompress)."""
@@ -360,7 +345,7 @@ class ClientResponse:
         if not self._released:
             self._released = True
             content = self._content
-            if content is not None and content._native is not None:
+            if content is not None and is_native(content):
                 content.abort()
         return _NOOP
 
@@ -408,3 +393,21 @@ def _normalized_url(raw: str) -> URL:
     if host is not None and (host != host.lower() or url.scheme != url.scheme.lower()):
         url = url.with_scheme(url.scheme.lower()).with_host(host.lower())
     return url
+
+
+def set_cookie_headers(resp: ClientResponse) -> list[tuple[list[str], URL]]:
+    """The Set-Cookie values of every response of the chain, each with the URL that sent it
+    (the cookie jar's input). Asks the native side first, so a response without cookies never
+    has its headers converted."""
+    raw = resp._raw
+    if not raw.sets_cookies:
+        return []
+    out = []
+    for hop in raw.history:
+        values = [v for k, v in hop[4] if k.lower() == "set-cookie"]
+        if values:
+            out.append((values, URL(hop[2], encoded=True)))
+    values = [v for k, v in resp._header_pairs() if k.lower() == "set-cookie"]
+    if values:
+        out.append((values, URL(raw.url, encoded=True)))
+    return out

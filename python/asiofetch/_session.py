@@ -1,4 +1,19 @@
-"""ClientSession: aiohttp's client session API over one native SessionCore and the loop mailbox."""
+"""ClientSession: aiohttp's client session API over one native SessionCore and the loop mailbox.
+
+The top layer. Import order of the package, each module importing only those before it:
+_errors -> _models -> _native_errors -> _bridge -> _stream -> _response -> _flow ->
+_connector -> _prepare (request preparation) -> _options (native Options) -> _batch -> _session
+-> _fetch / _request; the leaves (_core, _headers, _body, _cookiejar, _timeout, _version) come
+first. `scripts/check_imports.py` (run by `make lint`) fails on any cycle. Responses and
+flow objects sit right above the bridge, below request preparation, because a streamed body
+and `Semaphore.acquire()` wait on the loop's mailbox, and preparation stores cookies from
+responses. Exceptions refer to responses in annotations only (`TYPE_CHECKING`).
+
+Over 400 lines because aiohttp's constructor, properties and request signatures are long
+(about 200 lines of them), and the verbs' awaitable (`_RequestContextManager`, the hot path)
+reads the session's per-loop mailbox cache directly, so it stays beside the session; the
+preparation logic is in the modules above.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +21,6 @@ import asyncio
 import collections.abc
 import contextlib
 import json as _json
-import re
 import sys
 import traceback
 import urllib.request
@@ -19,71 +33,32 @@ from multidict import CIMultiDict, CIMultiDictProxy, istr
 from yarl import URL
 
 from . import _batch, _core
-from ._batch import Completed, Progress, RequestLike
+from ._batch import BatchTarget
 from ._body import BasicAuth, encode_body
 from ._bridge import LoopMailbox, mailbox_for
-from ._connector import TCPConnector, TlsSettings, tls_settings
-from ._cookiejar import CookieJar, DummyCookieJar, cookie_header
-from ._errors import (
-    ClientResponseError,
-    InvalidUrlClientError,
-    NonHttpUrlClientError,
-    SessionClosedError,
-)
-from ._flow import (
-    Flow,
-    Hedge,
-    RateLimit,
-    Retry,
-    Semaphore,
-    check_flow,
-    fallback_list,
-    native_flow,
-)
+from ._connector import TCPConnector, close_now, native_pool, tls_settings
+from ._cookiejar import CookieJar
+from ._errors import ClientResponseError, InvalidUrlClientError, SessionClosedError
+from ._flow import Flow, Hedge, RateLimit, Retry, Semaphore, check_flow, fallback_list
 from ._headers import merge_headers
-from ._response import ClientResponse, RequestInfo
+from ._models import Completed, Progress, RequestLike
+from ._options import OptionsCache
+from ._prepare import (
+    EMPTY_AUTHORITY,
+    RequestDefaults,
+    check_auth,
+    fill_request_info,
+    request_headers,
+    store_cookies,
+)
+from ._response import ClientResponse
 from ._timeout import DEFAULT_TIMEOUT, ClientTimeout, to_timeout
-from ._version import __version__
 
-__all__ = ("ClientSession", "Session")
+__all__ = ("ClientSession", "Session", "close_session_now", "unowned_session")
 
 _get_running_loop = asyncio.events._get_running_loop
 _CancelledError = asyncio.CancelledError
 _SENTINEL: Any = object()
-
-_USER_AGENT = f"asiofetch/{__version__}"
-# Added when absent (and not skipped), like aiohttp's auto headers. Accept-Encoding is
-# advertised natively (libcurl knows which decoders it has) when auto_decompress is on.
-_AUTO_HEADERS = ((istr("Accept"), "*/*"), (istr("User-Agent"), _USER_AGENT))
-_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-_UNLIMITED_REDIRECTS = 1000  # aiohttp: max_redirects=0 disables the limit
-# libcurl's parser reads "http:///x" as host "x"; aiohttp (and RFC 3986) see an empty host.
-_EMPTY_AUTHORITY = ("http:///", "https:///", "HTTP:///", "HTTPS:///")
-
-
-def _url_error(url: Any, exc: BaseException | None = None) -> Exception:
-    """InvalidUrlClientError or NonHttpUrlClientError for a URL the engine refused."""
-    try:
-        scheme = URL(str(url)).scheme
-    except (ValueError, TypeError):
-        scheme = "http"
-    if scheme and scheme not in ("http", "https"):
-        return NonHttpUrlClientError(url)
-    detail = str(exc) if exc is not None else None
-    return InvalidUrlClientError(url, detail or None)
-
-
-def _fill_request_info(exc: ClientResponseError, method: str, url: str, headers: Any) -> None:
-    # Native failures (TooManyRedirects) do not know the request; aiohttp's carry it.
-    if exc.request_info is None:
-        u = URL(url, encoded=True)
-        if isinstance(headers, CIMultiDictProxy):
-            proxy = headers
-        else:
-            proxy = CIMultiDictProxy(CIMultiDict(headers or ()))
-        exc.request_info = RequestInfo(u, method, proxy, u)
-        exc.args = (exc.request_info, exc.history)
-
 
 class ClientSession:
     """An HTTP client session: default headers, cookies, timeouts and a native connection pool.
@@ -156,49 +131,38 @@ class ClientSession:
             self._timeout = DEFAULT_TIMEOUT
         else:
             self._timeout = to_timeout(timeout)
-        if not isinstance(raise_for_status, bool) and not callable(raise_for_status):
-            raise TypeError("raise_for_status must be a bool or an async callable")
-        if auth is not None and not isinstance(auth, BasicAuth):
-            raise TypeError("auth must be a BasicAuth")
+        _check_raise_for_status(raise_for_status)
+        check_auth(auth)
 
         self._connector = connector
-        self._core: _core.SessionCore = connector._get_core()
-        self._cookie_jar: CookieJar = CookieJar() if cookie_jar is None else cookie_jar
+        self._core: _core.SessionCore = native_pool(connector)
+        jar: CookieJar = CookieJar() if cookie_jar is None else cookie_jar
         if cookies:
-            self._cookie_jar.update_cookies(cookies)
-        self._collect_cookies = not isinstance(self._cookie_jar, DummyCookieJar)
-        self._json_serialize = json_serialize
+            jar.update_cookies(cookies)
         self._raise_for_status = raise_for_status
         self._auto_decompress = auto_decompress
         self._trust_env = trust_env
         self._http_version = _core.HTTP_2 if http2 else _core.HTTP_ANY
-        self._default_auth = auth
         self._default_proxy = proxy
         self._default_proxy_auth = proxy_auth
-        self._skip_auto_headers: frozenset[str] = frozenset(
-            istr(h) for h in (skip_auto_headers or ())
+        self._defaults = RequestDefaults(
+            base_url=self._base_url,
+            headers=merge_headers(CIMultiDict(), headers),
+            skip_auto_headers=frozenset(istr(h) for h in (skip_auto_headers or ())),
+            cookie_jar=jar,
+            json_serialize=json_serialize,
+            auth=auth,
         )
-        self._headers: CIMultiDict[str] = merge_headers(CIMultiDict(), headers)
-        # Session headers plus the auto headers: what a request without headers= sends.
-        defaults = CIMultiDict(self._headers)
-        for name, value in _AUTO_HEADERS:
-            if name not in defaults and name not in self._skip_auto_headers:
-                defaults[name] = value
-        if auth is not None and "Authorization" not in defaults:
-            defaults["Authorization"] = auth.encode()
-        self._default_headers = defaults
-        self._default_header_list: list[tuple[str, str]] = list(defaults.items())
-        self._default_header_proxy = CIMultiDictProxy(defaults)
-
-        self._opts_cache: dict[tuple[Any, ...], _core.Options] = {}
+        self._opts = OptionsCache(self._http_version)
         self._flow: Flow = check_flow(retry, semaphore, rate_limit, hedge)
         self._env_proxies: dict[str, str] = urllib.request.getproxies() if trust_env else {}
-        self._opts_buffered = self._options(
+        self._proxy = self._proxy_str(proxy, proxy_auth)
+        self._opts_buffered = self._opts.get(
             self._timeout,
             True,
-            10,
+            _core.MAX_REDIRECTS,
             connector.tls,
-            self._proxy_str(proxy, proxy_auth),
+            self._proxy,
             False,
             auto_decompress,
             self._flow,
@@ -237,15 +201,15 @@ class ClientSession:
 
     @property
     def cookie_jar(self) -> CookieJar:
-        return self._cookie_jar
+        return self._defaults.cookie_jar
 
     @property
     def headers(self) -> CIMultiDict[str]:
-        return self._headers
+        return self._defaults.headers
 
     @property
     def skip_auto_headers(self) -> frozenset[str]:
-        return self._skip_auto_headers
+        return self._defaults.skip_auto_headers
 
     @property
     def timeout(self) -> ClientTimeout:
@@ -253,11 +217,11 @@ class ClientSession:
 
     @property
     def auth(self) -> BasicAuth | None:
-        return self._default_auth
+        return self._defaults.auth
 
     @property
     def json_serialize(self) -> Callable[[Any], str | bytes]:
-        return self._json_serialize
+        return self._defaults.json_serialize
 
     @property
     def raise_for_status(self) -> bool | Callable[[ClientResponse], Awaitable[None]]:
@@ -289,7 +253,7 @@ class ClientSession:
         self._fast = False
         connector = self._connector
         if connector is not None and self._connector_owner:
-            connector._close()
+            close_now(connector)
         self._connector = None
         self._mb_loop = self._mb = None
 
@@ -364,44 +328,6 @@ class ClientSession:
         self._mb = mb
         return mb
 
-    def _options(
-        self,
-        timeout: ClientTimeout,
-        follow: bool,
-        max_redirects: int,
-        tls: TlsSettings,
-        proxy: str,
-        stream: bool,
-        auto_decompress: bool,
-        flow: Flow,
-    ) -> _core.Options:
-        """The native Options for this combination, built once and reused."""
-        key = (timeout, follow, max_redirects, tls, proxy, stream, auto_decompress, flow)
-        opts = self._opts_cache.get(key)
-        if opts is None:
-            connect, read, total, pool = timeout._engine_seconds()
-            opts = _core.Options(
-                connect_timeout=connect,
-                read_timeout=read,
-                total_timeout=total,
-                pool_timeout=pool,
-                follow_redirects=follow,
-                max_redirects=max_redirects or _UNLIMITED_REDIRECTS,
-                verify_tls=tls[0],
-                ca_file=tls[1],
-                client_cert=tls[2],
-                client_key=tls[3],
-                http_version=self._http_version,
-                auto_decompress=auto_decompress,
-                proxy=proxy,
-                stream=stream,
-                **native_flow(flow),
-            )
-            if len(self._opts_cache) >= 256:  # bounded: keys may include per-request values
-                self._opts_cache.clear()
-            self._opts_cache[key] = opts
-        return opts
-
     def _request_flow(self, retry: Any, semaphore: Any, rate_limit: Any, hedge: Any) -> Flow:
         """The session's Retry/Semaphore/RateLimit/Hedge, overridden per request (None removes)."""
         if (
@@ -436,14 +362,13 @@ class ClientSession:
         progress: Callable[[Progress], object] | None = None,
     ) -> list[Any]:
         """Fetch every request in one native batch; responses in input order (see _batch)."""
+        target = self._batch_target(retry, semaphore, rate_limit, hedge, timeout)
         return await _batch.gather(
-            self,
+            target,
             requests,
             return_exceptions=return_exceptions,
             concurrency=concurrency,
             deadline=deadline,
-            flow=self._request_flow(retry, semaphore, rate_limit, hedge),
-            timeout=self._timeout if timeout is _SENTINEL else to_timeout(timeout),
             progress=progress,
         )
 
@@ -461,14 +386,35 @@ class ClientSession:
         timeout: Any = _SENTINEL,
     ) -> AsyncIterator[Completed]:
         """Results as they finish, consuming `requests` lazily (see _batch)."""
+        target = self._batch_target(retry, semaphore, rate_limit, hedge, timeout)
         return _batch.as_completed(
-            self,
-            requests,
-            concurrency=concurrency,
-            buffer=buffer,
-            deadline=deadline,
-            flow=self._request_flow(retry, semaphore, rate_limit, hedge),
-            timeout=self._timeout if timeout is _SENTINEL else to_timeout(timeout),
+            target, requests, concurrency=concurrency, buffer=buffer, deadline=deadline
+        )
+
+    def _batch_target(
+        self, retry: Any, semaphore: Any, rate_limit: Any, hedge: Any, timeout: Any
+    ) -> BatchTarget:
+        """What a batch gets from this session (checked here, at the call)."""
+        if self._closed:
+            raise SessionClosedError("Session is closed")
+        flow = self._request_flow(retry, semaphore, rate_limit, hedge)
+        real_timeout = self._timeout if timeout is _SENTINEL else to_timeout(timeout)
+        assert self._connector is not None
+        options = self._opts.get(
+            real_timeout,
+            True,
+            _core.MAX_REDIRECTS,
+            self._connector.tls,
+            self._proxy,
+            False,
+            self._auto_decompress,
+            flow,
+        )
+        return BatchTarget(
+            core=self._core,
+            options=options,
+            defaults=self._defaults,
+            raise_for_status=self._raise_for_status is True,
         )
 
     @staticmethod
@@ -491,52 +437,6 @@ class ClientSession:
             return ""
         return env.get(url.scheme, "")
 
-    def _store_cookies(self, resp: ClientResponse) -> None:
-        """Set-Cookie from every response of the chain goes into the jar, each with its URL.
-        Asked once per response: the native side says whether there is any, so a response
-        without cookies never has its headers converted."""
-        raw = resp._raw
-        if not (self._collect_cookies and raw.sets_cookies):
-            return
-        jar = self._cookie_jar
-        pairs = resp._header_pairs()
-        for hop in raw.history:
-            values = [v for k, v in hop[4] if k.lower() == "set-cookie"]
-            if values:
-                jar.update_cookies_from_headers(values, URL(hop[2], encoded=True))
-        values = [v for k, v in pairs if k.lower() == "set-cookie"]
-        if values:
-            jar.update_cookies_from_headers(values, URL(raw.url, encoded=True))
-
-    def _build_url(self, str_or_url: Any, params: Any) -> tuple[str, URL | None]:
-        if isinstance(str_or_url, str):
-            if self._base_url is None and not params:
-                if str_or_url.startswith(_EMPTY_AUTHORITY):
-                    raise InvalidUrlClientError(str_or_url)
-                return str_or_url, None  # the engine parses and validates it
-            try:
-                url = URL(str_or_url)
-            except (ValueError, TypeError) as e:
-                raise InvalidUrlClientError(str_or_url) from e
-        elif isinstance(str_or_url, URL):
-            url = str_or_url
-        else:
-            raise TypeError(f"url must be str or yarl.URL, got {type(str_or_url).__name__}")
-        if self._base_url is not None and not url.absolute:
-            url = self._base_url.join(url)
-        if params:
-            if not isinstance(params, (str, dict, list, tuple)) and not hasattr(params, "items"):
-                raise TypeError(
-                    "Invalid query type: only str, mapping or sequence of (key, value) pairs "
-                    "is allowed"
-                )
-            url = url.extend_query(params)
-        if url.scheme not in ("http", "https", ""):
-            raise NonHttpUrlClientError(str_or_url)
-        if not url.raw_host:
-            raise InvalidUrlClientError(str_or_url)
-        return str(url), url
-
     async def _request(
         self,
         method: str,
@@ -551,7 +451,7 @@ class ClientSession:
         skip_auto_headers: Any = None,
         auth: BasicAuth | None = None,
         allow_redirects: bool = True,
-        max_redirects: int = 10,
+        max_redirects: int = _core.MAX_REDIRECTS,
         raise_for_status: Any = None,
         proxy: str | URL | None = None,
         proxy_auth: BasicAuth | None = None,
@@ -581,48 +481,17 @@ class ClientSession:
     ) -> ClientResponse:
         if self._closed:
             raise SessionClosedError("Session is closed")
-        if not isinstance(method, str):
-            raise TypeError(f"method must be str, got {type(method).__name__}")
-        method = method.upper()
-        if not _TOKEN.fullmatch(method):
-            raise ValueError(f"Method cannot contain non-token characters {method!r}")
-        if not isinstance(allow_redirects, bool):
-            raise TypeError("allow_redirects must be a bool")
-        if isinstance(max_redirects, bool) or not isinstance(max_redirects, int):
-            raise TypeError("max_redirects must be an int")
-        if max_redirects < 0:
-            raise ValueError("max_redirects must be >= 0")
-        if not (raise_for_status is None or isinstance(raise_for_status, bool)) and not callable(
-            raise_for_status
-        ):
-            raise TypeError("raise_for_status must be a bool or an async callable")
+        # method, allow_redirects and max_redirects are checked by the bindings (one place).
+        method = _core.normalize_method(method)
+        if raise_for_status is not None:
+            _check_raise_for_status(raise_for_status)
 
-        url_str, url = self._build_url(str_or_url, params)
-        body, content_type = encode_body(data, json, self._json_serialize)
-
-        # Headers: session defaults, then the request's, then what the arguments imply.
-        if headers or skip_auto_headers:
-            hdrs = merge_headers(self._headers, headers)
-            skip = self._skip_auto_headers
-            if skip_auto_headers:
-                skip = skip | {istr(h) for h in skip_auto_headers}
-            for name, value in _AUTO_HEADERS:
-                if name not in hdrs and name not in skip:
-                    hdrs[name] = value
-        else:
-            hdrs = CIMultiDict(self._default_headers)
-        if content_type is not None and "Content-Type" not in hdrs:
-            hdrs["Content-Type"] = content_type
-        if auth is not None:
-            if not isinstance(auth, BasicAuth):
-                raise TypeError("auth must be a BasicAuth")
-            if "Authorization" in hdrs and (headers and "Authorization" in CIMultiDict(headers)):
-                raise ValueError("Cannot combine AUTHORIZATION header with AUTH argument")
-            hdrs["Authorization"] = auth.encode()
-        if cookies or self._cookie_jar:
-            if url is None:
-                url = URL(url_str)
-            self._add_cookie_header(hdrs, url, cookies)
+        d = self._defaults
+        url_str, url = d.build_url(str_or_url, params)
+        body, content_type = encode_body(data, json, d.json_serialize)
+        hdrs = request_headers(d, headers, skip_auto_headers, content_type, auth)
+        if cookies or d.cookie_jar:
+            d.add_cookie_header(hdrs, url or URL(url_str), cookies)
 
         # Options.
         real_timeout = self._timeout if timeout is _SENTINEL else to_timeout(timeout)
@@ -633,7 +502,7 @@ class ClientSession:
         assert self._connector is not None
         tls = self._connector.tls if ssl is True else tls_settings(ssl)
         if proxy is None and proxy_auth is None:
-            proxy_s = self._opts_buffered.proxy
+            proxy_s = self._proxy
             if not proxy_s and self._env_proxies:
                 proxy_s = self._env_proxy_for(url or URL(url_str))
         else:
@@ -641,7 +510,7 @@ class ClientSession:
                 proxy if proxy is not None else self._default_proxy,
                 proxy_auth or self._default_proxy_auth,
             )
-        opts = self._options(
+        opts = self._opts.get(
             real_timeout,
             allow_redirects,
             max_redirects,
@@ -658,14 +527,9 @@ class ClientSession:
         assert mb is not None
         header_list = list(hdrs.items())
         fut: asyncio.Future[Any] = loop.create_future()
-        try:
-            rid = self._core.submit(
-                mb.native, method, url_str, header_list, body, opts, fallback_list(fallback)
-            )
-        except _core.InvalidUrlError as e:
-            raise _url_error(str_or_url, e) from None
-        except RuntimeError as e:
-            raise SessionClosedError("Session is closed") from e
+        rid = self._core.submit(
+            mb.native, method, url_str, header_list, body, opts, fallback_list(fallback)
+        )
         mb.futures[rid] = fut
         try:
             raw = await fut
@@ -674,11 +538,11 @@ class ClientSession:
             self._core.cancel(rid)
             raise
         except ClientResponseError as e:
-            _fill_request_info(e, method, url_str, hdrs)
+            fill_request_info(e, method, url_str, hdrs)
             raise
 
         resp = ClientResponse(raw, CIMultiDictProxy(hdrs), stream)
-        self._store_cookies(resp)
+        store_cookies(d, resp)
 
         rfs = self._raise_for_status if raise_for_status is None else raise_for_status
         if rfs is True:
@@ -686,24 +550,6 @@ class ClientSession:
         elif rfs is not False and rfs is not None:
             await rfs(resp)
         return resp
-
-    def _add_cookie_header(self, hdrs: CIMultiDict[str], url: URL, cookies: Any) -> None:
-        """aiohttp merges a Cookie header given by the caller, the jar's matches and cookies=."""
-        from http.cookies import SimpleCookie
-
-        merged = SimpleCookie()
-        given = hdrs.popall("Cookie", ())
-        for value in given:
-            merged.load(value)
-        for name, morsel in self._cookie_jar.filter_cookies(url).items():
-            merged[name] = morsel
-        if cookies:
-            tmp = CookieJar(unsafe=True)
-            tmp.update_cookies(cookies)
-            for morsel in tmp:
-                merged[morsel.key] = morsel.value
-        if merged:
-            hdrs["Cookie"] = cookie_header(merged)
 
 
 class _RequestContextManager:
@@ -747,8 +593,8 @@ class _RequestContextManager:
             self._kwargs
             or not s._fast
             or type(url) is not str
-            or s._cookie_jar
-            or url.startswith(_EMPTY_AUTHORITY)
+            or s._defaults.cookie_jar
+            or url.startswith(EMPTY_AUTHORITY)
         ):
             return (yield from s._request(self._method, url, False, **self._kwargs).__await__())
         # Hot path: one native submit, one future, no URL parsing in Python.
@@ -760,14 +606,9 @@ class _RequestContextManager:
         method = self._method
         fut = loop.create_future()
         core = s._core
-        try:
-            rid = core.submit(
-                mb.native, method, url, s._default_header_list, None, s._opts_buffered
-            )
-        except _core.InvalidUrlError as e:
-            raise _url_error(url, e) from None
-        except RuntimeError as e:
-            raise SessionClosedError("Session is closed") from e
+        rid = core.submit(
+            mb.native, method, url, s._defaults.default_header_list, None, s._opts_buffered
+        )
         mb.futures[rid] = fut
         try:
             raw = yield from fut
@@ -776,10 +617,11 @@ class _RequestContextManager:
             core.cancel(rid)
             raise
         except ClientResponseError as e:
-            _fill_request_info(e, method, url, s._default_header_proxy)
+            method = _core.normalize_method(method)
+            fill_request_info(e, method, url, s._defaults.default_header_proxy)
             raise
-        resp = ClientResponse(raw, s._default_header_proxy)
-        s._store_cookies(resp)
+        resp = ClientResponse(raw, s._defaults.default_header_proxy)
+        store_cookies(s._defaults, resp)
         if s._raise_for_status and resp.status >= 400:
             resp.raise_for_status()
         return resp
@@ -801,9 +643,26 @@ class _RequestContextManager:
 collections.abc.Coroutine.register(_RequestContextManager)
 
 
+def _check_raise_for_status(value: Any) -> None:
+    if not isinstance(value, bool) and not callable(value):
+        raise TypeError("raise_for_status must be a bool or an async callable")
+
+
 def _loop_debug() -> bool:
     loop = _get_running_loop()
     return loop is not None and loop.get_debug()
 
 
 Session = ClientSession
+
+
+def unowned_session() -> ClientSession:
+    """A session only the library can close (fetch()'s shared one): no unclosed warning."""
+    session = ClientSession()
+    session._quiet = True
+    return session
+
+
+def close_session_now(session: ClientSession) -> None:
+    """Close from synchronous code (a loop's finalizer, interpreter exit)."""
+    session._close()

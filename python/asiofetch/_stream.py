@@ -9,12 +9,13 @@ from typing import TYPE_CHECKING
 
 from . import _core
 from ._bridge import mailbox_for
-from ._errors import ClientConnectionError, make_error
+from ._errors import ClientConnectionError
+from ._native_errors import make_error
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ("EofStream", "StreamReader")
+__all__ = ("EofStream", "StreamReader", "is_native")
 
 _get_running_loop = asyncio.get_running_loop
 
@@ -119,7 +120,7 @@ class StreamReader:
             err = native.error()
             self._set_eof()
             if err is not None:
-                exc = make_error(*err)
+                exc = make_error(err)
                 self._closed_error = exc
                 raise exc
             return b""
@@ -259,3 +260,8 @@ class StreamReader:
             if not chunk[0]:
                 return
             yield chunk
+
+
+def is_native(reader: StreamReader) -> bool:
+    """True when the body streams from the engine (not served from a buffered body)."""
+    return reader._native is not None

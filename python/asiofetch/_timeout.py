@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ("DEFAULT_TIMEOUT", "ClientTimeout", "to_timeout")
+from . import _core
+
+__all__ = ("DEFAULT_TIMEOUT", "ClientTimeout", "engine_timeouts", "to_timeout")
 
 
 @dataclass(frozen=True)
@@ -34,31 +35,28 @@ class ClientTimeout:
     pool: float | None = None
 
     def __post_init__(self) -> None:
+        # The bindings' check, the same one every native timeout goes through.
         for name in ("total", "connect", "sock_read", "sock_connect", "pool"):
-            value = getattr(self, name)
-            if value is None:
-                continue
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise TypeError(f"ClientTimeout.{name} must be a number or None, got {value!r}")
-            if value < 0 or math.isnan(value):
-                raise ValueError(f"ClientTimeout.{name} must be >= 0, got {value!r}")
+            _core.check_seconds(f"ClientTimeout.{name}", getattr(self, name))
 
-    def _engine_seconds(self) -> tuple[float, float, float, float]:
-        """(connect, read, total, pool) in the engine's units: seconds, 0 = no limit."""
-        connect = 0.0
-        for value in (self.connect, self.sock_connect):
-            if value:
-                connect = float(value) if not connect else min(connect, float(value))
-        total = float(self.total) if self.total else 0.0
-        read = float(self.sock_read) if self.sock_read else 0.0
-        # The slot wait is bounded by its own `pool` timeout, else by the total budget
-        # (aiohttp counts it inside `total` too).
-        pool = float(self.pool) if self.pool else total
-        return connect, read, total, pool
 
 
 # aiohttp's DEFAULT_TIMEOUT: five minutes overall, 30 s to connect.
 DEFAULT_TIMEOUT = ClientTimeout(total=5 * 60, sock_connect=30)
+
+
+def engine_timeouts(t: ClientTimeout) -> tuple[float, float, float, float]:
+    """(connect, read, total, pool) as the engine takes them: seconds, 0 = no limit."""
+    connect = 0.0
+    for value in (t.connect, t.sock_connect):
+        if value:
+            connect = float(value) if not connect else min(connect, float(value))
+    total = float(t.total) if t.total else 0.0
+    read = float(t.sock_read) if t.sock_read else 0.0
+    # The slot wait is bounded by its own `pool` timeout, else by the total budget
+    # (aiohttp counts it inside `total` too).
+    pool = float(t.pool) if t.pool else total
+    return connect, read, total, pool
 
 
 def to_timeout(value: Any) -> ClientTimeout:

@@ -34,13 +34,21 @@ RedirectStep decide_redirect(const Request& req, const std::string& origin, int 
   RedirectStep step;
   auto next = location ? resolve_redirect(req.url, *location) : std::nullopt;
   if (!next) {
-    step.error = Error{ErrorKind::InvalidUrl, 0, "cannot follow redirect to '" + (location ? *location : "") + "'"};
+    step.error = Error{ErrorKind::InvalidUrl, 0, "cannot follow redirect to '" + (location ? *location : "") + "'",
+                       location ? *location : "", ErrorSubKind::RedirectInvalidUrl};
     return step;
   }
   std::string why;
   auto parsed = parse_http_url(*next, why);
   if (!parsed) {
-    step.error = Error{ErrorKind::InvalidUrl, 0, "redirect to a non-HTTP URL '" + *next + "': " + why};
+    // aiohttp tells a non-http(s) target (NonHttpUrlRedirectClientError) from an http URL
+    // it cannot use (InvalidUrlRedirectClientError).
+    if (!has_http_scheme(*next))
+      step.error = Error{ErrorKind::InvalidUrl, 0, "redirect to a non-HTTP URL '" + *next + "': " + why, *next,
+                         ErrorSubKind::RedirectNonHttp};
+    else
+      step.error = Error{ErrorKind::InvalidUrl, 0, "cannot follow redirect to '" + *next + "': " + why, *next,
+                         ErrorSubKind::RedirectInvalidUrl};
     return step;
   }
   // aiohttp's rule: the n-th redirect fails when n reaches max_redirects.

@@ -86,6 +86,7 @@ Error map_curl_error(CURLcode code, const FailurePhase& phase, std::string_view 
   Error e;
   e.kind = kind_for(code, phase);
   e.curl_code = static_cast<int>(code);
+  e.url.assign(url);
   e.message.reserve(128);
   e.message.append(error_kind_name(e.kind));
   e.message.append(" (");

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace asiofetch {
 
@@ -30,10 +31,27 @@ enum class ErrorKind : std::uint8_t {
 
 std::string_view error_kind_name(ErrorKind kind) noexcept;
 
+// A finer reason inside one kind, where the Python layer raises a more specific class
+// (stable numbers, like ErrorKind).
+enum class ErrorSubKind : std::uint8_t {
+  None = 0,
+  RedirectInvalidUrl = 1,  // InvalidUrl: a Location that does not resolve to a URL
+  RedirectNonHttp = 2,     // InvalidUrl: a Location that resolves to a non-http(s) URL
+};
+
+// Not an aggregate: the constructor keeps `Error{kind, code, message}` valid while the
+// structured fields below default to empty.
 struct Error {
+  Error() = default;
+  Error(ErrorKind k, int code, std::string msg, std::string about_url = {},
+        ErrorSubKind sub = ErrorSubKind::None)
+      : kind(k), curl_code(code), message(std::move(msg)), url(std::move(about_url)), sub_kind(sub) {}
+
   ErrorKind kind = ErrorKind::None;
   int curl_code = 0;      // CURLcode, 0 when the error is the engine's own
   std::string message;    // human-readable, curl's error buffer included
+  std::string url;        // the URL it is about (the request's, or a redirect's target); may be ""
+  ErrorSubKind sub_kind = ErrorSubKind::None;
 
   explicit operator bool() const noexcept { return kind != ErrorKind::None; }
 };

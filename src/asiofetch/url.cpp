@@ -146,6 +146,16 @@ std::optional<std::string> resolve_redirect(const std::string& base, const std::
   return get_part(u.get(), CURLUPART_URL);
 }
 
+bool has_http_scheme(std::string_view url) noexcept {
+  auto starts = [url](std::string_view p) {
+    if (url.size() < p.size()) return false;
+    for (std::size_t i = 0; i < p.size(); ++i)
+      if (std::tolower(static_cast<unsigned char>(url[i])) != p[i]) return false;
+    return true;
+  };
+  return starts("http:") || starts("https:");
+}
+
 bool has_forbidden_header_chars(std::string_view s) noexcept {
   return s.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos;
 }

@@ -25,6 +25,9 @@ std::optional<std::string> normalize_url(std::string_view url, std::string& why)
 // scheme is not http(s). Thread-safe (no shared state).
 std::optional<ParsedUrl> parse_http_url(const std::string& url, std::string& why);
 
+// True when the URL starts with "http:" or "https:" (any case).
+bool has_http_scheme(std::string_view url) noexcept;
+
 // Resolves a Location header against the URL it came from (RFC 3986), or nullopt on failure.
 std::optional<std::string> resolve_redirect(const std::string& base, const std::string& location);
 

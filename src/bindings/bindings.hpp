@@ -5,6 +5,7 @@
 
 namespace asiofetch::py_bind {
 
+void register_args(pybind11::module_& m);     // check_seconds, check_deadline, check_headers, normalize_method
 void register_options(pybind11::module_& m);
 void register_session(pybind11::module_& m);
 void register_results(pybind11::module_& m);  // Mailbox, RawResponse, Stream

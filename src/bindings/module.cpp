@@ -32,10 +32,17 @@ PYBIND11_MODULE(_core, m) {
   m.attr("HTTP_2") = static_cast<int>(HttpVersion::Http2);
   m.attr("HTTP_2_PRIOR_KNOWLEDGE") = static_cast<int>(HttpVersion::Http2PriorKnowledge);
 
-  py_bind::register_options(m);
-  py_bind::register_session(m);
+  m.attr("SUB_NONE") = static_cast<int>(ErrorSubKind::None);
+  m.attr("SUB_REDIRECT_INVALID_URL") = static_cast<int>(ErrorSubKind::RedirectInvalidUrl);
+  m.attr("SUB_REDIRECT_NON_HTTP") = static_cast<int>(ErrorSubKind::RedirectNonHttp);
+
+  // Dependencies first: a class must be registered before a signature names it, or the
+  // generated _core.pyi shows a C++ type name there.
+  py_bind::register_args(m);
   py_bind::register_results(m);
   py_bind::register_flow(m);
+  py_bind::register_options(m);
+  py_bind::register_session(m);
 
   m.def("engine_stats", [] {
     EngineStats s = Engine::instance()->stats();

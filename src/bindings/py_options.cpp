@@ -5,22 +5,13 @@
 #include <string>
 
 #include "bindings/bindings.hpp"
+#include "bindings/py_args.hpp"
+#include "bindings/py_request.hpp"
 #include "bindings/py_types.hpp"
 
 namespace asiofetch::py_bind {
 
 namespace {
-
-Millis to_millis(const std::string& key, py::handle v) {
-  if (v.is_none()) return Millis(0);
-  if (!py::isinstance<py::float_>(v) && !py::isinstance<py::int_>(v))
-    throw py::type_error(key + " must be a number of seconds or None");
-  double s = v.cast<double>();
-  if (std::isnan(s) || s < 0) throw py::value_error(key + " must be >= 0, got " + std::to_string(s));
-  if (s > 0 && s < 0.001) s = 0.001;  // a positive timeout never means "no limit"
-  if (std::isinf(s)) return Millis(0);
-  return Millis(static_cast<long long>(std::llround(s * 1000.0)));
-}
 
 template <class T>
 T typed(const std::string& key, py::handle v) {
@@ -31,35 +22,41 @@ T typed(const std::string& key, py::handle v) {
   }
 }
 
+std::string str_arg(const std::string& name, py::handle v) {
+  if (!PyUnicode_Check(v.ptr())) throw py::type_error(name + " must be str, got " + Py_TYPE(v.ptr())->tp_name);
+  return std::string(as_str(v.ptr(), name.c_str()));
+}
+
+// Keys are the engine's names; messages name the argument the user wrote (aiohttp's names).
 void apply(RequestOptions& o, const std::string& key, py::handle v) {
-  if (key == "connect_timeout") o.connect_timeout = to_millis(key, v);
-  else if (key == "read_timeout") o.read_timeout = to_millis(key, v);
-  else if (key == "total_timeout") o.total_timeout = to_millis(key, v);
-  else if (key == "pool_timeout") o.pool_timeout = to_millis(key, v);
-  else if (key == "follow_redirects") o.follow_redirects = typed<bool>(key, v);
+  if (key == "connect_timeout") o.connect_timeout = millis_arg(key, v);
+  else if (key == "read_timeout") o.read_timeout = millis_arg(key, v);
+  else if (key == "total_timeout") o.total_timeout = millis_arg(key, v);
+  else if (key == "pool_timeout") o.pool_timeout = millis_arg(key, v);
+  else if (key == "follow_redirects") o.follow_redirects = bool_arg("allow_redirects", v);
   else if (key == "max_redirects") {
-    o.max_redirects = typed<int>(key, v);
-    if (o.max_redirects < 0) throw py::value_error("max_redirects must be >= 0");
-  } else if (key == "verify_tls") o.verify_tls = typed<bool>(key, v);
-  else if (key == "ca_file") o.ca_file = typed<std::string>(key, v);
-  else if (key == "client_cert") o.client_cert = typed<std::string>(key, v);
-  else if (key == "client_key") o.client_key = typed<std::string>(key, v);
+    auto n = static_cast<int>(int_arg("max_redirects", v, 0, kMaxRedirectsUnlimited));
+    o.max_redirects = n == 0 ? kMaxRedirectsUnlimited : n;  // aiohttp: 0 disables the limit
+  } else if (key == "verify_tls") o.verify_tls = bool_arg(key, v);
+  else if (key == "ca_file") o.ca_file = str_arg(key, v);
+  else if (key == "client_cert") o.client_cert = str_arg(key, v);
+  else if (key == "client_key") o.client_key = str_arg(key, v);
   else if (key == "http_version") {
-    int hv = typed<int>(key, v);
-    if (hv < 0 || hv > 3) throw py::value_error("http_version must be one of HTTP_*");
-    o.http_version = static_cast<HttpVersion>(hv);
-  } else if (key == "auto_decompress") o.auto_decompress = typed<bool>(key, v);
-  else if (key == "proxy") o.proxy = typed<std::string>(key, v);
-  else if (key == "stream") o.stream = typed<bool>(key, v);
+    o.http_version = static_cast<HttpVersion>(int_arg(key, v, 0, 3));
+  } else if (key == "auto_decompress") o.auto_decompress = bool_arg(key, v);
+  else if (key == "proxy") o.proxy = str_arg("proxy", v);
+  else if (key == "stream") o.stream = bool_arg(key, v);
   else if (key == "stream_high_water") {
-    long long hw = typed<long long>(key, v);
-    if (hw <= 0) throw py::value_error("stream_high_water must be > 0");
-    o.stream_high_water = static_cast<std::size_t>(hw);
-  } else if (key == "hedge_after") {
-    o.hedge_after = to_millis(key, v);
-  } else if (key == "hedge_max_extra") {
-    o.hedge_max_extra = typed<int>(key, v);
-    if (o.hedge_max_extra < 0 || o.hedge_max_extra > 16) throw py::value_error("hedge_max_extra must be 0..16");
+    o.stream_high_water = static_cast<std::size_t>(int_arg(key, v, 1, PY_SSIZE_T_MAX));
+  } else if (key == "hedge") {
+    if (v.is_none()) {
+      o.hedge_after = Millis(0);
+      o.hedge_max_extra = 0;
+    } else {
+      const auto& h = typed<const PyHedge&>(key, v);
+      o.hedge_after = h.after;
+      o.hedge_max_extra = h.max_extra;
+    }
   } else if (key == "retry") {
     o.retry = v.is_none() ? nullptr : typed<const PyRetry&>(key, v).policy;
   } else if (key == "semaphore") {
@@ -75,7 +72,15 @@ double secs(Millis m) { return static_cast<double>(m.count()) / 1000.0; }
 }  // namespace
 
 void register_options(py::module_& m) {
-  py::class_<PyOptions>(m, "Options")
+  m.attr("MAX_REDIRECTS") = RequestOptions{}.max_redirects;
+  m.attr("MAX_REDIRECTS_UNLIMITED") = kMaxRedirectsUnlimited;
+
+  py::class_<PyOptions>(m, "Options",
+                        "Immutable per-request options, built once per combination and shared. Keyword\n"
+                        "arguments: connect/read/total/pool_timeout (seconds, None or 0: no limit),\n"
+                        "follow_redirects, max_redirects (0: MAX_REDIRECTS_UNLIMITED), verify_tls, ca_file,\n"
+                        "client_cert, client_key, http_version (HTTP_*), auto_decompress, proxy, stream,\n"
+                        "stream_high_water, hedge (HedgePolicy), retry, semaphore, rate_limit.")
       .def(py::init([](py::kwargs kw) {
         auto o = std::make_shared<RequestOptions>();
         for (auto [k, v] : kw) apply(*o, k.cast<std::string>(), v);
@@ -101,6 +106,8 @@ void register_options(py::module_& m) {
       .def_property_readonly("proxy", [](const PyOptions& s) { return s.opts->proxy; })
       .def_property_readonly("stream", [](const PyOptions& s) { return s.opts->stream; })
       .def_property_readonly("stream_high_water", [](const PyOptions& s) { return s.opts->stream_high_water; })
+      .def_property_readonly("hedge_after", [](const PyOptions& s) { return secs(s.opts->hedge_after); })
+      .def_property_readonly("hedge_max_extra", [](const PyOptions& s) { return s.opts->hedge_max_extra; })
       .def_property_readonly("has_retry", [](const PyOptions& s) { return s.opts->retry != nullptr; });
 }
 

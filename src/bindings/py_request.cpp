@@ -1,10 +1,9 @@
 #include "bindings/py_request.hpp"
 
 #include "asiofetch/url.hpp"
+#include "bindings/py_args.hpp"
 
 namespace asiofetch::py_bind {
-
-PyObject* g_invalid_url = nullptr;  // borrowed from the module, which keeps it alive
 
 std::string_view as_str(PyObject* o, const char* what) {
   if (!PyUnicode_Check(o)) throw py::type_error(std::string(what) + " must be str");
@@ -23,26 +22,16 @@ bool is_token(std::string_view s) {
   return true;
 }
 
-void set_method(Request& r, py::handle method) {
-  auto m = as_str(method.ptr(), "method");
-  if (!is_token(m)) throw py::value_error("invalid HTTP method: " + py::repr(method).cast<std::string>());
-  r.method.assign(m);
-}
+void set_method(Request& r, py::handle method) { r.method = normalize_method(method); }
 
 std::string set_url(Request& r, py::handle url) {
   const auto given = as_str(url.ptr(), "url");
   std::string why;
   auto normalized = normalize_url(given, why);
-  std::optional<ParsedUrl> parsed;
-  if (normalized) {
-    r.url = std::move(*normalized);
-    parsed = parse_http_url(r.url, why);
-  }
-  if (!parsed) {
-    // repr(): a control character in the message must show, not act (or cut the text).
-    PyErr_SetString(g_invalid_url, (py::repr(url).cast<std::string>() + ": " + why).c_str());
-    throw py::error_already_set();
-  }
+  if (!normalized) raise_invalid_url(std::string(given), why);
+  r.url = std::move(*normalized);
+  auto parsed = parse_http_url(r.url, why);
+  if (!parsed) raise_invalid_url(r.url, why);
   return std::move(parsed->origin);
 }
 

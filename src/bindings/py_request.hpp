@@ -12,15 +12,13 @@ namespace asiofetch::py_bind {
 
 namespace py = pybind11;
 
-// Set once by register_session: raised for URLs the engine refuses (a ValueError).
-extern PyObject* g_invalid_url;
-
 std::string_view as_str(PyObject* o, const char* what);
 // RFC 9110 token: what a method or a header name may be made of.
 bool is_token(std::string_view s);
 
-void set_method(Request& r, py::handle method);
-// Sets r.url and returns the origin (scheme://host:port); raises InvalidUrlError.
+void set_method(Request& r, py::handle method);  // normalize_method (py_args.hpp)
+// Sets r.url and returns the origin (scheme://host:port); raises InvalidUrlClientError or
+// NonHttpUrlClientError.
 std::string set_url(Request& r, py::handle url);
 // A list/tuple of (str, str) pairs; names must be tokens, values free of CR, LF and NUL.
 Headers parse_headers(py::handle headers);

@@ -53,9 +53,20 @@ py::str message_str(const std::string& s) {
   return py::reinterpret_steal<py::str>(o);
 }
 
-py::object make_exception(PyMailbox& mb, const Error& e) {
-  return mb.make_error(static_cast<int>(e.kind), message_str(e.message), e.curl_code);
+// A failure as Python sees it: what the engine knows, as attributes (no text to parse).
+struct PyNativeError {
+  int kind = 0;
+  int sub_kind = 0;
+  int curl_code = 0;
+  std::string message;
+  std::string url;
+};
+
+py::object native_error(const Error& e) {
+  return py::cast(PyNativeError{static_cast<int>(e.kind), static_cast<int>(e.sub_kind), e.curl_code, e.message, e.url});
 }
+
+py::object make_exception(PyMailbox& mb, const Error& e) { return mb.make_error(native_error(e)); }
 
 py::object value_of(PyMailbox& mb, Outcome& o) {
   if (o.response) return py::cast(PyRawResponse{std::move(o.response)});
@@ -173,17 +184,38 @@ std::size_t drain(PyMailbox& mb, py::dict futures, py::object listeners) {
 }  // namespace
 
 void register_results(py::module_& m) {
-  py::class_<PyMailbox>(m, "Mailbox")
+  py::class_<PyNativeError>(m, "NativeError", "A native failure, structured: _native_errors maps it to aiohttp's class.")
+      .def(py::init([](int kind, std::string message, std::string url, int sub_kind, int curl_code) {
+        return PyNativeError{kind, sub_kind, curl_code, std::move(message), std::move(url)};
+      }), py::arg("kind"), py::arg("message"), py::kw_only(), py::arg("url") = "", py::arg("sub_kind") = 0,
+          py::arg("curl_code") = 0)
+      .def_readonly("kind", &PyNativeError::kind, "E_*: which failure")
+      .def_readonly("sub_kind", &PyNativeError::sub_kind, "SUB_*: a finer reason within the kind")
+      .def_readonly("curl_code", &PyNativeError::curl_code, "CURLcode, 0 for the engine's own failures")
+      .def_property_readonly("message", [](const PyNativeError& e) { return message_str(e.message); },
+                             "what failed; bytes that are not UTF-8 show as \\xNN")
+      .def_property_readonly("url", [](const PyNativeError& e) { return message_str(e.url); },
+                             "the URL it is about (a redirect's target for SUB_REDIRECT_*)")
+      .def("__repr__", [](const PyNativeError& e) {
+        return "NativeError(kind=" + std::to_string(e.kind) + ", sub_kind=" + std::to_string(e.sub_kind) +
+               ", url=" + py::repr(py::str(e.url)).cast<std::string>() + ")";
+      });
+
+  py::class_<PyMailbox>(m, "Mailbox",
+                        "One per event loop: the engine queues outcomes here and writes the wake-up fd once per\n"
+                        "empty -> non-empty transition; the loop's reader callback calls drain().")
       .def(py::init([](py::object make_error) {
         if (!PyCallable_Check(make_error.ptr())) throw py::type_error("make_error must be callable");
         return PyMailbox{std::make_shared<Mailbox>(), std::move(make_error)};
-      }))
+      }), py::arg("make_error"))
       .def("fileno", [](const PyMailbox& mb) { return mb.native->fd(); })
-      .def("drain", &drain, py::arg("futures"), py::arg("listeners") = py::none())
+      .def("drain", &drain, py::arg("futures"), py::arg("listeners") = py::none(),
+           "Clear the wake-up fd, then complete every queued outcome in one pass (futures by id,\n"
+           "listeners(kind, index, value) for ids with many outcomes). Returns how many were drained.")
       .def("close", [](PyMailbox& mb) { mb.native->close(); })
       .def_property_readonly("closed", [](const PyMailbox& mb) { return mb.native->closed(); });
 
-  py::class_<PyStream>(m, "Stream")
+  py::class_<PyStream>(m, "Stream", "Body of a streamed response, filled by the engine with backpressure.")
       .def("read_nowait", [](PyStream& s, std::ptrdiff_t n) -> py::object {
         std::optional<std::string> chunk;
         {
@@ -192,18 +224,23 @@ void register_results(py::module_& m) {
         }
         if (!chunk) return py::none();
         return to_bytes(*chunk);
-      }, py::arg("n") = -1)
-      .def("wait", [](PyStream& s, PyMailbox& mb, RequestId id) { s.buf->wait(mb.native, id); })
-      .def("error", [](PyStream& s) -> py::object {
+      }, py::arg("n") = -1,
+         "Up to n bytes (all buffered when n < 0); b'' at the end of the body or after an error;\n"
+         "None when nothing is buffered yet.")
+      .def("wait", [](PyStream& s, PyMailbox& mb, RequestId id) { s.buf->wait(mb.native, id); }, py::arg("mailbox"),
+           py::arg("id"),
+           "Outcome `id` (result None) is queued in `mailbox` as soon as data, the end of the body or\n"
+           "an error is available (at once if already so).")
+      .def("error", [](PyStream& s) -> std::optional<PyNativeError> {
         Error e = s.buf->error();
-        if (!e) return py::none();
-        return py::make_tuple(static_cast<int>(e.kind), message_str(e.message), e.curl_code);
+        if (!e) return std::nullopt;
+        return PyNativeError{static_cast<int>(e.kind), static_cast<int>(e.sub_kind), e.curl_code, e.message, e.url};
       })
       .def("abort", [](PyStream& s) { s.buf->abort(); })
       .def_property_readonly("at_eof", [](PyStream& s) { return s.buf->at_eof(); })
       .def_property_readonly("buffered", [](PyStream& s) { return s.buf->buffered(); });
 
-  py::class_<PyRawResponse>(m, "RawResponse")
+  py::class_<PyRawResponse>(m, "RawResponse", "A response as the engine delivers it; converted to Python lazily.")
       .def_property_readonly("status", [](const PyRawResponse& r) { return r.r->status; })
       .def_property_readonly("reason", [](const PyRawResponse& r) { return decode_header(r.r->reason); })
       .def_property_readonly("http_version", [](const PyRawResponse& r) { return r.r->http_version; })

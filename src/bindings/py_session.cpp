@@ -2,10 +2,13 @@
 #include <Python.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
+#include <cmath>
 #include <string>
 
 #include "asiofetch/engine.hpp"
 #include "bindings/bindings.hpp"
+#include "bindings/py_args.hpp"
 #include "bindings/py_request.hpp"
 #include "bindings/py_types.hpp"
 
@@ -15,18 +18,25 @@ namespace {
 
 // Owned by Python (GIL held for every method). The engine side is reached only through
 // Engine's thread-safe commands.
+// aiohttp's TCPConnector pool arguments, checked once when the connector is made. libcurl
+// takes whole seconds here: keep-alive rounds up (a short positive age never means "no
+// reuse"), the DNS TTL rounds down; None: no keep-alive reuse / DNS answers kept forever.
+PoolConfig make_pool_config(py::handle limit, py::handle limit_per_host, py::handle force_close,
+                            py::handle keepalive_timeout, py::handle dns_cache_ttl) {
+  PoolConfig c;
+  c.limit = static_cast<std::size_t>(int_arg("limit", limit, 0, PY_SSIZE_T_MAX));
+  c.limit_per_host = static_cast<std::size_t>(int_arg("limit_per_host", limit_per_host, 0, PY_SSIZE_T_MAX));
+  c.force_close = bool_arg("force_close", force_close);
+  auto keepalive = seconds_arg("keepalive_timeout", keepalive_timeout, true);
+  c.keepalive_timeout_s = c.force_close || !keepalive ? 0 : static_cast<long>(std::ceil(std::min(*keepalive, 1e9)));
+  auto ttl = seconds_arg("ttl_dns_cache", dns_cache_ttl, true);
+  c.dns_cache_ttl_s = ttl ? static_cast<long>(std::min(*ttl, 1e9)) : -1;  // libcurl: -1 = forever
+  return c;
+}
+
 class PySession {
  public:
-  PySession(std::size_t limit, std::size_t limit_per_host, bool force_close, double keepalive_s,
-            double dns_ttl_s) {
-    if (keepalive_s < 0 || dns_ttl_s < 0) throw py::value_error("timeouts must be >= 0");
-    cfg_.limit = limit;
-    cfg_.limit_per_host = limit_per_host;
-    cfg_.force_close = force_close;
-    cfg_.keepalive_timeout_s = static_cast<long>(keepalive_s + 0.999);
-    cfg_.dns_cache_ttl_s = static_cast<long>(dns_ttl_s);
-    open();
-  }
+  explicit PySession(const PoolConfig& cfg) : cfg_(cfg) { open(); }
   ~PySession() { close(); }
   PySession(const PySession&) = delete;
   PySession& operator=(const PySession&) = delete;
@@ -55,7 +65,7 @@ class PySession {
   // here, before the engine sees any of it, so a bad item fails the call, not the batch.
   RequestId submit_batch(PyMailbox& mb, py::handle items, py::handle headers, const PyOptions& options,
                          std::size_t concurrency, bool fail_fast, py::handle deadline, RequestId progress_id,
-                         double progress_every, bool streaming) {
+                         py::handle progress_every, bool streaming) {
     check_open(mb);
     auto b = std::make_unique<Batch>();
     b->id = Engine::next_id();
@@ -65,14 +75,9 @@ class PySession {
     b->fail_fast = fail_fast;
     b->streaming = streaming;
     b->input_closed = !streaming;
-    if (!deadline.is_none()) {
-      double d = deadline.cast<double>();
-      if (!(d > 0)) throw py::value_error("deadline must be > 0 seconds");
-      b->deadline = Millis(static_cast<long long>(d * 1000.0 + 0.5));
-    }
-    if (progress_every < 0) throw py::value_error("progress_every must be >= 0");
+    if (auto d = deadline_arg(deadline)) b->deadline = *d;
     b->progress_id = progress_id;
-    b->progress_every = Millis(static_cast<long long>(progress_every * 1000.0));
+    b->progress_every = millis_arg("progress_every", progress_every);
     b->pending = parse_items(items, headers, options);
     b->total = b->pending.size();
     RequestId id = b->id;
@@ -108,8 +113,8 @@ class PySession {
 
  private:
   void check_open(const PyMailbox& mb) {
-    if (closed_) throw std::runtime_error("Session is closed");
-    if (mb.native->closed()) throw std::runtime_error("mailbox is closed (its event loop is gone)");
+    if (closed_) raise_session_closed("Session is closed");
+    if (mb.native->closed()) raise_session_closed("Session is closed: its event loop is gone");
     if (epoch_ != Engine::epoch()) open();  // forked: this process has a fresh engine
   }
 
@@ -165,23 +170,37 @@ class PySession {
 }  // namespace
 
 void register_session(py::module_& m) {
-  auto invalid = py::register_exception<std::invalid_argument>(m, "InvalidUrlError", PyExc_ValueError);
-  g_invalid_url = invalid.ptr();
+  py::class_<PoolConfig>(m, "PoolConfig", "TCPConnector's pool arguments, checked and in libcurl's units.")
+      .def(py::init(&make_pool_config), py::kw_only(), py::arg("limit"), py::arg("limit_per_host"),
+           py::arg("force_close"), py::arg("keepalive_timeout"), py::arg("dns_cache_ttl"))
+      // The engine's defaults (PoolConfig{}): TCPConnector's signature reads them from here.
+      .def_static("defaults", [] { return PoolConfig{}; })
+      .def_readonly("limit", &PoolConfig::limit)
+      .def_readonly("limit_per_host", &PoolConfig::limit_per_host)
+      .def_readonly("force_close", &PoolConfig::force_close)
+      .def_readonly("keepalive_timeout", &PoolConfig::keepalive_timeout_s, "whole seconds, 0: no reuse")
+      .def_readonly("dns_cache_ttl", &PoolConfig::dns_cache_ttl_s, "whole seconds, -1: forever");
 
-  py::class_<PySession>(m, "SessionCore")
-      .def(py::init<std::size_t, std::size_t, bool, double, double>(), py::kw_only(),
-           py::arg("limit") = 100, py::arg("limit_per_host") = 0, py::arg("force_close") = false,
-           py::arg("keepalive_timeout") = 15.0, py::arg("dns_cache_ttl") = 10.0)
+  py::class_<PySession>(m, "SessionCore",
+                        "Native side of a session: its connection cache, DNS cache and slot limits.")
+      .def(py::init<const PoolConfig&>(), py::arg("config"))
       .def("submit", &PySession::submit, py::arg("mailbox"), py::arg("method"), py::arg("url"), py::arg("headers"),
-           py::arg("body"), py::arg("options"), py::arg("fallback") = py::none())
+           py::arg("body"), py::arg("options"), py::arg("fallback") = py::none(),
+           "Queue one request; returns its id. Its one outcome arrives in `mailbox`. Raises at the\n"
+           "call: InvalidUrlClientError / NonHttpUrlClientError, ValueError for a bad method or\n"
+           "header, TypeError for wrong types, SessionClosedError when closed.")
       .def("submit_batch", &PySession::submit_batch, py::arg("mailbox"), py::arg("items"), py::arg("headers"),
            py::arg("options"), py::kw_only(), py::arg("concurrency") = 0, py::arg("fail_fast") = false,
            py::arg("deadline") = py::none(), py::arg("progress_id") = 0, py::arg("progress_every") = 0.1,
-           py::arg("streaming") = false)
+           py::arg("streaming") = false,
+           "Queue a native batch; returns its id. Items are URL strs (GET with `headers`) or\n"
+           "(method, url, headers or None, body or None, Options or None[, fallback]) tuples.")
       .def("feed_batch", &PySession::feed_batch, py::arg("mailbox"), py::arg("id"), py::arg("items"),
-           py::arg("headers"), py::arg("options"), py::arg("close") = false)
-      .def("cancel", &PySession::cancel)
-      .def("close", &PySession::close)
+           py::arg("headers"), py::arg("options"), py::arg("close") = false,
+           "More input for a streaming batch; `close` says no more will come.")
+      .def("cancel", &PySession::cancel, py::arg("id"),
+           "Abort the request or batch (queued or in flight) and free its slots; its outcome is dropped.")
+      .def("close", &PySession::close, "Fail every queued and in-flight request and drop the pool.")
       .def_property_readonly("closed", &PySession::closed)
       .def("stats", &PySession::stats);
 }

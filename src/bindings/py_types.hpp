@@ -42,7 +42,18 @@ struct PySemaphore {
 };
 struct PyRateLimit {
   std::shared_ptr<RateLimiter> limiter;
+  double rate = 0, per = 0, burst = 0;  // as given, for Python's repr and attributes
 };
+// A hedge setting, checked once: copied into every Options that names it.
+struct PyHedge {
+  Millis after{0};
+  int max_extra = 0;
+};
+
+// aiohttp's max_redirects=0 ("no limit") becomes this cap: a redirect loop must end.
+inline constexpr int kMaxRedirectsUnlimited = 1000;
+// Most extra copies one hedged request may start.
+inline constexpr int kHedgeMaxExtra = 16;
 
 struct PyRawResponse {
   std::unique_ptr<Response> r;

@@ -1,0 +1,79 @@
+"""Native request options: a session's timeout, TLS, proxy, redirect and flow-control choice
+turned into one shared `_core.Options`, built once per combination and reused.
+
+Values are handed to the bindings as the caller gave them (seconds, ints, the flow objects):
+the bindings check each of them and convert seconds to the engine's milliseconds, once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import _core
+from ._connector import TlsSettings
+from ._flow import Flow, native_flow
+from ._timeout import ClientTimeout, engine_timeouts
+
+__all__ = ("OptionsCache",)
+
+_CACHE_LIMIT = 256  # bounded: keys may include per-request values
+
+
+class OptionsCache:
+    """The native Options of one session, keyed by what varies per request."""
+
+    __slots__ = ("_cache", "_http_version")
+
+    def __init__(self, http_version: int) -> None:
+        self._http_version = http_version
+        self._cache: dict[tuple[Any, ...], _core.Options] = {}
+
+    def get(
+        self,
+        timeout: ClientTimeout,
+        follow: bool,
+        max_redirects: int,
+        tls: TlsSettings,
+        proxy: str,
+        stream: bool,
+        auto_decompress: bool,
+        flow: Flow,
+    ) -> _core.Options:
+        # The types are part of the key: 1 == True, and a cached True must not let
+        # allow_redirects=1 past the bindings' check.
+        key = (
+            timeout,
+            follow,
+            type(follow),
+            max_redirects,
+            type(max_redirects),
+            tls,
+            proxy,
+            stream,
+            auto_decompress,
+            flow,
+        )
+        opts = self._cache.get(key)
+        if opts is None:
+            connect, read, total, pool = engine_timeouts(timeout)
+            opts = _core.Options(
+                connect_timeout=connect,
+                read_timeout=read,
+                total_timeout=total,
+                pool_timeout=pool,
+                follow_redirects=follow,
+                max_redirects=max_redirects,
+                verify_tls=tls[0],
+                ca_file=tls[1],
+                client_cert=tls[2],
+                client_key=tls[3],
+                http_version=self._http_version,
+                auto_decompress=auto_decompress,
+                proxy=proxy,
+                stream=stream,
+                **native_flow(flow),
+            )
+            if len(self._cache) >= _CACHE_LIMIT:
+                self._cache.clear()
+            self._cache[key] = opts
+        return opts
