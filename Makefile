@@ -36,7 +36,7 @@ $(STAMPS)/venv: $(STAMPS)/deps
 # build/wheel-* incrementally.
 $(STAMPS)/install: $(STAMPS)/venv $(PY_BUILD_INPUTS) bench/requirements.txt
 	$(PY) -m pip install -q "scikit-build-core>=0.10" "pybind11>=2.13"
-	$(PY) -m pip install -q --no-build-isolation -e ".[test]"
+	$(PY) -m pip install -q --no-build-isolation -e ".[test,cli,dask]"
 	$(PY) -m pip install -q -r bench/requirements.txt
 	@touch $@
 
