@@ -45,6 +45,7 @@ def job_config(args: argparse.Namespace) -> JobConfig:
         headers=list(args.header),
         proxy=args.proxy,
         fail_fast=args.fail_fast,
+        body_inline_max=args.body_inline_max,
     )
 
 

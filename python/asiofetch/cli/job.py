@@ -42,6 +42,7 @@ class JobConfig:
     headers: list[tuple[str, str]] = field(default_factory=list)
     proxy: str | None = None
     fail_fast: bool = False
+    body_inline_max: int = 65536
 
 
 def make_session(cfg: JobConfig) -> ClientSession:

@@ -38,6 +38,26 @@ class Stats:
             self._lat[int(math.log(elapsed * 1e6) / _LOG_STEP)] += 1
             self._lat_n += 1
 
+    def histogram(self) -> Counter[int]:
+        return self._lat
+
+    def merge(
+        self,
+        rows: int,
+        nbytes: int,
+        by_class: dict[str, int],
+        by_error: dict[str, int],
+        latency: dict[int, int],
+    ) -> None:
+        """Adds another job's counts (a Dask partition's)."""
+        self.rows += rows
+        self.bytes += nbytes
+        self.failed += sum(by_error.values())
+        self.by_class.update(by_class)
+        self.by_error.update(by_error)
+        self._lat.update(latency)
+        self._lat_n += sum(latency.values())
+
     def percentile(self, p: float) -> float | None:
         if not self._lat_n:
             return None
