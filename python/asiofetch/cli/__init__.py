@@ -106,30 +106,28 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.add_argument("--partition-size", type=_positive_int, default=10_000,
                        help="URLs per Dask partition (default 10000)")
     _add_job_options(fetch)
-    fetch.set_defaults(func=cmd_fetch)
+    fetch.set_defaults(func=cmd_fetch, parser=fetch)
 
     demo = sub.add_parser("demo", help="the main job against a built-in local server")
     demo.add_argument("-n", "--requests", type=_positive_int, default=20_000)
     demo.add_argument("-o", "--output", help="output file (default: a temporary file)")
     _add_job_options(demo)
-    demo.set_defaults(func=cmd_demo)
+    demo.set_defaults(func=cmd_demo, parser=demo)
 
     serve = sub.add_parser("serve", help="the built-in local HTTP/1.1 server (for tests, demos)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=_nonneg_int, default=0)
-    serve.set_defaults(func=cmd_serve)
+    serve.set_defaults(func=cmd_serve, parser=serve)
 
     get = sub.add_parser("get", help="fetch one URL and print status, headers and body")
     get.add_argument("url")
     get.add_argument("--no-headers", action="store_true")
-    get.set_defaults(func=cmd_get)
+    get.set_defaults(func=cmd_get, parser=get)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    args.parser = parser
+    args = build_parser().parse_args(argv)  # args.parser: the subcommand's, for its errors
     try:
         return int(args.func(args))
     except BrokenPipeError:  # `asiofetch fetch ... -o - | head`

@@ -3,10 +3,12 @@
 An asyncio Protocol with keep-alive and pipelining. Routes:
   /bytes/N        N bytes of b"x" (N <= 16 MiB)
   /status/N       an empty response with status N
+  /redirect/N     302 to /redirect/N-1; /redirect/0 answers 200
   /delay/MS       200 after MS milliseconds (<= 60 s)
+  /echo           the request as JSON: method, target, headers (lower-case names), body
   /close          closes the connection without a response (a server-side disconnect)
   anything else   200 with a short text body naming the path
-Request bodies (Content-Length) are read and dropped; chunked request bodies are refused
+Request bodies (Content-Length) are read (echoed by /echo); chunked request bodies are refused
 with 411, which nothing in asiofetch's job sends.
 """
 
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -39,9 +42,11 @@ class _HttpProtocol(asyncio.Protocol):
     def __init__(self) -> None:
         self._buf = bytearray()
         self._transport: asyncio.Transport | None = None
-        self._skip = 0  # request body bytes still to drop
+        # (method, target, close, body length) of a request whose body is still arriving
+        self._waiting: tuple[str, str, bool, int] | None = None
         self._busy = False  # a delayed response is pending: later requests wait (ordering)
         self._closed = False
+        self._headers: dict[str, str] = {}  # of the request being answered (for /echo)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
@@ -61,12 +66,15 @@ class _HttpProtocol(asyncio.Protocol):
         transport = self._transport
         assert transport is not None
         while not self._busy and not self._closed:
-            if self._skip:
-                n = min(self._skip, len(self._buf))
-                del self._buf[:n]
-                self._skip -= n
-                if self._skip:
+            if self._waiting is not None:
+                method, target, close, length = self._waiting
+                if len(self._buf) < length:
                     return
+                body = bytes(self._buf[:length])
+                del self._buf[:length]
+                self._waiting = None
+                self._route(method, target, close, body)
+                continue
             end = self._buf.find(b"\r\n\r\n")
             if end < 0:
                 if len(self._buf) > _MAX_HEAD:
@@ -91,15 +99,18 @@ class _HttpProtocol(asyncio.Protocol):
                 self._send(411, b"", close=True)
                 return
             try:
-                self._skip = int(headers.get("content-length", "0"))
+                length = int(headers.get("content-length", "0"))
+                if not 0 <= length <= _MAX_BYTES:
+                    raise ValueError(length)
             except ValueError:
                 self._send(400, b"bad content-length\n", close=True)
                 return
             conn = headers.get("connection", "").lower()
             close = conn == "close" or (version == "HTTP/1.0" and conn != "keep-alive")
-            self._route(method, target, close)
+            self._headers = headers
+            self._waiting = (method, target, close, length)
 
-    def _route(self, method: str, target: str, close: bool) -> None:
+    def _route(self, method: str, target: str, close: bool, body: bytes) -> None:
         path = target.split("?", 1)[0]
         head_only = method == "HEAD"
         try:
@@ -119,6 +130,19 @@ class _HttpProtocol(asyncio.Protocol):
                     raise ValueError(ms)
                 self._busy = True
                 asyncio.get_running_loop().call_later(ms / 1000, self._delayed, close, head_only)
+            elif path.startswith("/redirect/"):
+                hops = int(path[10:])
+                if not 0 <= hops <= 100:
+                    raise ValueError(hops)
+                if hops == 0:
+                    self._send(200, b"redirected\n", close=close, head_only=head_only)
+                else:
+                    self._send(302, b"", close=close, head_only=head_only,
+                               extra=f"Location: /redirect/{hops - 1}\r\n")  # fmt: skip
+            elif path == "/echo":
+                echo = {"method": method, "target": target, "headers": self._headers,
+                        "body": body.decode("utf-8", "replace")}  # fmt: skip
+                self._send(200, json.dumps(echo).encode(), close=close, head_only=head_only)
             elif path == "/close":
                 assert self._transport is not None
                 self._transport.close()
@@ -136,13 +160,16 @@ class _HttpProtocol(asyncio.Protocol):
         self._send(200, b"delayed\n", close=close, head_only=head_only)
         self._process()
 
-    def _send(self, status: int, body: bytes, *, close: bool, head_only: bool = False) -> None:
+    def _send(
+        self, status: int, body: bytes, *, close: bool, head_only: bool = False, extra: str = ""
+    ) -> None:
         transport = self._transport
         assert transport is not None
         head = (
             f"HTTP/1.1 {status} {_reason(status)}\r\n"
             f"Content-Length: {len(body)}\r\n"
             "Content-Type: application/octet-stream\r\n"
+            f"{extra}"
             f"{'Connection: close' if close else 'Connection: keep-alive'}\r\n\r\n"
         ).encode()
         transport.write(head if head_only else head + body)
@@ -152,20 +179,22 @@ class _HttpProtocol(asyncio.Protocol):
 
 
 async def serve(host: str = "127.0.0.1", port: int = 0, ready: bool = True) -> None:
-    """Runs until cancelled; prints `READY http://HOST:PORT` on stdout once listening."""
+    """Runs until SIGTERM/SIGINT or cancelled; prints `READY http://HOST:PORT` on stdout once listening."""
     loop = asyncio.get_running_loop()
     server = await loop.create_server(_HttpProtocol, host, port, backlog=4096, reuse_address=True)
     bound = server.sockets[0].getsockname()
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, stop.set)  # main thread only; a thread cancels us
     if ready:
         print(f"READY http://{host}:{bound[1]}", flush=True)
     async with server:
-        await server.serve_forever()
+        await stop.wait()
 
 
 def run_server(host: str, port: int) -> int:
     """`asiofetch serve`: uvloop when installed (the server then keeps up with the client)."""
-    with contextlib.suppress(ValueError):  # not the main thread
-        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     runner: Callable[[Coroutine[Any, Any, None]], None] = asyncio.run
     try:
         import uvloop
@@ -173,8 +202,7 @@ def run_server(host: str, port: int) -> int:
         runner = uvloop.run
     except ImportError:
         pass
-    with contextlib.suppress(KeyboardInterrupt, SystemExit):
-        runner(serve(host, port))
+    runner(serve(host, port))
     return 0
 
 
