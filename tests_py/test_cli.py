@@ -15,10 +15,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cli_helpers import ENV, read_rows, run_cli, write_lines
 
 from asiofetch.cli.outputs import BodyPolicy
 from asiofetch.cli.server import LocalServer
+from cli_helpers import ENV, read_rows, run_cli, write_lines
 
 
 @pytest.fixture(scope="module")
@@ -63,8 +63,15 @@ def test_url_lines_give_one_complete_row_each(srv: str, tmp_path: Path) -> None:
 
 def test_jsonl_rows_carry_method_headers_body_and_key(srv: str, tmp_path: Path) -> None:
     lines = [
-        json.dumps({"url": f"{srv}/echo", "method": "POST", "body": "héllo", "key": "a",
-                    "headers": {"X-Job": "1"}}),  # fmt: skip
+        json.dumps(
+            {
+                "url": f"{srv}/echo",
+                "method": "POST",
+                "body": "héllo",
+                "key": "a",
+                "headers": {"X-Job": "1"},
+            }
+        ),
         json.dumps({"url": f"{srv}/echo", "method": "put", "json": {"n": 1}, "key": 7}),
         json.dumps({"url": f"{srv}/echo"}),
     ]
@@ -88,15 +95,25 @@ def test_jsonl_rows_carry_method_headers_body_and_key(srv: str, tmp_path: Path) 
 def test_csv_column_by_name_and_stdin(srv: str, tmp_path: Path) -> None:
     csv_text = f'id,link\n1,{srv}/bytes/3\n2,"{srv}/bytes/4"\n'
     out = tmp_path / "out.jsonl"
-    p = run_cli("fetch", "-", "-o", out, "--csv-column", "link", "--progress", "none",
-                stdin=csv_text.encode())  # fmt: skip
+    p = run_cli(
+        "fetch",
+        "-",
+        "-o",
+        out,
+        "--csv-column",
+        "link",
+        "--progress",
+        "none",
+        stdin=csv_text.encode(),
+    )
     assert p.returncode == 0, p.stderr_text
     rows = by_key(read_rows(out))
     assert {k: r["bytes"] for k, r in rows.items()} == {f"{srv}/bytes/3": 3, f"{srv}/bytes/4": 4}
     assert {r["line"] for r in rows.values()} == {2, 3}
 
-    missing = run_cli("fetch", "-", "-o", tmp_path / "o2.jsonl", "--csv-column", "url",
-                      stdin=csv_text.encode())  # fmt: skip
+    missing = run_cli(
+        "fetch", "-", "-o", tmp_path / "o2.jsonl", "--csv-column", "url", stdin=csv_text.encode()
+    )
     assert missing.returncode == 1
     assert "--csv-column 'url' is not in the header ['id', 'link']" in missing.stderr_text
 
@@ -144,8 +161,9 @@ def test_errors_and_summary_counts(srv: str, tmp_path: Path) -> None:
     errors = re.search(r"errors    (.*)", p.stderr_text)
     assert errors is not None
     assert sorted(errors.group(1).split("  ")) == [
-        "ClientConnectorError 1", "ServerDisconnectedError 1"
-    ]  # fmt: skip
+        "ClientConnectorError 1",
+        "ServerDisconnectedError 1",
+    ]
     assert re.search(r"latency   p50 [\d.]+ ms  p95 [\d.]+ ms  p99 [\d.]+ ms", p.stderr_text)
     assert "100 B of bodies" in p.stderr_text
 
@@ -153,8 +171,9 @@ def test_errors_and_summary_counts(srv: str, tmp_path: Path) -> None:
 def test_retries_are_counted_in_attempts(srv: str, tmp_path: Path) -> None:
     inp = write_lines(tmp_path / "in.txt", [f"{srv}/status/503"])
     out = tmp_path / "out.jsonl"
-    p = run_cli("fetch", inp, "-o", out, "--retries", "2", "--backoff", "0.01", "--progress",
-                "none")  # fmt: skip
+    p = run_cli(
+        "fetch", inp, "-o", out, "--retries", "2", "--backoff", "0.01", "--progress", "none"
+    )
     assert p.returncode == 0, p.stderr_text
     (row,) = read_rows(out)
     assert row["status"] == 503 and row["attempts"] == 3
@@ -164,8 +183,18 @@ def test_bodies_over_inline_max_go_to_files(srv: str, tmp_path: Path) -> None:
     inp = write_lines(tmp_path / "in.txt", [f"{srv}/bytes/10", f"{srv}/bytes/11"])
     out = tmp_path / "out.jsonl"
     bodies = tmp_path / "bodies"
-    p = run_cli("fetch", inp, "-o", out, "--body-inline-max", "10", "--bodies-dir", bodies,
-                "--progress", "none")  # fmt: skip
+    p = run_cli(
+        "fetch",
+        inp,
+        "-o",
+        out,
+        "--body-inline-max",
+        "10",
+        "--bodies-dir",
+        bodies,
+        "--progress",
+        "none",
+    )
     assert p.returncode == 0, p.stderr_text
     rows = by_key(read_rows(out))
     small, big = rows[f"{srv}/bytes/10"], rows[f"{srv}/bytes/11"]
@@ -217,9 +246,7 @@ def test_parquet_output(srv: str, tmp_path: Path) -> None:
         (["--resume", "--overwrite"], "--resume and --overwrite exclude each other"),
     ],
 )
-def test_bad_arguments_are_argparse_errors(
-    tmp_path: Path, args: list[str], message: str
-) -> None:
+def test_bad_arguments_are_argparse_errors(tmp_path: Path, args: list[str], message: str) -> None:
     inp = write_lines(tmp_path / "in.txt", ["http://127.0.0.1:9/"])
     p = run_cli("fetch", inp, "-o", tmp_path / "out.jsonl", *args)
     assert p.returncode == 2
@@ -259,8 +286,7 @@ def test_fail_fast_stops_at_the_first_failure(srv: str, tmp_path: Path) -> None:
 def test_progress_lines_when_stderr_is_not_a_tty(srv: str, tmp_path: Path) -> None:
     urls = [f"{srv}/delay/20?i={i}" for i in range(60)]
     inp = write_lines(tmp_path / "in.txt", urls)
-    p = run_cli("fetch", inp, "-o", tmp_path / "out.jsonl", "-c", "2",
-                "--progress-interval", "0.1")  # fmt: skip
+    p = run_cli("fetch", inp, "-o", tmp_path / "out.jsonl", "-c", "2", "--progress-interval", "0.1")
     assert p.returncode == 0, p.stderr_text
     assert "\r" not in p.stderr_text and "\x1b" not in p.stderr_text
     progress = [ln for ln in p.stderr_text.splitlines() if ln.startswith("asiofetch: ")]

@@ -144,9 +144,14 @@ def fetch_partition(
             tmp.unlink()
         raise
     return PartitionResult(
-        part, stats.rows, time.perf_counter() - started, dict(stats.by_class),
-        dict(stats.by_error), dict(stats.histogram()), stats.bytes,
-    )  # fmt: skip
+        part,
+        stats.rows,
+        time.perf_counter() - started,
+        dict(stats.by_class),
+        dict(stats.by_error),
+        dict(stats.histogram()),
+        stats.bytes,
+    )
 
 
 def _chunks(requests: Iterable[Any], size: int) -> Iterator[list[Any]]:
@@ -218,14 +223,27 @@ def fetch(
         pending = as_completed()
         chunks = enumerate(_chunks(requests, partition_size))
         for i, chunk in itertools.islice(chunks, ahead):
-            pending.add(client.submit(fetch_partition, i, chunk, str(out), cfg_dict, fmt,
-                                      retries=retries, pure=False))  # fmt: skip
+            pending.add(
+                client.submit(
+                    fetch_partition, i, chunk, str(out), cfg_dict, fmt, retries=retries, pure=False
+                )
+            )
         for fut in pending:
             done(fut.result())
             fut.release()
             for i, chunk in itertools.islice(chunks, 1):
-                pending.add(client.submit(fetch_partition, i, chunk, str(out), cfg_dict, fmt,
-                                          retries=retries, pure=False))  # fmt: skip
+                pending.add(
+                    client.submit(
+                        fetch_partition,
+                        i,
+                        chunk,
+                        str(out),
+                        cfg_dict,
+                        fmt,
+                        retries=retries,
+                        pure=False,
+                    )
+                )
     for stale in out.glob(".part-*.tmp"):  # attempts whose worker died mid-partition
         with contextlib.suppress(OSError):
             stale.unlink()

@@ -52,39 +52,97 @@ def _header(text: str) -> tuple[str, str]:
 
 def _add_job_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("requests")
-    g.add_argument("-c", "--concurrency", type=_positive_int, default=100,
-                   help="requests in flight (default 100)")
-    g.add_argument("--per-host", type=_nonneg_int, default=0,
-                   help="connections per host, 0 = no limit beyond --concurrency")
-    g.add_argument("--rate-limit", type=_positive_float, metavar="PER_SECOND",
-                   help="request starts per second (retries included)")
-    g.add_argument("--retries", type=_nonneg_int, default=0,
-                   help="retries after the first attempt (connect errors, timeouts, 429/5xx)")
-    g.add_argument("--backoff", type=_positive_float, default=0.2,
-                   help="seconds before the first retry, doubled each time (default 0.2)")
+    g.add_argument(
+        "-c",
+        "--concurrency",
+        type=_positive_int,
+        default=100,
+        help="requests in flight (default 100)",
+    )
+    g.add_argument(
+        "--per-host",
+        type=_nonneg_int,
+        default=0,
+        help="connections per host, 0 = no limit beyond --concurrency",
+    )
+    g.add_argument(
+        "--rate-limit",
+        type=_positive_float,
+        metavar="PER_SECOND",
+        help="request starts per second (retries included)",
+    )
+    g.add_argument(
+        "--retries",
+        type=_nonneg_int,
+        default=0,
+        help="retries after the first attempt (connect errors, timeouts, 429/5xx)",
+    )
+    g.add_argument(
+        "--backoff",
+        type=_positive_float,
+        default=0.2,
+        help="seconds before the first retry, doubled each time (default 0.2)",
+    )
     g.add_argument("--connect-timeout", type=_positive_float, default=10.0, help="seconds")
-    g.add_argument("--timeout", type=_positive_float, default=30.0,
-                   help="seconds per request, total (default 30)")
+    g.add_argument(
+        "--timeout",
+        type=_positive_float,
+        default=30.0,
+        help="seconds per request, total (default 30)",
+    )
     g.add_argument("--http2", action="store_true", help="HTTP/2 (ALPN over TLS, h2c otherwise)")
-    g.add_argument("-H", "--header", type=_header, action="append", default=[],
-                   metavar="'NAME: VALUE'", help="extra request header (repeatable)")
+    g.add_argument(
+        "-H",
+        "--header",
+        type=_header,
+        action="append",
+        default=[],
+        metavar="'NAME: VALUE'",
+        help="extra request header (repeatable)",
+    )
     g.add_argument("--proxy", help="proxy URL for every request")
-    g.add_argument("--max-redirects", type=_nonneg_int, default=None,
-                   help="(needs batch redirect options; see README)")
-    g.add_argument("--no-redirects", action="store_true",
-                   help="(needs batch redirect options; see README)")
-    g.add_argument("--fail-fast", action="store_true",
-                   help="stop at the first transport error or status >= 400 (exit 1)")
+    g.add_argument(
+        "--max-redirects",
+        type=_nonneg_int,
+        default=None,
+        help="(needs batch redirect options; see README)",
+    )
+    g.add_argument(
+        "--no-redirects", action="store_true", help="(needs batch redirect options; see README)"
+    )
+    g.add_argument(
+        "--fail-fast",
+        action="store_true",
+        help="stop at the first transport error or status >= 400 (exit 1)",
+    )
     o = p.add_argument_group("output")
-    o.add_argument("--body-inline-max", type=_nonneg_int, default=65536, metavar="BYTES",
-                   help="bodies up to this size go in the row (default 65536)")
+    o.add_argument(
+        "--body-inline-max",
+        type=_nonneg_int,
+        default=65536,
+        metavar="BYTES",
+        help="bodies up to this size go in the row (default 65536)",
+    )
     o.add_argument("--bodies-dir", help="write larger bodies here (path in the row)")
-    o.add_argument("--format", choices=("auto", "jsonl", "parquet"), default="auto",
-                   help="output format (auto: by the output's extension)")
-    o.add_argument("--progress", choices=("auto", "bar", "lines", "none"), default="auto",
-                   help="auto: a bar on a TTY, plain lines otherwise")
-    o.add_argument("--progress-interval", type=_positive_float, default=5.0, metavar="SECONDS",
-                   help="seconds between plain progress lines (default 5)")
+    o.add_argument(
+        "--format",
+        choices=("auto", "jsonl", "parquet"),
+        default="auto",
+        help="output format (auto: by the output's extension)",
+    )
+    o.add_argument(
+        "--progress",
+        choices=("auto", "bar", "lines", "none"),
+        default="auto",
+        help="auto: a bar on a TTY, plain lines otherwise",
+    )
+    o.add_argument(
+        "--progress-interval",
+        type=_positive_float,
+        default=5.0,
+        metavar="SECONDS",
+        help="seconds between plain progress lines (default 5)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -93,18 +151,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    fetch = sub.add_parser("fetch", help="fetch every URL of an input, one output row each",
-                           description="Fetch every request of INPUT; one output row each.")
+    fetch = sub.add_parser(
+        "fetch",
+        help="fetch every URL of an input, one output row each",
+        description="Fetch every request of INPUT; one output row each.",
+    )
     fetch.add_argument("input", help="file or '-' (stdin): URL lines, JSONL rows, or CSV")
-    fetch.add_argument("-o", "--output", required=True,
-                       help="JSONL or Parquet file ('-' for stdout); a directory with --dask")
+    fetch.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        help="JSONL or Parquet file ('-' for stdout); a directory with --dask",
+    )
     fetch.add_argument("--csv-column", help="read INPUT as CSV; URLs in this column (name/index)")
-    fetch.add_argument("--resume", action="store_true",
-                       help="skip keys the output already holds and append")
+    fetch.add_argument(
+        "--resume", action="store_true", help="skip keys the output already holds and append"
+    )
     fetch.add_argument("--overwrite", action="store_true", help="replace an existing output")
     fetch.add_argument("--dask", metavar="SCHEDULER", help="run on a distributed cluster")
-    fetch.add_argument("--partition-size", type=_positive_int, default=10_000,
-                       help="URLs per Dask partition (default 10000)")
+    fetch.add_argument(
+        "--partition-size",
+        type=_positive_int,
+        default=10_000,
+        help="URLs per Dask partition (default 10000)",
+    )
     _add_job_options(fetch)
     fetch.set_defaults(func=cmd_fetch, parser=fetch)
 

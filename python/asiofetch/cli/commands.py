@@ -100,8 +100,7 @@ def cmd_fetch(args: argparse.Namespace) -> int:
         except ValueError as e:
             parser.error(f"--resume: {e}")
         cut = " (a partial last line was cut off)" if truncated else ""
-        print(f"asiofetch: resuming: {rows:,} rows already in {args.output}{cut}",
-              file=sys.stderr)  # fmt: skip
+        print(f"asiofetch: resuming: {rows:,} rows already in {args.output}{cut}", file=sys.stderr)
 
     counts = InputCounts()
     total = None
@@ -111,19 +110,30 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     # stdin as text with our decoding rules (fd 0 stays open); bytes that are not UTF-8
     # survive as surrogates and make a bad-URL report rather than a crash.
     source: Any = sys.stdin.fileno() if args.input == "-" else args.input
-    stream = open(source, encoding="utf-8", errors="surrogateescape", newline="",  # noqa: SIM115
-                  closefd=args.input != "-")  # fmt: skip
     writer: Writer = (
         ParquetWriter(args.output) if fmt == "parquet" else JsonlWriter(args.output, args.resume)
     )
-    with stream:
-        items = read_items(stream, csv_column=args.csv_column, skip=done_keys.__contains__,
-                           counts=counts, on_bad=_on_bad(counts))  # fmt: skip
+    with open(
+        source, encoding="utf-8", errors="surrogateescape", newline="", closefd=args.input != "-"
+    ) as stream:
+        items = read_items(
+            stream,
+            csv_column=args.csv_column,
+            skip=done_keys.__contains__,
+            counts=counts,
+            on_bad=_on_bad(counts),
+        )
         result = run_job(
-            items, cfg, writer, _bodies(args), counts,
-            total=total, progress_mode=args.progress, progress_interval=args.progress_interval,
+            items,
+            cfg,
+            writer,
+            _bodies(args),
+            counts,
+            total=total,
+            progress_mode=args.progress,
+            progress_interval=args.progress_interval,
             output_name=args.output,
-        )  # fmt: skip
+        )
     code = result.exit_code
     if code == 0 and counts.bad:
         code = 1  # the job ran, but some input was not fetched: scripts must notice
@@ -160,10 +170,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
         )
         counts = InputCounts(read=args.requests)
         result = run_job(
-            demo_items(server.url, args.requests), cfg, JsonlWriter(output, False), _bodies(args),
-            counts, total=args.requests, progress_mode=args.progress,
-            progress_interval=args.progress_interval, output_name=output,
-        )  # fmt: skip
+            demo_items(server.url, args.requests),
+            cfg,
+            JsonlWriter(output, False),
+            _bodies(args),
+            counts,
+            total=args.requests,
+            progress_mode=args.progress,
+            progress_interval=args.progress_interval,
+            output_name=output,
+        )
     if result.exit_code:
         return result.exit_code
     expected = args.requests

@@ -51,16 +51,29 @@ def run_dask(args: argparse.Namespace, cfg: JobConfig, fmt: str) -> int:
         open(args.input, encoding="utf-8", errors="surrogateescape", newline="") as stream,
         distributed.Client(args.dask) as client,
     ):
-        items = read_items(stream, csv_column=args.csv_column, skip=lambda _k: False,
-                           counts=counts, on_bad=on_bad)  # fmt: skip
+        items = read_items(
+            stream, csv_column=args.csv_column, skip=lambda _k: False, counts=counts, on_bad=on_bad
+        )
         try:
-            report = fetch(items, args.output, client=client, config=cfg,
-                           partition_size=args.partition_size, fmt=fmt,
-                           on_partition=on_partition)  # fmt: skip
+            report = fetch(
+                items,
+                args.output,
+                client=client,
+                config=cfg,
+                partition_size=args.partition_size,
+                fmt=fmt,
+                on_partition=on_partition,
+            )
         finally:
             progress.close()
     stats = report.stats()
     reused = sum(p.rows for p in report.partitions if p.reused)
-    summary(stats, skipped=reused, bad=counts.bad, output=args.output, interrupted=False,
-            stopped_by=None)  # fmt: skip
+    summary(
+        stats,
+        skipped=reused,
+        bad=counts.bad,
+        output=args.output,
+        interrupted=False,
+        stopped_by=None,
+    )
     return 1 if counts.bad else 0

@@ -86,7 +86,7 @@ def _from_json(obj: Any) -> tuple[str, str | RequestSpec, str]:
         raise BadLine("headers must be an object of string values")
     body = obj.get("body")
     if body is not None and not isinstance(body, str):
-        raise BadLine("body must be a string (use \"json\" for a JSON body)")
+        raise BadLine('body must be a string (use "json" for a JSON body)')
     if body is not None and "json" in obj:
         raise BadLine("give body or json, not both")
     key = key_text(obj["key"]) if obj.get("key") is not None else url

@@ -20,10 +20,25 @@ from .. import ClientResponse, Completed
 from .inputs import Item, key_text
 
 COLUMNS = (
-    "key", "line", "method", "url", "final_url", "status", "reason", "http_version", "headers",
-    "bytes", "elapsed", "timings", "attempts", "error_type", "error_message", "body",
-    "body_encoding", "body_path",
-)  # fmt: skip
+    "key",
+    "line",
+    "method",
+    "url",
+    "final_url",
+    "status",
+    "reason",
+    "http_version",
+    "headers",
+    "bytes",
+    "elapsed",
+    "timings",
+    "attempts",
+    "error_type",
+    "error_message",
+    "body",
+    "body_encoding",
+    "body_path",
+)
 
 
 class BodyPolicy:
@@ -110,7 +125,9 @@ class JsonlWriter:
     def __init__(self, path: str, append: bool) -> None:
         self._stdout = path == "-"
         self._f: Any = (
-            os.fdopen(os.dup(1), "wb", buffering=0) if self._stdout else open(path, "ab" if append else "wb", buffering=0)  # noqa: SIM115, E501
+            os.fdopen(os.dup(1), "wb", buffering=0)
+            if self._stdout
+            else open(path, "ab" if append else "wb", buffering=0)  # noqa: SIM115
         )
         self._rows: list[bytes] = []
         self._dumps: Callable[[Any], str] = json.JSONEncoder(
@@ -150,16 +167,26 @@ class ParquetWriter:
         self._pa = pa
         self.schema = pa.schema(
             [
-                ("key", pa.string()), ("line", pa.int64()), ("method", pa.string()),
-                ("url", pa.string()), ("final_url", pa.string()), ("status", pa.int32()),
-                ("reason", pa.string()), ("http_version", pa.string()),
-                ("headers", pa.map_(pa.string(), pa.string())), ("bytes", pa.int64()),
-                ("elapsed", pa.float64()), ("timings", pa.map_(pa.string(), pa.float64())),
-                ("attempts", pa.int32()), ("error_type", pa.string()),
-                ("error_message", pa.string()), ("body", pa.string()),
-                ("body_encoding", pa.string()), ("body_path", pa.string()),
+                ("key", pa.string()),
+                ("line", pa.int64()),
+                ("method", pa.string()),
+                ("url", pa.string()),
+                ("final_url", pa.string()),
+                ("status", pa.int32()),
+                ("reason", pa.string()),
+                ("http_version", pa.string()),
+                ("headers", pa.map_(pa.string(), pa.string())),
+                ("bytes", pa.int64()),
+                ("elapsed", pa.float64()),
+                ("timings", pa.map_(pa.string(), pa.float64())),
+                ("attempts", pa.int32()),
+                ("error_type", pa.string()),
+                ("error_message", pa.string()),
+                ("body", pa.string()),
+                ("body_encoding", pa.string()),
+                ("body_path", pa.string()),
             ]
-        )  # fmt: skip
+        )
         self._w = pq.ParquetWriter(path, self.schema)
         self._rows: list[dict[str, Any]] = []
 

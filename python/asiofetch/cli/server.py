@@ -137,19 +137,29 @@ class _HttpProtocol(asyncio.Protocol):
                 if hops == 0:
                     self._send(200, b"redirected\n", close=close, head_only=head_only)
                 else:
-                    self._send(302, b"", close=close, head_only=head_only,
-                               extra=f"Location: /redirect/{hops - 1}\r\n")  # fmt: skip
+                    self._send(
+                        302,
+                        b"",
+                        close=close,
+                        head_only=head_only,
+                        extra=f"Location: /redirect/{hops - 1}\r\n",
+                    )
             elif path == "/echo":
-                echo = {"method": method, "target": target, "headers": self._headers,
-                        "body": body.decode("utf-8", "replace")}  # fmt: skip
+                echo = {
+                    "method": method,
+                    "target": target,
+                    "headers": self._headers,
+                    "body": body.decode("utf-8", "replace"),
+                }
                 self._send(200, json.dumps(echo).encode(), close=close, head_only=head_only)
             elif path == "/close":
                 assert self._transport is not None
                 self._transport.close()
                 self._closed = True
             else:
-                self._send(200, f"asiofetch serve: {path}\n".encode(), close=close,
-                           head_only=head_only)  # fmt: skip
+                self._send(
+                    200, f"asiofetch serve: {path}\n".encode(), close=close, head_only=head_only
+                )
         except ValueError:
             self._send(400, b"bad route argument\n", close=close)
 
@@ -179,7 +189,7 @@ class _HttpProtocol(asyncio.Protocol):
 
 
 async def serve(host: str = "127.0.0.1", port: int = 0, ready: bool = True) -> None:
-    """Runs until SIGTERM/SIGINT or cancelled; prints `READY http://HOST:PORT` on stdout once listening."""
+    """Runs until SIGTERM/SIGINT (or cancelled); prints `READY http://HOST:PORT` when listening."""
     loop = asyncio.get_running_loop()
     server = await loop.create_server(_HttpProtocol, host, port, backlog=4096, reuse_address=True)
     bound = server.sockets[0].getsockname()
