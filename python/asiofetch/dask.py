@@ -63,8 +63,11 @@ class FetchReport:
         return sum(p.rows for p in self.partitions)
 
     def stats(self) -> Stats:
+        """The counts of what this run fetched (partitions found already written are not)."""
         s = Stats()
         for p in self.partitions:
+            if p.reused:
+                continue
             s.merge(p.rows, p.bytes, p.by_class, p.by_error, p.latency)
         return s
 
