@@ -15,7 +15,8 @@ PY_BUILD_INPUTS := $(shell find src -name '*.cpp' -o -name '*.hpp' -o -name CMak
 
 .PHONY: demo test deps install test-cpp test-asan test-py lint bench-quick bench tsan clean
 
-demo: install fixture
+# The bulk-fetch job against the package's own local server (no build tree, no network).
+demo: install
 	$(PY) -m asiofetch demo
 
 test: test-cpp test-asan test-py lint bench-quick

@@ -410,3 +410,13 @@ def test_console_script_is_installed() -> None:
     p = subprocess.run([script, "fetch", "--help"], capture_output=True, env=ENV, timeout=30)
     assert p.returncode == 0 and b"--resume" in p.stdout
     assert os.access(script, os.X_OK)
+
+
+def test_fields_select_the_columns(srv: str, tmp_path: Path) -> None:
+    inp = write_lines(tmp_path / "in.txt", [f"{srv}/bytes/3"])
+    out = tmp_path / "out.jsonl"
+    p = run_cli("fetch", inp, "-o", out, "--fields", "status,bytes", "--progress", "none")
+    assert p.returncode == 0, p.stderr_text
+    assert read_rows(out) == [{"key": f"{srv}/bytes/3", "status": 200, "bytes": 3}]
+    bad = run_cli("fetch", inp, "-o", tmp_path / "o2.jsonl", "--fields", "status,nope")
+    assert bad.returncode == 2 and "--fields: unknown column(s) ['nope']" in bad.stderr_text

@@ -102,12 +102,13 @@ def _as_item(r: Any, line: int) -> Item:
 
 async def _fetch_into(items: list[Item], cfg: JobConfig, writer: Writer, stats: Stats) -> None:
     bodies = BodyPolicy(cfg.body_inline_max, None)
+    headers = cfg.fields is None or "headers" in cfg.fields
     async with make_session(cfg) as session:
         it = session.as_completed([i.request for i in items], concurrency=cfg.concurrency)
         async for done in it:
             item = items[done.index]
             body = b"" if done.response is None else await done.response.read()
-            row = make_row(item, done, body, bodies)
+            row = make_row(item, done, body, bodies, headers)
             writer.add(row)
             stats.add(row)
             if writer.pending >= 1000:
@@ -126,7 +127,11 @@ def fetch_partition(
     job = JobConfig(**cfg)
     items = [_as_item(r, n) for n, r in enumerate(requests, 1)]
     tmp = out / f".{final.name}.{uuid.uuid4().hex}.tmp"
-    writer: Writer = ParquetWriter(str(tmp)) if fmt == "parquet" else JsonlWriter(str(tmp), False)
+    writer: Writer = (
+        ParquetWriter(str(tmp), job.fields)
+        if fmt == "parquet"
+        else JsonlWriter(str(tmp), False, job.fields)
+    )
     stats = Stats()
     try:
         try:

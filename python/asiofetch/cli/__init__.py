@@ -125,6 +125,11 @@ def _add_job_options(p: argparse.ArgumentParser) -> None:
     )
     o.add_argument("--bodies-dir", help="write larger bodies here (path in the row)")
     o.add_argument(
+        "--fields",
+        metavar="A,B,...",
+        help="the output's columns (default: all; key is always kept)",
+    )
+    o.add_argument(
         "--format",
         choices=("auto", "jsonl", "parquet"),
         default="auto",
@@ -179,7 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.set_defaults(func=cmd_fetch, parser=fetch)
 
     demo = sub.add_parser("demo", help="the main job against a built-in local server")
-    demo.add_argument("-n", "--requests", type=_positive_int, default=20_000)
+    demo.add_argument("-n", "--requests", type=_positive_int, default=50_000)
     demo.add_argument("-o", "--output", help="output file (default: a temporary file)")
     _add_job_options(demo)
     demo.set_defaults(func=cmd_demo, parser=demo)

@@ -15,7 +15,7 @@ from typing import Any
 from .. import ClientError, ClientSession
 from .inputs import InputCounts, Item, count_lines, read_items
 from .job import JobConfig, run_job
-from .outputs import BodyPolicy, JsonlWriter, ParquetWriter, Writer, scan_jsonl
+from .outputs import COLUMNS, BodyPolicy, JsonlWriter, ParquetWriter, Writer, scan_jsonl
 from .server import LocalServer, run_server
 
 _MAX_BAD_REPORTED = 20
@@ -33,6 +33,13 @@ def job_config(args: argparse.Namespace) -> JobConfig:
         args.parser.error(f"--proxy must be an http(s):// or socks URL, got {args.proxy!r}")
     if args.per_host > args.concurrency:
         args.parser.error("--per-host cannot exceed --concurrency")
+    fields = None
+    if args.fields is not None:
+        names = [f.strip() for f in args.fields.split(",") if f.strip()]
+        unknown = [f for f in names if f not in COLUMNS]
+        if unknown or not names:
+            args.parser.error(f"--fields: unknown column(s) {unknown}; choose from {COLUMNS}")
+        fields = tuple(dict.fromkeys(["key", *names]))  # resume needs the key
     return JobConfig(
         concurrency=args.concurrency,
         per_host=args.per_host,
@@ -46,6 +53,7 @@ def job_config(args: argparse.Namespace) -> JobConfig:
         proxy=args.proxy,
         fail_fast=args.fail_fast,
         body_inline_max=args.body_inline_max,
+        fields=fields,
     )
 
 
@@ -111,7 +119,9 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     # survive as surrogates and make a bad-URL report rather than a crash.
     source: Any = sys.stdin.fileno() if args.input == "-" else args.input
     writer: Writer = (
-        ParquetWriter(args.output) if fmt == "parquet" else JsonlWriter(args.output, args.resume)
+        ParquetWriter(args.output, cfg.fields)
+        if fmt == "parquet"
+        else JsonlWriter(args.output, args.resume, cfg.fields)
     )
     with open(
         source, encoding="utf-8", errors="surrogateescape", newline="", closefd=args.input != "-"
@@ -172,7 +182,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         result = run_job(
             demo_items(server.url, args.requests),
             cfg,
-            JsonlWriter(output, False),
+            JsonlWriter(output, False, cfg.fields),
             _bodies(args),
             counts,
             total=args.requests,

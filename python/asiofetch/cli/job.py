@@ -43,6 +43,7 @@ class JobConfig:
     proxy: str | None = None
     fail_fast: bool = False
     body_inline_max: int = 65536
+    fields: tuple[str, ...] | None = None  # the output's columns (None: all)
 
 
 def make_session(cfg: JobConfig) -> ClientSession:
@@ -133,13 +134,14 @@ async def _consume(
     stats: Stats,
     result: JobResult,
 ) -> None:
+    headers = cfg.fields is None or "headers" in cfg.fields
     async with make_session(cfg) as session:
         it = session.as_completed(requests, concurrency=cfg.concurrency)
         try:
             async for done in it:
                 item = meta.pop(done.index)
                 body = b"" if done.response is None else await done.response.read()
-                row = make_row(item, done, body, bodies)
+                row = make_row(item, done, body, bodies, headers)
                 writer.add(row)
                 stats.add(row)
                 if cfg.fail_fast and _failed(row):
