@@ -173,8 +173,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     )
     with LocalServer() as server:
         print(
-            f"asiofetch demo: built-in server on {server.url}; {args.requests:,} URLs, "
-            f"concurrency {cfg.concurrency}; rows -> {output}",
+            f"asiofetch demo: {args.requests:,} URLs from the built-in server {server.url}, "
+            f"concurrency {cfg.concurrency}\nrows -> {output}",
             file=sys.stderr,
             flush=True,
         )

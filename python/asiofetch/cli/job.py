@@ -66,6 +66,7 @@ class JobResult:
     stats: Stats
     interrupted: int = 0  # the signal that stopped the job, 0 if none
     stopped_by: str | None = None  # the key --fail-fast stopped at
+    fatal: str | None = None  # an error that ended the whole batch (rows so far are kept)
 
     @property
     def exit_code(self) -> int:
@@ -73,7 +74,7 @@ class JobResult:
             return EXIT_SIGINT
         if self.interrupted:
             return EXIT_SIGTERM
-        return EXIT_FAILED if self.stopped_by is not None else 0
+        return EXIT_FAILED if self.stopped_by is not None or self.fatal is not None else 0
 
 
 def _failed(row: dict[str, Any]) -> bool:
@@ -187,6 +188,8 @@ def run_job(
         except asyncio.CancelledError:
             if not result.interrupted:
                 raise
+        except Exception as e:  # e.g. a URL the engine refuses ends the native batch
+            result.fatal = f"{type(e).__name__}: {e}"
         finally:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
@@ -211,6 +214,7 @@ def run_job(
         output=output_name,
         interrupted=bool(result.interrupted),
         stopped_by=result.stopped_by,
+        fatal=result.fatal,
         stream=stderr,
     )
     return result

@@ -164,6 +164,7 @@ def summary(
     output: str,
     interrupted: bool,
     stopped_by: str | None,
+    fatal: str | None = None,
     stream: TextIO = sys.stderr,
 ) -> None:
     elapsed = max(time.perf_counter() - stats.started, 1e-9)
@@ -172,6 +173,8 @@ def summary(
         lines.append("interrupted: every row written is complete; --resume continues the job")
     if stopped_by:
         lines.append(f"stopped by --fail-fast at: {stopped_by}")
+    if fatal:
+        lines.append(f"stopped by an error: {fatal}; the rows written so far are complete")
     lines.append(
         f"fetched   {stats.rows:,} requests in {elapsed:,.2f} s"
         f"  ({stats.rows / elapsed:,.0f} requests/s), {_size(stats.bytes)} of bodies"
