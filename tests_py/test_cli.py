@@ -126,6 +126,11 @@ def test_bad_input_lines_are_reported_by_line_and_skipped(srv: str, tmp_path: Pa
         json.dumps({"url": f"{srv}/bytes/2", "method": "BREW"}),
         "http:///nohost",
         json.dumps({"url": f"{srv}/bytes/2", "extra": 1}),
+        # libcurl refuses these; one of them in a native batch would fail the whole batch
+        "http://[::1::2]/",
+        "http://[1.2.3.4]/",
+        "http://h:65536/",
+        "http://h%20x/",
         f"{srv}/bytes/3",
     ]
     inp = write_lines(tmp_path / "in.txt", lines)
@@ -134,10 +139,12 @@ def test_bad_input_lines_are_reported_by_line_and_skipped(srv: str, tmp_path: Pa
     assert p.returncode == 1  # the job ran, but not every line was fetched
     assert set(by_key(read_rows(out))) == {f"{srv}/bytes/1", f"{srv}/bytes/3"}
     reported = re.findall(r"input line (\d+): ", p.stderr_text)
-    assert reported == ["2", "3", "4", "5", "6"]
+    assert reported == ["2", "3", "4", "5", "6", "7", "8", "9", "10"]
     assert "invalid JSON" in p.stderr_text and "not an http(s) url" in p.stderr_text
     assert "unknown field(s) ['extra']" in p.stderr_text
-    assert "0 skipped (already in the output), 5 bad lines" in p.stderr_text
+    assert "invalid IPv6 address: 'http://[::1::2]/'" in p.stderr_text
+    assert "port out of range: 'http://h:65536/'" in p.stderr_text
+    assert "0 skipped (already in the output), 9 bad lines" in p.stderr_text
 
 
 def test_errors_and_summary_counts(srv: str, tmp_path: Path) -> None:
@@ -347,6 +354,20 @@ def test_sigint_stops_cleanly_and_resume_fetches_the_rest(srv: str, tmp_path: Pa
     rows = read_rows(out)
     assert Counter(r["key"] for r in rows) == Counter(urls)  # every URL exactly once
     assert rows[: len(first)] == first  # the resumed job only appended
+
+
+def test_sigterm_stops_cleanly_with_143(srv: str, tmp_path: Path) -> None:
+    urls = [f"{srv}/delay/20?i={i}" for i in range(500)]
+    inp = write_lines(tmp_path / "in.txt", urls)
+    out = tmp_path / "out.jsonl"
+    proc = _start(["fetch", inp, "-o", out, "-c", "2", "--progress", "none"])
+    _wait_for_rows(out, proc, 10)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 143, err.decode()
+    rows = read_rows(out)
+    assert 10 <= len(rows) < 500
+    assert {r["key"] for r in rows} <= set(urls)
 
 
 def test_resume_drops_a_half_written_last_line(srv: str, tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import ipaddress
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -70,6 +71,12 @@ def check_url(url: Any) -> str:
         if not url.lower().startswith(("http://", "https://")):
             raise BadLine(f"not an http(s) url: {url!r}")
         raise BadLine(f"url has no valid host: {url!r}")
+    host = m.group("host")
+    if host.startswith("["):
+        try:
+            ipaddress.IPv6Address(host[1:-1].split("%25", 1)[0])
+        except ValueError:
+            raise BadLine(f"url has an invalid IPv6 address: {url!r}") from None
     port = m.group("port")
     if port and int(port) > 65535:
         raise BadLine(f"url port out of range: {url!r}")
