@@ -166,3 +166,9 @@ def test_cli_dask(srv: str, client: Any, tmp_path: Path) -> None:
     assert output_keys(out) == Counter(urls)
     stdin = run_cli("fetch", "-", "-o", out, "--dask", address)
     assert stdin.returncode == 2 and "INPUT must be a file" in stdin.stderr_text
+    for extra, message in [
+        ("--fail-fast", "--fail-fast is not supported with --dask"),
+        ("--overwrite", "--overwrite with --dask: remove the directory"),
+    ]:
+        p = run_cli(*args, extra)
+        assert p.returncode == 2 and message in p.stderr_text

@@ -2,7 +2,7 @@
 
 The input is read here, lazily, and cut into partitions in input order, so the same input
 gives the same partitions: running the command again on the same OUTDIR fetches only the
-partitions that are not there yet (that is its resume).
+partitions that are not there yet: that is its resume, with or without --resume.
 """
 
 from __future__ import annotations
@@ -27,6 +27,10 @@ def run_dask(args: argparse.Namespace, cfg: JobConfig, fmt: str) -> int:
         parser.error("with --dask, --output is a directory (one file per partition)")
     if args.fail_fast:
         parser.error("--fail-fast is not supported with --dask (partitions run independently)")
+    if args.overwrite:
+        parser.error("--overwrite with --dask: remove the directory (finished parts are kept)")
+    if args.bodies_dir:
+        parser.error("--bodies-dir is not supported with --dask yet (bodies go inline)")
     if args.input == "-":
         parser.error("with --dask, INPUT must be a file (its partitions are numbered by line)")
     from ..dask import PartitionResult, fetch
