@@ -13,6 +13,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -441,3 +442,12 @@ def test_fields_select_the_columns(srv: str, tmp_path: Path) -> None:
     assert read_rows(out) == [{"key": f"{srv}/bytes/3", "status": 200, "bytes": 3}]
     bad = run_cli("fetch", inp, "-o", tmp_path / "o2.jsonl", "--fields", "status,nope")
     assert bad.returncode == 2 and "--fields: unknown column(s) ['nope']" in bad.stderr_text
+
+
+def test_http2_prior_knowledge_on_nginx(nginx: Any, tmp_path: Path) -> None:
+    inp = write_lines(tmp_path / "in.txt", [f"{nginx.h2c_url}/small.txt?i={i}" for i in range(3)])
+    out = tmp_path / "out.jsonl"
+    p = run_cli("fetch", inp, "-o", out, "--http2", "--progress", "none")
+    assert p.returncode == 0, p.stderr_text
+    rows = read_rows(out)
+    assert [(r["status"], r["http_version"], r["bytes"]) for r in rows] == [(200, "2.0", 100)] * 3
