@@ -15,7 +15,8 @@ PY_BUILD_INPUTS := $(shell find src -name '*.cpp' -o -name '*.hpp' -o -name CMak
 
 .PHONY: demo test deps install test-cpp test-asan test-py lint bench-quick bench tsan clean
 
-demo: install fixture
+# The bulk-fetch job against the package's own local server (no build tree, no network).
+demo: install
 	$(PY) -m asiofetch demo
 
 test: test-cpp test-asan test-py lint bench-quick
@@ -36,7 +37,7 @@ $(STAMPS)/venv: $(STAMPS)/deps
 # build/wheel-* incrementally.
 $(STAMPS)/install: $(STAMPS)/venv $(PY_BUILD_INPUTS) bench/requirements.txt
 	$(PY) -m pip install -q "scikit-build-core>=0.10" "pybind11>=2.13"
-	$(PY) -m pip install -q --no-build-isolation -e ".[test]"
+	$(PY) -m pip install -q --no-build-isolation -e ".[test,cli,dask]"
 	$(PY) -m pip install -q -r bench/requirements.txt
 	@touch $@
 

@@ -227,7 +227,10 @@ async def _as_completed(
                     next_index += 1
                     items.append(batch_item(defaults, r))
                 outstanding += len(items)
-                core.feed_batch(mb.native, bid, items, None, opts, close=source.exhausted)
+                core.feed_batch(
+                    mb.native, bid, items, session._default_header_list, opts,
+                    close=source.exhausted,
+                )  # fmt: skip
                 if source.exhausted:
                     return
         except asyncio.CancelledError:
