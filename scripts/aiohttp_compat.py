@@ -14,7 +14,7 @@ How to run (the tests are not in this repo; CI has no network, so there is no ma
     # what aiohttp's tests import besides aiohttp (pytest-timeout gives the per-test limit):
     .venv/bin/pip install pytest-mock pytest-timeout trustme
     .venv/bin/python scripts/aiohttp_compat.py /tmp/aiohttp-src/tests/test_client_functional.py \
-        --out bench/results/compat/$(date -u +%Y%m%d-%H%M%S)
+        --out docs/compat/$(date -u +%Y%m%d-%H%M%S)
 
 Each test file is run by pytest twice, with `-p no:cacheprovider -p no:asyncio` (aiohttp's
 pytest plugin runs the coroutines), without `-x`, a per-test timeout (--timeout, default 20 s),
@@ -485,6 +485,27 @@ def _per_file(classes: dict[str, list[dict[str, Any]]]) -> dict[str, dict[str, A
     return files
 
 
+BIASES = [
+    "Names asiofetch lacks (FormData, MultipartWriter, payload classes, TraceConfig, "
+    "Fingerprint, DigestAuthMiddleware...) stay aiohttp's, so those tests measure whether "
+    "asiofetch accepts aiohttp's objects; importing only asiofetch would fail them too "
+    "(AttributeError), so the count is the same.",
+    "The test client is aiohttp's TestClient with an asiofetch session; aiohttp's own sets "
+    "the private `_retry_connection = False` (no retry on a dropped keep-alive connection), "
+    "which has no asiofetch equivalent.",
+    "Rebinding happens after import: values computed at import time other than parametrize "
+    "arguments (default arguments, class bodies) keep aiohttp's objects.",
+    "The internals and no-server rules are regexes on the test's source; the lists below "
+    "show what they caught. The figure counting internals-only tests is given too.",
+    "Warnings are not errors (aiohttp's own suite runs with filterwarnings=error); tests "
+    "that expect a warning with pytest.warns still count.",
+    "Every parametrized case counts as one test: test_invalid_redirect_url alone has 18 "
+    "cases. A test stops at its first failing assertion, so one cause can hide another.",
+    "Tests skipped with aiohttp (isal, zlib_ng, blockbuster not installed) do not count.",
+    "A test over the per-test timeout fails; under heavy load a slow but correct test could.",
+]
+
+
 def _markdown(summary: dict[str, Any]) -> str:
     c = summary["counts"]
     m = summary["meta"]
@@ -495,6 +516,8 @@ def _markdown(summary: dict[str, Any]) -> str:
         f"(commit {m['commit']}), Python {m['python']}",
         f"- command: `{m['command']}`",
         f"- files: {', '.join(m['files'])}",
+        f"- per-test timeout {m['timeout_s']} s; 1-min load average {m['load_1min'][0]} at the "
+        f"start, {m['load_1min'][1]} at the end, on {m['cpus']} CPUs",
         "",
         f"**{summary['figure_percent']} %** of the client-behaviour cases pass with asiofetch "
         f"({c['pass']} pass / {c['pass'] + c['fail']} counted).",
@@ -546,6 +569,8 @@ def _markdown(summary: dict[str, Any]) -> str:
             line = e["exc_line"].replace("|", "\\|").replace("`", "'")
             phase = "" if e["phase"] in ("call", "") else f" [{e['phase']}]"
             out.append(f"- `{name}`: {e['asiofetch']}{phase} `{e['exc_type']}`: {line}")
+    out += ["", "## What can bias this figure", ""]
+    out += [f"- {b}" for b in BIASES]
     out += ["", "## Excluded: internals-only", ""]
     out += [
         f"- `{e['test'].split('::', 1)[-1]}` ({e['reason']}; asiofetch: {e['asiofetch']})"
@@ -610,6 +635,7 @@ def main() -> int:
     _check_version(args.python, Path(rootdir), args.allow_version_mismatch)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    load_start = os.getloadavg()[0]
     if args.from_records:
         # Re-classify the per-test records of an earlier run (after changing the rules).
         control = json.loads((out / "aiohttp.json").read_text())
@@ -650,6 +676,8 @@ def main() -> int:
         "commit": commit,
         "files": [f"tests/{Path(f).name}" for f in files],
         "timeout_s": args.timeout,
+        "load_1min": [round(load_start, 1), round(os.getloadavg()[0], 1)],
+        "cpus": os.cpu_count(),
         "command": "python scripts/aiohttp_compat.py "
         + " ".join(f"/tmp/aiohttp-src/tests/{Path(f).name}" for f in files)
         + f" --timeout {args.timeout}"
