@@ -46,6 +46,8 @@ Classification (per test id, written to summary.json and summary.md in --out):
   test_client_response.py...), a test that neither requests aiohttp_client / aiohttp_server /
   aiohttp_raw_server (directly or through its fixtures) nor builds a TestServer: excluded, as
   those files mostly drive aiohttp's objects without a server;
+- swap_missed: built aiohttp's own ClientSession during the asiofetch pass (a guard: the
+  swap must leave no aiohttp client in play): excluded, listed;
 - fail: passes with aiohttp, fails with asiofetch: counted, with exception type, first line
   and a cause group (EXC_CAUSES, else NAME_CAUSES).
 Figure = pass / (pass + fail).
@@ -299,11 +301,32 @@ def _asiofetch_test_client_class() -> Any:
     return AsiofetchTestClient
 
 
+_current_test: str | None = None
+
+
 def pytest_configure(config: Any) -> None:
     if os.environ.get(MODE_ENV) == "asiofetch":
+        import aiohttp
         from aiohttp import pytest_plugin
 
         pytest_plugin.TestClient = _asiofetch_test_client_class()  # type: ignore[attr-defined]
+        # Guard against a pass that is aiohttp's: a swapped test must never build aiohttp's
+        # client session (a fixture or an import the swap missed would).
+        original_init = aiohttp.ClientSession.__init__
+
+        def flagging_init(self: Any, *args: Any, **kwargs: Any) -> None:
+            if _current_test is not None:
+                _records.setdefault(_current_test, {"outcome": "not run", "internals": None})[
+                    "aiohttp_session_built"
+                ] = True
+            original_init(self, *args, **kwargs)
+
+        aiohttp.ClientSession.__init__ = flagging_init  # type: ignore[method-assign]
+
+
+def pytest_runtest_setup(item: Any) -> None:
+    global _current_test
+    _current_test = item.nodeid
 
 
 def pytest_collection_finish(session: Any) -> None:
@@ -437,6 +460,7 @@ def classify(control: dict[str, Any], swapped: dict[str, Any]) -> dict[str, Any]
         "environment": [],
         "internals": [],
         "no_server": [],
+        "swap_missed": [],
     }
     for nodeid in sorted(control):
         c = control[nodeid]
@@ -451,6 +475,9 @@ def classify(control: dict[str, Any], swapped: dict[str, Any]) -> dict[str, Any]
         elif c.get("internals"):
             entry["reason"] = c["internals"]
             classes["internals"].append(entry)
+        elif s.get("aiohttp_session_built"):
+            entry["reason"] = "built aiohttp's ClientSession in the asiofetch pass (swap missed)"
+            classes["swap_missed"].append(entry)
         elif s["outcome"] == "passed":
             classes["pass"].append(entry)
         else:
@@ -529,6 +556,8 @@ def _markdown(summary: dict[str, Any]) -> str:
         f"| internals-only (rule below) | {c['internals']} | no |",
         f"| does not pass with aiohttp itself (environment) | {c['environment']} | no |",
         f"| no real server, in a non-functional file | {c['no_server']} | no |",
+        f"| swap missed: built aiohttp's ClientSession with asiofetch swapped in "
+        f"| {c['swap_missed']} | no |",
         "",
         f"Counting the internals-only tests too: {summary['figure_with_internals_percent']} %.",
         "",
@@ -576,6 +605,8 @@ def _markdown(summary: dict[str, Any]) -> str:
         f"- `{e['test'].split('::', 1)[-1]}` ({e['reason']}; asiofetch: {e['asiofetch']})"
         for e in summary["classes"]["internals"]
     ]
+    out += ["", "## Excluded: swap missed (aiohttp's client used in the asiofetch pass)", ""]
+    out += [f"- `{e['test'].split('::', 1)[-1]}`" for e in summary["classes"]["swap_missed"]]
     out += ["", "## Excluded: does not pass with aiohttp here", ""]
     out += [
         f"- `{e['test'].split('::', 1)[-1]}`: {e['reason'][:200]}"
