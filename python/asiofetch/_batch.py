@@ -228,7 +228,7 @@ async def _as_completed(
                     items.append(batch_item(defaults, r))
                 outstanding += len(items)
                 core.feed_batch(
-                    mb.native, bid, items, session._default_header_list, opts,
+                    mb.native, bid, items, defaults.default_header_list, opts,
                     close=source.exhausted,
                 )  # fmt: skip
                 if source.exhausted:
