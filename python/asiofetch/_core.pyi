@@ -27,7 +27,9 @@ class NativeError:
         """
     @property
     def message(self) -> str:
-        ...
+        """
+        what failed; bytes that are not UTF-8 show as \\xNN
+        """
     @property
     def sub_kind(self) -> int:
         """
