@@ -30,13 +30,14 @@ TEST_F(Recovery, bad_alloc_while_starting_fails_that_request_only) {
 
 TEST_F(Recovery, a_throw_for_a_queued_request_does_not_strand_the_queue) {
   EngineClient c(PoolConfig{.limit = 1});
-  RequestId first = c.submit(make_request("GET", url("/delay/100")));
+  RequestId first = c.submit(make_request("GET", url("/hang")));
   RequestId second = c.submit(make_request("GET", url("/bytes/3")));
   RequestId third = c.submit(make_request("GET", url("/bytes/4")));
-  // Armed once the first is running: the throw hits the second as the first's slot frees.
   ASSERT_TRUE(c.eventually([&] { return c.counters().in_flight.load() == 1 && c.counters().queued.load() == 2; }));
+  // Armed while the first holds the only slot: cancelling it starts the second, which throws.
   fault::arm(fault::Site::Start, fault::Throw::Runtime);
-  EXPECT_EQ(c.wait(first).response->status, 200);
+  c.engine().cancel(first);
+  EXPECT_EQ(c.wait(first).error.kind, ErrorKind::Cancelled);
   auto o2 = c.wait(second);
   ASSERT_FALSE(o2.response);
   EXPECT_EQ(o2.error.kind, ErrorKind::Other);
@@ -45,6 +46,7 @@ TEST_F(Recovery, a_throw_for_a_queued_request_does_not_strand_the_queue) {
   auto o3 = c.wait(third);
   ASSERT_TRUE(o3.response) << o3.error.message;
   EXPECT_EQ(o3.response->body, "abcd");
+  EXPECT_TRUE(c.eventually([&] { return c.engine().stats().in_flight == 0; }));
 }
 
 TEST_F(Recovery, a_throw_inside_a_libcurl_callback_fails_the_request) {
