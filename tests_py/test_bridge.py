@@ -455,3 +455,24 @@ def test_loop_without_add_reader_uses_a_proxy_thread_that_exits(base_url: str) -
     gc.collect()
     _bridge._sweep_closed_loops()
     assert wait_until(lambda: proxies() == before, timeout=5)
+
+
+@loop_param
+def test_fetch_default_sessions_go_with_their_loops(
+    factory: Callable[[], asyncio.AbstractEventLoop], base_url: str
+) -> None:
+    """fetch()'s default session is per loop and keyed weakly by it: once a loop is gone, so
+    are its session, its connections and its mailbox. A session that held its loop strongly
+    kept every loop alive: 200 asyncio.run() calls left +400 fds and +11.5 MiB."""
+
+    async def one() -> None:
+        r = await asiofetch.fetch(f"{base_url}/bytes/10")
+        assert len(await r.read()) == 10
+
+    run_in(factory, one())
+    gc.collect()
+    before = open_fds()
+    for _ in range(30):
+        run_in(factory, one())
+    gc.collect()
+    assert wait_until(lambda: len(open_fds() - before) == 0), sorted(open_fds() - before)

@@ -25,6 +25,7 @@ import sys
 import traceback
 import urllib.request
 import warnings
+import weakref
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Generator, Iterable
 from types import TracebackType
 from typing import Any
@@ -59,6 +60,14 @@ __all__ = ("ClientSession", "Session", "close_session_now", "unowned_session")
 _get_running_loop = asyncio.events._get_running_loop
 _CancelledError = asyncio.CancelledError
 _SENTINEL: Any = object()
+
+
+def _no_loop() -> None:
+    """Stands in for a dead weak reference before a session has seen a loop."""
+    return None
+
+
+_NO_LOOP: Any = _no_loop
 
 class ClientSession:
     """An HTTP client session: default headers, cookies, timeouts and a native connection pool.
@@ -168,7 +177,10 @@ class ClientSession:
             self._flow,
         )
         # (loop, mailbox) of the last request: one identity test instead of a dict lookup.
-        self._mb_loop: asyncio.AbstractEventLoop | None = None
+        # The loop the cached mailbox belongs to, held weakly: a session must not keep a loop
+        # alive (fetch()'s per-loop default session is keyed weakly by its loop, and a strong
+        # reference here kept every loop, its session and their fds for the process's life).
+        self._mb_loop: weakref.ref[asyncio.AbstractEventLoop] = _NO_LOOP
         self._mb: LoopMailbox | None = None
         self._source_traceback = (
             traceback.extract_stack(sys._getframe(1)) if _loop_debug() else None
@@ -255,7 +267,7 @@ class ClientSession:
         if connector is not None and self._connector_owner:
             close_now(connector)
         self._connector = None
-        self._mb_loop = self._mb = None
+        self._mb_loop, self._mb = _NO_LOOP, None
 
     def detach(self) -> None:
         """Forget the connector without closing it."""
@@ -279,7 +291,7 @@ class ClientSession:
             return
         if not self._quiet:
             _warnings.warn(f"Unclosed client session {self!r}", ResourceWarning, source=self)
-            loop = self._mb_loop
+            loop = self._mb_loop()
             if loop is not None and not loop.is_closed():
                 context: dict[str, Any] = {
                     "client_session": self,
@@ -324,7 +336,7 @@ class ClientSession:
 
     def _bind_loop(self, loop: asyncio.AbstractEventLoop) -> LoopMailbox:
         mb = mailbox_for(loop)
-        self._mb_loop = loop
+        self._mb_loop = weakref.ref(loop)
         self._mb = mb
         return mb
 
@@ -523,7 +535,7 @@ class ClientSession:
 
         # Submit and wait.
         loop = asyncio.get_running_loop()
-        mb = self._mb if loop is self._mb_loop else self._bind_loop(loop)
+        mb = self._mb if loop is self._mb_loop() else self._bind_loop(loop)
         assert mb is not None
         header_list = list(hdrs.items())
         fut: asyncio.Future[Any] = loop.create_future()
@@ -601,7 +613,7 @@ class _RequestContextManager:
         loop = _get_running_loop()
         if loop is None:
             raise RuntimeError("no running event loop")
-        mb = s._mb if loop is s._mb_loop else s._bind_loop(loop)
+        mb = s._mb if loop is s._mb_loop() else s._bind_loop(loop)
         assert mb is not None
         method = self._method
         fut = loop.create_future()
