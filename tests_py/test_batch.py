@@ -207,6 +207,33 @@ async def test_as_completed_over_async_generator_producer(base_url: str) -> None
     assert got == {f"k{i}": i + 1 for i in range(30)}
 
 
+@pytest.mark.parametrize("kind", ["sync", "async"])
+async def test_as_completed_producer_failure_after_sent_requests(base_url: str, kind: str) -> None:
+    """A producer that raises midway: every request it produced before still ends and is
+    yielded (none is dropped, none left running), then its error is raised."""
+    urls = [f"{base_url}/delay/{50 + 10 * i}?i={i}" for i in range(5)]
+
+    def sync_producer() -> Iterator[str]:
+        yield from urls
+        raise RuntimeError("producer broke")
+
+    async def async_producer() -> AsyncIterator[str]:
+        for u in urls:
+            yield u
+        raise RuntimeError("producer broke")
+
+    seen: list[asiofetch.Completed] = []
+    async with asiofetch.ClientSession() as s:
+        producer = sync_producer() if kind == "sync" else async_producer()
+        with pytest.raises(RuntimeError, match="producer broke"):
+            async for c in s.as_completed(producer, concurrency=5):
+                seen.append(c)
+        assert sorted(c.index for c in seen) == [0, 1, 2, 3, 4]
+        assert all(c.exception is None and c.response.status == 200 for c in seen)
+        assert s.connector is not None
+        assert s.connector.stats()["in_flight"] == 0
+
+
 async def test_as_completed_break_cancels_the_rest(base_url: str) -> None:
     urls = [f"{base_url}/bytes/1"] + [f"{base_url}/hang"] * 5
     async with asiofetch.ClientSession() as s:

@@ -197,6 +197,7 @@ async def _as_completed(
     keys: dict[int, Any] = {}
     outstanding = 0  # read from the source, not yet yielded
     feeder_error: list[BaseException] = []
+    feeder_abandoned: list[bool] = []
 
     def on_outcome(kind: int, index: int, value: Any) -> None:
         ready.append((kind, index, value))
@@ -211,6 +212,7 @@ async def _as_completed(
     async def feed() -> None:
         nonlocal outstanding
         next_index = 0
+        closed = False  # the native input was closed (no more items will come)
         try:
             while True:
                 free = window - outstanding
@@ -231,22 +233,37 @@ async def _as_completed(
                     mb.native, bid, items, defaults.default_header_list, opts,
                     close=source.exhausted,
                 )  # fmt: skip
+                closed = source.exhausted
+                if source.error is not None:
+                    raise source.error
                 if source.exhausted:
                     return
         except asyncio.CancelledError:
             raise
-        except BaseException as e:  # a bad item or a failing producer: the consumer raises it
+        except BaseException as e:
+            # A failing producer or a bad item. Every request already sent still ends and is
+            # yielded; the consumer raises this error once the batch has ended. Closing the
+            # input is what lets it end. (A bad item fails its whole chunk before it is sent.)
             feeder_error.append(e)
+            if not closed:
+                try:
+                    core.feed_batch(
+                        mb.native, bid, [], defaults.default_header_list, opts, close=True
+                    )
+                except BaseException:  # the session is closing: no end will come, raise now
+                    feeder_abandoned.append(True)
             wake_consumer.set()
 
     feeder = loop.create_task(feed())
     ended = False
     try:
         while True:
-            if feeder_error:
+            if feeder_abandoned:
                 raise feeder_error[0]
             if not ready:
                 if ended:
+                    if feeder_error:
+                        raise feeder_error[0]
                     return
                 wake_consumer.clear()
                 await wake_consumer.wait()
@@ -282,6 +299,7 @@ class _Source:
 
     def __init__(self, requests: Iterable[Any] | AsyncIterable[Any]) -> None:
         self.exhausted = False
+        self.error: BaseException | None = None  # the producer's, after its last items
         self.is_sync = not isinstance(requests, AsyncIterable)
         self._sync: Iterator[Any] | None = None
         self._async: AsyncIterator[Any] | None = None
@@ -305,5 +323,11 @@ class _Source:
                     out.append(await self._async.__anext__())
             except (StopIteration, StopAsyncIteration):
                 self.exhausted = True
+                break
+            except Exception as e:
+                # The producer failed: what it produced before still goes out, and the error
+                # is raised by the next take.
+                self.exhausted = True
+                self.error = e
                 break
         return out
