@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from . import _ca  # noqa: F401  (certifi as the last CA source, before any request)
 from ._batch import Completed, Progress, RequestSpec
 from ._body import BasicAuth
 from ._connector import SSLOptions, TCPConnector

@@ -268,6 +268,12 @@ def engine_stats() -> dict[str, int]:
     """{'in_flight', 'queued', 'easy_handles', 'sockets', 'sessions'}: engine-wide counts."""
 
 def curl_version() -> str: ...
+def set_ca_fallback(path: str) -> bool:
+    """certifi's bundle as the last CA source; False once the trust was already computed."""
+
+def ca_trust() -> tuple[str, str, str]:
+    """(CA file, CA dir, where each came from) used when no ssl= context is given."""
+
 def shutdown() -> None:
     """Stop the engine thread (atexit); requests still in flight are cancelled."""
 

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <unistd.h>
 
+#include "asiofetch/ca_trust.hpp"
 #include "asiofetch/curl_errors.hpp"
 #include "asiofetch/headers.hpp"
 #include "asiofetch/retry.hpp"
@@ -623,7 +624,13 @@ bool Engine::configure_attempt(Transfer& t, long version) {
   // TLS.
   curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, o.verify_tls ? 1L : 0L);
   curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, o.verify_tls ? 2L : 0L);
-  if (!o.ca_file.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, o.ca_file.c_str());
+  if (!o.ca_file.empty()) {
+    curl_easy_setopt(e, CURLOPT_CAINFO, o.ca_file.c_str());
+  } else {  // no ssl= context: Python ssl's default paths, found once per process
+    const CaTrust& ca = default_ca_trust();
+    curl_easy_setopt(e, CURLOPT_CAINFO, ca.file.empty() ? nullptr : ca.file.c_str());
+    curl_easy_setopt(e, CURLOPT_CAPATH, ca.dir.empty() ? nullptr : ca.dir.c_str());
+  }
   if (!o.client_cert.empty()) curl_easy_setopt(e, CURLOPT_SSLCERT, o.client_cert.c_str());
   if (!o.client_key.empty()) curl_easy_setopt(e, CURLOPT_SSLKEY, o.client_key.c_str());
 
