@@ -11,9 +11,10 @@ STAMPS := .stamps
 JOBS ?= $(shell nproc)
 
 CXX_SOURCES := $(shell find src tests_cpp -name '*.cpp' -o -name '*.hpp' -o -name CMakeLists.txt) CMakeLists.txt
-PY_BUILD_INPUTS := $(shell find src -name '*.cpp' -o -name '*.hpp' -o -name CMakeLists.txt) CMakeLists.txt pyproject.toml
+PY_BUILD_INPUTS := $(shell find src cmake -name '*.cpp' -o -name '*.hpp' -o -name CMakeLists.txt -o -name '*.cmake') CMakeLists.txt pyproject.toml
 
-.PHONY: demo test deps install test-cpp test-asan test-py lint bench-quick bench tsan clean
+.PHONY: demo test deps install test-cpp test-asan test-py lint bench-quick bench tsan clean \
+	deps-bundled wheels test-wheels
 
 demo: install fixture
 	$(PY) -m asiofetch demo
@@ -83,6 +84,21 @@ lint: install
 	$(PY) -m ruff check python tests_py bench
 	$(PY) -m mypy
 
+# -- wheels -----------------------------------------------------------------------------
+# The static libcurl stack (OpenSSL, nghttp2, zlib, brotli, zstd) from Debian's source
+# packages, cached per user (~/.cache/asiofetch-deps) so every clone on the machine reuses it.
+deps-bundled: $(STAMPS)/deps
+	bash scripts/build-deps.sh
+
+# One manylinux wheel per CPython 3.10-3.13 (pyenv) into dist/, `auditwheel show` of each.
+wheels: $(STAMPS)/deps
+	bash scripts/build-wheels.sh
+
+# Each wheel in a clean venv of its Python: the pytest suite against the installed copy,
+# and the smoke test with the system libcurl and CA store hidden (unshare -m).
+test-wheels: wheels fixture
+	bash scripts/test-wheels.sh
+
 # -- benchmarks --------------------------------------------------------------------------
 bench-quick: install fixture
 	$(PY) -m bench.run --quick --out build/bench-quick --fixture build/cpp/tests_cpp/fixture/asiofetch-fixture-server
@@ -91,4 +107,4 @@ bench: install fixture
 	$(PY) -m bench.run --fixture build/cpp/tests_cpp/fixture/asiofetch-fixture-server
 
 clean:
-	rm -rf build $(STAMPS)
+	rm -rf build dist $(STAMPS)

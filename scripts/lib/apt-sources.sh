@@ -69,22 +69,25 @@ apt_has_suite() {
   return 1
 }
 
-# apt_add_source NAME TYPES SUITE -> writes /etc/apt/sources.list.d/asiofetch-NAME.sources
-# pointing at the machine's own archive for the running release.
+# apt_add_source NAME TYPES "SUITE..." -> writes /etc/apt/sources.list.d/asiofetch-NAME.sources,
+# one stanza per suite, pointing at the machine's own archive. A suite already served as "deb"
+# keeps that entry's URI and Signed-By (apt refuses two Signed-By values for one URI+suite);
+# a new suite takes the running release's.
 apt_add_source() {
-  local name=$1 types=$2 suite=$3 codename found uri signed file
+  local name=$1 types=$2 suites=$3 codename found uri signed file suite
   codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
-  found=$(apt_archive_uri "$codename") || {
-    echo "apt: no apt source serves '$codename'; add one for $suite ($types) by hand" >&2
-    return 1
-  }
-  uri=${found%%|*}; signed=${found#*|}
   file=/etc/apt/sources.list.d/asiofetch-${name}.sources
-  {
+  for suite in $suites; do
+    found=$(apt_archive_uri "$suite") || found=$(apt_archive_uri "$codename") || {
+      echo "apt: no apt source serves '$codename'; add one for $suite ($types) by hand" >&2
+      return 1
+    }
+    uri=${found%%|*}; signed=${found#*|}
     echo "Types: $types"
     echo "URIs: $uri"
     echo "Suites: $suite"
     echo "Components: main"
     [ -z "$signed" ] || echo "Signed-By: $signed"
-  } | ${SUDO:-} tee "$file" >/dev/null
+    echo
+  done | ${SUDO:-} tee "$file" >/dev/null
 }
