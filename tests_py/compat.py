@@ -1,5 +1,6 @@
 """asyncio.timeout on 3.11+, and before it the backport aiohttp itself requires on 3.10
-(async-timeout), so the suites keep the pattern users write on every supported Python."""
+(async-timeout), so the suites keep the pattern users write on every supported Python.
+Both raise asyncio.TimeoutError (the builtin TimeoutError only from 3.11 on)."""
 
 from __future__ import annotations
 

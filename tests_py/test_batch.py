@@ -183,7 +183,7 @@ async def test_gather_cancelled_by_task_cancel_frees_everything(base_url: str) -
 async def test_gather_under_asyncio_timeout_frees_everything(base_url: str) -> None:
     async with asiofetch.ClientSession() as s:
         t0 = time.monotonic()
-        with pytest.raises(TimeoutError):
+        with pytest.raises(asyncio.TimeoutError):
             async with timeout(0.3):
                 await s.gather([f"{base_url}/bytes/1"] + [f"{base_url}/hang"] * 6)
         assert time.monotonic() - t0 >= 0.25

@@ -171,13 +171,13 @@ async def test_timeout_around_a_batch(base_url: str) -> None:
     urls = [f"{base_url}/bytes/1", f"{base_url}/hang", f"{base_url}/bytes/2"]
     async with asiofetch.ClientSession() as session:
         # Today: asyncio.timeout around asyncio.gather of session.get.
-        with pytest.raises(TimeoutError):
+        with pytest.raises(asyncio.TimeoutError):
             async with timeout(0.3):
                 await asyncio.gather(*(session.get(u) for u in urls))
         assert await eventually(lambda: engine_in_flight() == 0)
 
         # The same wrapper around the native batch behaves the same.
-        with pytest.raises(TimeoutError):
+        with pytest.raises(asyncio.TimeoutError):
             async with timeout(0.3):
                 await session.gather(urls)
         assert await eventually(lambda: engine_in_flight() == 0)

@@ -20,7 +20,7 @@ import threading
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests_py"))
-from servers import make_test_certs  # noqa: E402  (openssl CLI, no asiofetch import)
+from servers import make_test_certs  # the openssl CLI; imports no asiofetch
 
 HIDDEN_LIBS = sorted(glob.glob("/usr/lib/x86_64-linux-gnu/libcurl.so.4*"))
 HIDDEN_DIRS = ["/etc/ssl/certs"]
@@ -72,7 +72,10 @@ def run_hidden(url: str, env: dict[str, str], empty_file: Path, empty_dir: Path)
     unshare = ["unshare", "--mount"] if os.geteuid() == 0 else ["unshare", "-r", "--mount"]
     res = subprocess.run(
         [*unshare, "sh", "-c", script, sys.executable, CHILD, url],
-        env=env, capture_output=True, text=True, timeout=60,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     if res.returncode != 0:
         raise SystemExit(f"child failed ({res.returncode}):\n{res.stderr}")
@@ -95,7 +98,8 @@ def main() -> int:
         empty_dir.mkdir()
         base = {k: v for k, v in os.environ.items() if k not in ("SSL_CERT_FILE", "SSL_CERT_DIR")}
         try:
-            trusted = run_hidden(url, {**base, "SSL_CERT_FILE": str(certs.ca_cert)}, empty_file, empty_dir)
+            with_ca = {**base, "SSL_CERT_FILE": str(certs.ca_cert)}
+            trusted = run_hidden(url, with_ca, empty_file, empty_dir)
             untrusted = run_hidden(url, base, empty_file, empty_dir)
         finally:
             server.shutdown()
