@@ -14,7 +14,7 @@ CXX_SOURCES := $(shell find src tests_cpp -name '*.cpp' -o -name '*.hpp' -o -nam
 PY_BUILD_INPUTS := $(shell find src cmake -name '*.cpp' -o -name '*.hpp' -o -name CMakeLists.txt -o -name '*.cmake') CMakeLists.txt pyproject.toml
 
 .PHONY: demo test deps install test-cpp test-asan test-py lint bench-quick bench tsan clean \
-	deps-bundled wheels test-wheels
+	deps-bundled wheels test-wheels docs
 
 demo: install fixture
 	$(PY) -m asiofetch demo
@@ -98,6 +98,16 @@ wheels: $(STAMPS)/deps
 # and the smoke test with the system libcurl and CA store hidden (unshare -m).
 test-wheels: wheels fixture
 	bash scripts/test-wheels.sh
+
+# -- docs -------------------------------------------------------------------------------
+# mkdocs + mkdocstrings (API reference from the docstrings), warnings as errors -> build/site.
+$(STAMPS)/docs-venv: $(STAMPS)/deps
+	test -x build/docs-venv/bin/python || $(PYTHON) -m venv build/docs-venv
+	build/docs-venv/bin/python -m pip install -q "mkdocs>=1.6" "mkdocstrings[python]>=0.26" "pymdown-extensions>=10"
+	@mkdir -p $(STAMPS) && touch $@
+
+docs: $(STAMPS)/docs-venv
+	build/docs-venv/bin/mkdocs build --strict -q
 
 # -- benchmarks --------------------------------------------------------------------------
 bench-quick: install fixture
