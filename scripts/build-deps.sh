@@ -38,9 +38,9 @@ JOBS=${JOBS:-$(nproc)}
 CFLAGS_DEPS="-O2 -fPIC -fvisibility=hidden -ffunction-sections -fdata-sections"
 export CMAKE_POLICY_VERSION_MINIMUM=3.5   # brotli/nghttp2 still declare CMake 2.x/3.0
 
-# A wrapper script as CC (scripts/zig-toolchain.sh) hashes with its target flags.
+# A wrapper script as CC (scripts/zig-toolchain.sh) hashes with its -target (the glibc floor).
 cc_path=$(command -v "$CC")
-key=$( { cat "$0" "$here/lib/apt-sources.sh"; $CC --version | head -1; [ -f "$cc_path" ] && head -c 4096 "$cc_path"; } \
+key=$( { cat "$0" "$here/lib/apt-sources.sh"; $CC --version | head -1; grep -o -- '-target [^ ]*' "$cc_path" || true; } \
       | sha256sum | cut -c1-16)
 cache=${ASIOFETCH_DEPS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/asiofetch-deps}
 prefix=$cache/$key

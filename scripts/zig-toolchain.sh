@@ -16,15 +16,16 @@ fi
 # Boost's headers alone (not all of /usr/include, whose glibc headers are the new ones).
 mkdir -p "$dir/include"
 ln -sfn /usr/include/boost "$dir/include/boost"
-for tool in cc c++; do
-  cat > "$dir/$tool" <<WRAP
-#!/bin/sh
-exec "$dir/venv/bin/python" -m ziglang $tool -target x86_64-linux-gnu.$floor "\$@"
-WRAP
-  chmod +x "$dir/$tool"
-done
-for tool in ar ranlib; do
-  printf '#!/bin/sh\nexec "%s/venv/bin/python" -m ziglang %s "$@"\n' "$dir" "$tool" > "$dir/$tool"
-  chmod +x "$dir/$tool"
-done
+# The wrappers exec zig's binary directly: CMake's and curl's configure checks run the
+# compiler hundreds of times, and a Python start-up per call tripled the deps build.
+zig_bin=$("$dir/venv/bin/python" -c 'import ziglang, os; print(os.path.join(os.path.dirname(ziglang.__file__), "zig"))')
+write_wrapper() {  # name, command line; written aside and renamed (a build may be running it)
+  printf '#!/bin/sh\nexec %s "$@"\n' "$2" > "$dir/.$1.tmp"
+  chmod +x "$dir/.$1.tmp"
+  mv -f "$dir/.$1.tmp" "$dir/$1"
+}
+write_wrapper cc "\"$zig_bin\" cc -target x86_64-linux-gnu.$floor"
+write_wrapper c++ "\"$zig_bin\" c++ -target x86_64-linux-gnu.$floor"
+write_wrapper ar "\"$zig_bin\" ar"
+write_wrapper ranlib "\"$zig_bin\" ranlib"
 echo "$dir"
