@@ -21,10 +21,9 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests_py"))
-from servers import Nginx, make_test_certs
-
 import asiofetch
 from asiofetch import _core
+from servers import Nginx, make_test_certs
 
 
 def cpu() -> float:
