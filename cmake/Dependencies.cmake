@@ -106,9 +106,12 @@ message(STATUS "asiofetch: libcurl ${ASIOFETCH_CURL_VERSION}, ${_curl_from}")
 # target system's. Called after src/ defines the targets.
 function(asiofetch_hide_bundled_symbols)
   if(ASIOFETCH_CURL_PREFIX AND TARGET _core)
-    target_link_options(_core PRIVATE -Wl,--exclude-libs,ALL)
+    # A version script exporting PyInit__core only works with both linkers (zig's lld has no
+    # --exclude-libs); it also hides whatever the archives' assembler left global.
+    target_link_options(_core PRIVATE "-Wl,--version-script=${PROJECT_SOURCE_DIR}/cmake/extension.map")
+    set_property(TARGET _core APPEND PROPERTY LINK_DEPENDS "${PROJECT_SOURCE_DIR}/cmake/extension.map")
     if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")  # zig's clang links its libc++ statically anyway
-      target_link_options(_core PRIVATE -static-libstdc++ -static-libgcc)
+      target_link_options(_core PRIVATE -Wl,--exclude-libs,ALL -static-libstdc++ -static-libgcc)
     endif()
   endif()
 endfunction()
