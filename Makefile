@@ -11,15 +11,18 @@ STAMPS := .stamps
 JOBS ?= $(shell nproc)
 
 CXX_SOURCES := $(shell find src tests_cpp -name '*.cpp' -o -name '*.hpp' -o -name CMakeLists.txt) CMakeLists.txt
-PY_BUILD_INPUTS := $(shell find src -name '*.cpp' -o -name '*.hpp' -o -name CMakeLists.txt) CMakeLists.txt pyproject.toml
+PY_BUILD_INPUTS := $(shell find src cmake -name '*.cpp' -o -name '*.hpp' -o -name CMakeLists.txt -o -name '*.cmake') CMakeLists.txt pyproject.toml
 
-.PHONY: demo test deps install test-cpp test-asan test-py lint bench-quick bench tsan clean
+.PHONY: demo test deps install test-cpp test-asan test-py lint bench-quick bench tsan clean \
+	deps-bundled wheels test-wheels docs
 
 # The bulk-fetch job against the package's own local server (no build tree, no network).
 demo: install
 	$(PY) -m asiofetch demo
 
-test: test-cpp test-asan test-py lint bench-quick
+# test-wheels builds the bundled libcurl stack (cached per user after the first time) and the
+# four wheels, then runs the Python suite on CPython 3.10-3.13 against the installed wheels.
+test: test-cpp test-asan test-py lint docs bench-quick test-wheels
 	@echo "make test: all suites passed"
 
 # -- set-up ------------------------------------------------------------------------------
@@ -86,6 +89,31 @@ lint: install
 	$(PY) scripts/check_imports.py --deferred python/asiofetch
 	$(PY) scripts/gen_core_stub.py --check
 
+# -- wheels -----------------------------------------------------------------------------
+# The static libcurl stack (OpenSSL, nghttp2, zlib, brotli, zstd) from Debian's source
+# packages, cached per user (~/.cache/asiofetch-deps) so every clone on the machine reuses it.
+deps-bundled: $(STAMPS)/deps
+	bash scripts/build-deps.sh
+
+# One manylinux wheel per CPython 3.10-3.13 (pyenv) into dist/, `auditwheel show` of each.
+wheels: $(STAMPS)/deps
+	bash scripts/build-wheels.sh
+
+# Each wheel in a clean venv of its Python: the pytest suite against the installed copy,
+# and the smoke test with the system libcurl and CA store hidden (unshare -m).
+test-wheels: wheels fixture
+	bash scripts/test-wheels.sh
+
+# -- docs -------------------------------------------------------------------------------
+# mkdocs + mkdocstrings (API reference from the docstrings), warnings as errors -> build/site.
+$(STAMPS)/docs-venv: $(STAMPS)/deps
+	test -x build/docs-venv/bin/python || $(PYTHON) -m venv build/docs-venv
+	build/docs-venv/bin/python -m pip install -q "mkdocs>=1.6" "mkdocstrings[python]>=0.26" "pymdown-extensions>=10"
+	@mkdir -p $(STAMPS) && touch $@
+
+docs: $(STAMPS)/docs-venv
+	build/docs-venv/bin/mkdocs build --strict -q
+
 # -- benchmarks --------------------------------------------------------------------------
 bench-quick: install fixture
 	$(PY) -m bench.run --quick --out build/bench-quick --fixture build/cpp/tests_cpp/fixture/asiofetch-fixture-server
@@ -94,4 +122,4 @@ bench: install fixture
 	$(PY) -m bench.run --fixture build/cpp/tests_cpp/fixture/asiofetch-fixture-server
 
 clean:
-	rm -rf build $(STAMPS)
+	rm -rf build dist $(STAMPS)

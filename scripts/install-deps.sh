@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages asiofetch builds, tests and benchmarks with; a no-op when present.
 set -euo pipefail
+. "$(dirname "$0")/lib/apt-sources.sh"
 
 packages=(
   build-essential pkg-config ninja-build
@@ -33,9 +34,10 @@ SUDO=""
 export DEBIAN_FRONTEND=noninteractive
 
 if [ $need_backports -eq 1 ]; then
+  # The backports suite comes from the archive this machine already uses (its own mirror,
+  # proxy or snapshot), never from a host name written here.
   codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
-  list=/etc/apt/sources.list.d/${codename}-backports.list
-  [ -f "$list" ] || echo "deb http://deb.debian.org/debian ${codename}-backports main" | $SUDO tee "$list" >/dev/null
+  apt_has_suite "${codename}-backports" deb || apt_add_source backports deb "${codename}-backports"
 fi
 
 $SUDO apt-get update -qq

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 import asiofetch
+from compat import timeout
 from conftest import engine_in_flight, eventually
 
 # ---- mirrors of TEST_F(Batch, ...) ----------------------------------------------------------
@@ -101,7 +102,7 @@ async def test_streaming_delivers_each_result_then_end(base_url: str) -> None:
     seen: dict[int, asiofetch.Completed] = {}
     async with asiofetch.ClientSession() as s:
         # Bounded: results already in must reach the consumer while the producer waits.
-        async with asyncio.timeout(15):
+        async with timeout(15):
             async for c in s.as_completed(producer(), concurrency=2, buffer=0):
                 assert isinstance(c, asiofetch.Completed)
                 assert 0 <= c.index < 4
@@ -182,8 +183,8 @@ async def test_gather_cancelled_by_task_cancel_frees_everything(base_url: str) -
 async def test_gather_under_asyncio_timeout_frees_everything(base_url: str) -> None:
     async with asiofetch.ClientSession() as s:
         t0 = time.monotonic()
-        with pytest.raises(TimeoutError):
-            async with asyncio.timeout(0.3):
+        with pytest.raises(asyncio.TimeoutError):
+            async with timeout(0.3):
                 await s.gather([f"{base_url}/bytes/1"] + [f"{base_url}/hang"] * 6)
         assert time.monotonic() - t0 >= 0.25
         assert await eventually(lambda: engine_in_flight() == 0)

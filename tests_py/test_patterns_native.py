@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 import asiofetch
+from compat import timeout
 from conftest import engine_in_flight, eventually
 
 
@@ -170,14 +171,14 @@ async def test_timeout_around_a_batch(base_url: str) -> None:
     urls = [f"{base_url}/bytes/1", f"{base_url}/hang", f"{base_url}/bytes/2"]
     async with asiofetch.ClientSession() as session:
         # Today: asyncio.timeout around asyncio.gather of session.get.
-        with pytest.raises(TimeoutError):
-            async with asyncio.timeout(0.3):
+        with pytest.raises(asyncio.TimeoutError):
+            async with timeout(0.3):
                 await asyncio.gather(*(session.get(u) for u in urls))
         assert await eventually(lambda: engine_in_flight() == 0)
 
         # The same wrapper around the native batch behaves the same.
-        with pytest.raises(TimeoutError):
-            async with asyncio.timeout(0.3):
+        with pytest.raises(asyncio.TimeoutError):
+            async with timeout(0.3):
                 await session.gather(urls)
         assert await eventually(lambda: engine_in_flight() == 0)
 

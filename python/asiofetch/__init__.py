@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from . import _ca  # noqa: F401  (certifi as the last CA source, before any request)
 from ._body import BasicAuth
 from ._connector import SSLOptions, TCPConnector
 from ._cookiejar import CookieJar, DummyCookieJar

@@ -6,7 +6,7 @@ asiofetch native engine: Boost.Asio + libcurl multi on one thread
 """
 from __future__ import annotations
 import typing
-__all__: list[str] = ['E_CANCELLED', 'E_CONNECT', 'E_CONNECT_TIMEOUT', 'E_DNS', 'E_INVALID_URL', 'E_OTHER', 'E_PAYLOAD_INCOMPLETE', 'E_POOL_TIMEOUT', 'E_PROXY', 'E_READ_TIMEOUT', 'E_SERVER_DISCONNECTED', 'E_SESSION_CLOSED', 'E_TLS', 'E_TLS_CERTIFICATE', 'E_TOO_MANY_REDIRECTS', 'E_TOTAL_TIMEOUT', 'HEDGE_MAX_EXTRA', 'HTTP_1_1', 'HTTP_2', 'HTTP_2_PRIOR_KNOWLEDGE', 'HTTP_ANY', 'HedgePolicy', 'MAX_REDIRECTS', 'MAX_REDIRECTS_UNLIMITED', 'Mailbox', 'NativeError', 'Options', 'PoolConfig', 'RETRY_CONNECT', 'RETRY_DISCONNECT', 'RETRY_TIMEOUT', 'RateLimit', 'RawResponse', 'RetryPolicy', 'SUB_NONE', 'SUB_REDIRECT_INVALID_URL', 'SUB_REDIRECT_NON_HTTP', 'Semaphore', 'SessionCore', 'Stream', 'after_fork_in_child', 'check_deadline', 'check_headers', 'check_seconds', 'curl_version', 'engine_stats', 'new_id', 'normalize_method', 'shutdown']
+__all__: list[str] = ['E_CANCELLED', 'E_CONNECT', 'E_CONNECT_TIMEOUT', 'E_DNS', 'E_INVALID_URL', 'E_OTHER', 'E_PAYLOAD_INCOMPLETE', 'E_POOL_TIMEOUT', 'E_PROXY', 'E_READ_TIMEOUT', 'E_SERVER_DISCONNECTED', 'E_SESSION_CLOSED', 'E_TLS', 'E_TLS_CERTIFICATE', 'E_TOO_MANY_REDIRECTS', 'E_TOTAL_TIMEOUT', 'HEDGE_MAX_EXTRA', 'HTTP_1_1', 'HTTP_2', 'HTTP_2_PRIOR_KNOWLEDGE', 'HTTP_ANY', 'HedgePolicy', 'MAX_REDIRECTS', 'MAX_REDIRECTS_UNLIMITED', 'Mailbox', 'NativeError', 'Options', 'PoolConfig', 'RETRY_CONNECT', 'RETRY_DISCONNECT', 'RETRY_TIMEOUT', 'RateLimit', 'RawResponse', 'RetryPolicy', 'SUB_NONE', 'SUB_REDIRECT_INVALID_URL', 'SUB_REDIRECT_NON_HTTP', 'Semaphore', 'SessionCore', 'Stream', 'after_fork_in_child', 'ca_trust', 'check_deadline', 'check_headers', 'check_seconds', 'curl_version', 'engine_stats', 'new_id', 'normalize_method', 'set_ca_fallback', 'shutdown']
 class NativeError:
     """
     A native failure, structured: _native_errors maps it to aiohttp's class.
@@ -339,6 +339,8 @@ class SessionCore:
         ...
 def after_fork_in_child() -> None:
     ...
+def ca_trust() -> tuple[str, str, str]:
+    ...
 def check_deadline(deadline: typing.Any) -> None:
     """
     A batch deadline: None, or seconds > 0; TypeError/ValueError otherwise.
@@ -361,6 +363,8 @@ def normalize_method(method: typing.Any) -> str:
     """
     The method upper-cased; TypeError for a non-str, ValueError for a non-token.
     """
+def set_ca_fallback(arg0: str) -> bool:
+    ...
 def shutdown() -> None:
     ...
 E_CANCELLED: int = 13

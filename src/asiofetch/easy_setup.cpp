@@ -4,6 +4,7 @@
 #include <new>
 #include <string>
 
+#include "asiofetch/ca_trust.hpp"
 #include "asiofetch/headers.hpp"
 #include "asiofetch/multi_driver.hpp"
 #include "asiofetch/pool.hpp"
@@ -174,6 +175,10 @@ std::optional<Error> configure_easy(Transfer& t, long version, MultiDriver& driv
     // the X509 store for every new connection: only a store made from a file alone is cached
     // (CURLOPT_CA_CACHE_TIMEOUT). Given a bundle, use it alone, as Python's ssl does.
     set(CURLOPT_CAPATH, static_cast<const char*>(nullptr));
+  } else {  // no ssl= context: Python ssl's default paths, found once per process
+    const CaTrust& ca = default_ca_trust();
+    set(CURLOPT_CAINFO, ca.file.empty() ? static_cast<const char*>(nullptr) : ca.file.c_str());
+    set(CURLOPT_CAPATH, ca.dir.empty() ? static_cast<const char*>(nullptr) : ca.dir.c_str());
   }
   if (!o.client_cert.empty()) set(CURLOPT_SSLCERT, o.client_cert.c_str());
   if (!o.client_key.empty()) set(CURLOPT_SSLKEY, o.client_key.c_str());

@@ -1,6 +1,7 @@
 // The asiofetch._core extension module: constants, engine-wide functions, and registration.
 #include <pybind11/stl.h>
 
+#include "asiofetch/ca_trust.hpp"
 #include "asiofetch/engine.hpp"
 #include "bindings/bindings.hpp"
 
@@ -64,4 +65,9 @@ PYBIND11_MODULE(_core, m) {
     Engine::shutdown_instance();
   });
   m.def("after_fork_in_child", [] { Engine::forget_after_fork(); });
+  m.def("set_ca_fallback", [](std::string path) { return set_ca_fallback_file(std::move(path)); });
+  m.def("ca_trust", [] {
+    const CaTrust& t = default_ca_trust();
+    return py::make_tuple(t.file, t.dir, t.source);
+  });
 }
