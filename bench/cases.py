@@ -178,76 +178,42 @@ def build(quick: bool, scale: float = 1.0) -> list[Run]:
     # Case 7: HTTPS, TLS 1.3. Keep-alive HTTP/1.1 with either certificate type, HTTP/2 over
     # ALPN, and a new connection per request (the server closes after each response, so every
     # client reconnects; nginx logs whether each handshake resumed a session).
-    ca = ("nginx-ca", "")
-    for listener, cert in (("tls", "ECDSA P-256"), ("tls-rsa", "RSA-2048")):
-        runs.append(
-            Run(
-                "7",
-                f"7-{listener}-c100",
-                f"HTTPS/1.1 keep-alive, {cert}, 100 B, concurrency 100",
-                {
-                    "url": (f"nginx-{listener}", "/100b"),
-                    "ca_file": ca,
-                    "n": sized(q(30_000, 300), 200),
-                    "warmup": q(1000, 100),
-                    "concurrency": 100,
-                    "expect_bytes": 100,
-                },
-                ceiling={
-                    "tool": "wrk",
-                    "listener": listener,
-                    "connections": 100,
-                    "path": "/100b",
-                    "body": 100,
-                },
-            )
-        )
-    runs.append(
-        Run(
-            "7",
-            "7-tls-h2",
-            "HTTP/2 over TLS (ALPN), 1 KiB, 100 requests in flight",
-            {
-                "url": ("nginx-tls-h2", "/1k"),
-                "ca_file": ca,
-                "n": sized(q(30_000, 300), 200),
-                "warmup": q(1000, 100),
-                "concurrency": 100,
-                "http2": True,
-                "expect_bytes": 1024,
-            },
-            ceiling={
-                "tool": "h2load",
-                "listener": "tls-h2",
-                "connections": 1,
-                "streams": 100,
-                "path": "/1k",
-                "body": 1024,
-            },
-        )
-    )
-    runs.append(
-        Run(
-            "7",
-            "7-tls-new-c20",
-            "HTTPS, a new TLS connection per request, 100 B, concurrency 20",
-            {
-                "url": ("nginx-tls-new", "/100b"),
-                "ca_file": ca,
-                "n": sized(q(3000, 60), 40),
-                "warmup": q(100, 20),
-                "concurrency": 20,
-                "expect_bytes": 100,
-            },
-            ceiling={
-                "tool": "wrk",
-                "listener": "tls-new",
-                "connections": 20,
-                "path": "/100b",
-                "body": 100,
-            },
-        )
-    )
+    def tls_run(
+        run_id: str, label: str, listener: str, body: int, n: int, warmup: int, conc: int
+    ) -> Run:
+        h2 = listener == "tls-h2"
+        path = "/1k" if body == 1024 else "/100b"
+        ceiling: dict[str, Any] = {
+            "tool": "h2load" if h2 else "wrk",
+            "listener": listener,
+            "connections": 1 if h2 else conc,
+            "path": path,
+            "body": body,
+        }
+        if h2:
+            ceiling["streams"] = conc
+        spec: dict[str, Any] = {
+            "url": (f"nginx-{listener}", path),
+            "ca_file": ("nginx-ca", ""),
+            "n": n,
+            "warmup": warmup,
+            "concurrency": conc,
+            "expect_bytes": body,
+            **({"http2": True} if h2 else {}),
+        }
+        return Run("7", run_id, label, spec, ceiling=ceiling)
+
+    big, new_conn = sized(q(30_000, 300), 200), sized(q(3000, 60), 40)
+    runs += [
+        tls_run("7-tls-c100", "HTTPS/1.1 keep-alive, ECDSA P-256, 100 B, concurrency 100",
+                "tls", 100, big, q(1000, 100), 100),
+        tls_run("7-tls-rsa-c100", "HTTPS/1.1 keep-alive, RSA-2048, 100 B, concurrency 100",
+                "tls-rsa", 100, big, q(1000, 100), 100),
+        tls_run("7-tls-h2", "HTTP/2 over TLS (ALPN), 1 KiB, 100 requests in flight",
+                "tls-h2", 1024, big, q(1000, 100), 100),
+        tls_run("7-tls-new-c20", "HTTPS, a new TLS connection per request, 100 B, concurrency 20",
+                "tls-new", 100, new_conn, q(100, 20), 20),
+    ]  # fmt: skip
     soak_n = sized(q(1_000_000, 5000), 2000)
     runs.append(
         Run(
