@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import os
+import shutil
 import ssl as _ssl
 import tempfile
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,17 +41,42 @@ _DEFAULT_TLS: TlsSettings = (True, "", "", "")
 _NO_VERIFY: TlsSettings = (False, "", "", "")
 
 
+# Where the CA files handed to libcurl live: one private directory per process (mode 0700,
+# made by mkdtemp), removed at exit. A shared, predictable name in /tmp (what this used to
+# be) let another local user pre-create the file with their own CA in it, and every test
+# run left its files behind.
+_ca_dir: str | None = None
+_ca_dir_pid = 0
+
+
+def _private_ca_dir() -> str:
+    global _ca_dir, _ca_dir_pid
+    if _ca_dir is None or _ca_dir_pid != os.getpid():
+        # A forked child makes its own: the parent removes its directory when it exits.
+        _ca_dir = tempfile.mkdtemp(prefix="asiofetch-ca-")
+        _ca_dir_pid = os.getpid()
+        atexit.register(_remove_ca_dir, _ca_dir, _ca_dir_pid)
+    return _ca_dir
+
+
+def _remove_ca_dir(path: str, pid: int) -> None:
+    if os.getpid() == pid:
+        shutil.rmtree(path, ignore_errors=True)
+
+
 def _ca_file_of(ctx: _ssl.SSLContext) -> str:
     """The CAs loaded into `ctx` (load_verify_locations / create_default_context(cafile=))
-    written to a PEM file libcurl can read; "" when the context only uses the system store."""
+    written to a PEM file libcurl can read; "" when the context only uses the system store.
+    libcurl needs a path (a CAINFO blob would be parsed again on every new connection);
+    the file stays for the life of the process, as sessions may use it until then."""
     certs = ctx.get_ca_certs(binary_form=True)
     if not certs:
         return ""
     pem = "".join(_ssl.DER_cert_to_PEM_cert(c) for c in certs).encode()
     digest = hashlib.sha256(pem).hexdigest()[:24]
-    path = os.path.join(tempfile.gettempdir(), f"asiofetch-ca-{os.getuid()}-{digest}.pem")
+    path = os.path.join(_private_ca_dir(), f"{digest}.pem")
     if not os.path.exists(path):
-        tmp = f"{path}.{os.getpid()}.tmp"
+        tmp = f"{path}.{threading.get_ident()}.tmp"
         with open(tmp, "wb") as f:
             f.write(pem)
         os.replace(tmp, path)  # atomic: concurrent writers produce identical content
