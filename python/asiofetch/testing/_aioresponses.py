@@ -77,12 +77,14 @@ def _response(
     content_type: str,
     reason: str | None,
 ) -> MockResponse:
-    hdrs = dict(headers or {})
-    if not any(k.lower() == "content-type" for k in hdrs):
-        hdrs["Content-Type"] = content_type
-    if payload is not None:
-        return MockResponse(status, body=_json.dumps(payload), headers=hdrs, reason=reason)
-    return MockResponse(status, body=body, headers=hdrs, reason=reason)
+    # As aioresponses builds them: Content-Type first (the caller's wins), then the caller's
+    # headers, and no Content-Length (a one-chunk body is sent without one).
+    given = CIMultiDict(headers or {})
+    hdrs = [("Content-Type", given.pop("Content-Type", content_type)), *given.items()]
+    data = _json.dumps(payload).encode() if payload is not None else body
+    if isinstance(data, str):
+        data = data.encode()
+    return MockResponse(status, chunks=[data], headers=hdrs, reason=reason)
 
 
 def _normal(url: str | URL) -> URL:
