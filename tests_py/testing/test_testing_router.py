@@ -313,6 +313,16 @@ async def test_semaphore_serialises_requests(router: MockRouter) -> None:
     assert free[-1] == 0
 
 
+async def test_pool_limit_queues_requests(router: MockRouter) -> None:
+    # One connection slot: as with the semaphore, the fast requests wait for the slow one.
+    router.get(API + "/slow").respond(text="slow", delay=0.2)
+    router.get(API + "/fast").respond(text="fast")
+    urls = [API + "/slow", API + "/fast", API + "/fast"]
+    connector = asiofetch.TCPConnector(limit=1)
+    async with asiofetch.ClientSession(connector=connector) as s:
+        assert [c.index async for c in s.as_completed(urls)] == [0, 1, 2]
+
+
 async def test_rate_limit_holds_later_requests(router: MockRouter) -> None:
     # One token per ten seconds: the second request cannot start inside the batch deadline.
     route = router.get(API + "/r").respond(text="r")
