@@ -77,10 +77,16 @@ async def test_prefix_regex_and_path_pattern(router: MockRouter) -> None:
 
 async def test_python_only_regex_syntax_still_matches(router: MockRouter) -> None:
     route = router.get(re.compile(r"/v(?P<version>\d)/ping$")).respond(204)
+    router.get(re.compile(r"/shout$", re.IGNORECASE)).respond(205)
+    router.get(re.compile(r"/end\Z")).respond(206)
     async with asiofetch.ClientSession() as s:
         assert (await s.get(API + "/v2/ping")).status == 204
         with pytest.raises(UnmatchedRequestError):
             await s.get(API + "/vx/ping")
+        assert (await s.get(API + "/SHOUT")).status == 205
+        assert (await s.get(API + "/end")).status == 206
+        with pytest.raises(UnmatchedRequestError):
+            await s.get(API + "/endZ")
     assert route.calls[0].path_params == {"version": "2"}
 
 

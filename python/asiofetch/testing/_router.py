@@ -37,6 +37,9 @@ def sockets_opened() -> int:
 
 _URL_ANY, _URL_EXACT, _URL_PREFIX, _URL_REGEX = 0, 1, 2, 3
 _PATH_PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+# Python regex syntax the engine's ECMAScript regex reads differently or not at all: such a
+# pattern (or one with flags) is checked by Python instead, never silently mis-matched.
+_PY_ONLY_REGEX = re.compile(r"\(\?[^:=!]|\\[AZz]")
 
 SideEffect = Answer | Iterable[Answer] | Callable[[MockRequest], Any]
 F = TypeVar("F", bound=Callable[..., Any])
@@ -94,12 +97,17 @@ class Route:
         self._url = ""
         self._py_regex: re.Pattern[str] | None = None  # path params, and Python-only regexes
         self._regex_in_python = False
+        self._shown_url = ""  # the URL criterion as the caller wrote it (error messages)
         self._params = _pairs("params", params)
         self._params_exact = params_exact
         if isinstance(url, re.Pattern):
             self._url_mode, self._url, self._py_regex = _URL_REGEX, url.pattern, url
+            self._shown_url = f"re:{url.pattern}"
+            extra_flags = url.flags & ~re.UNICODE
+            self._regex_in_python = bool(extra_flags) or bool(_PY_ONLY_REGEX.search(url.pattern))
         elif isinstance(url, (str, URL)):
             text = str(url)
+            self._shown_url = text
             if _PATH_PARAM.search(text):
                 self._url_mode = _URL_REGEX
                 self._url, py = _pattern_regexes(text)
@@ -210,7 +218,7 @@ class Route:
         elif self._url_mode == _URL_PREFIX:
             parts.append(self._url + "*")
         elif self._url_mode == _URL_REGEX:
-            parts.append(f"re:{self._url}")
+            parts.append(self._shown_url)
         else:
             parts.append("*")
         if self._params:
@@ -247,6 +255,19 @@ class Route:
         )
 
     def _install(self, table: _core.MockTable) -> None:
+        if self._regex_in_python:
+            self._index = table.add_route(
+                self.describe(),
+                self.method or "",
+                _URL_ANY,
+                "",
+                self._params,
+                self._params_exact,
+                self._headers,
+                self._content,
+            )
+            self._sync()
+            return
         try:
             self._index = table.add_route(
                 self.describe(),
