@@ -189,6 +189,36 @@ async def test_exception_instance_is_raised_as_given(router: MockRouter) -> None
             await s.get(API + "/cb")
 
 
+async def test_exception_classes(router: MockRouter) -> None:
+    class MyConnectionError(asiofetch.ClientConnectionError):
+        pass
+
+    class NeedsArgs(Exception):
+        def __init__(self, a: int) -> None:
+            super().__init__(a)
+
+    router.get(API + "/dns").mock(side_effect=asiofetch.ClientConnectorDNSError)
+    router.get(API + "/timeout").mock(side_effect=asiofetch.ServerTimeoutError)
+    router.get(API + "/os").mock(side_effect=asiofetch.ClientOSError)
+    mine = router.get(API + "/mine").mock(side_effect=[MyConnectionError, 200])
+    async with asiofetch.ClientSession() as s:
+        # A user's subclass is raised as itself, and retried as the connect error it is.
+        r = await s.get(API + "/mine", retry=asiofetch.Retry(attempts=2, backoff=0))
+        assert (r.status, r.attempts, mine.call_count) == (200, 2, 2)
+        with pytest.raises(asiofetch.ClientConnectorDNSError):
+            await s.get(API + "/dns")
+        with pytest.raises(asiofetch.SocketTimeoutError):
+            await s.get(API + "/timeout")
+        with pytest.raises(asiofetch.ClientOSError):
+            await s.get(API + "/os")
+    router.get(API + "/mine2").mock(side_effect=MyConnectionError)
+    async with asiofetch.ClientSession() as s:
+        with pytest.raises(MyConnectionError):
+            await s.get(API + "/mine2")
+    with pytest.raises(TypeError, match=r"cannot make NeedsArgs\(\) without arguments"):
+        router.get(API + "/x").mock(side_effect=NeedsArgs)
+
+
 async def test_payload_error_after_part_of_the_body(router: MockRouter) -> None:
     router.get(API + "/cut").respond(chunks=[b"part"], body_error=asiofetch.ClientPayloadError)
     async with asiofetch.ClientSession() as s:

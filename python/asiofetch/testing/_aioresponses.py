@@ -18,6 +18,7 @@ kwargs={"headers": ..., "data": ...}); `assert_called_with()` checks `params`, `
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import inspect
 import json as _json
@@ -160,7 +161,7 @@ class aioresponses:
             route.mock(side_effect=run)
         else:
             if timeout:
-                answer = TimeoutError()
+                answer = asyncio.TimeoutError()
             elif exception is not None:
                 answer = exception
             else:

@@ -22,15 +22,18 @@ from .._errors import (
     ClientConnectorCertificateError,
     ClientConnectorDNSError,
     ClientConnectorError,
+    ClientConnectorSSLError,
     ClientError,
     ClientPayloadError,
     ClientProxyConnectionError,
     ClientSSLError,
     ConnectionTimeoutError,
     InvalidURL,
+    InvalidUrlClientError,
     PoolTimeoutError,
     ServerDisconnectedError,
     ServerTimeoutError,
+    SocketTimeoutError,
     TooManyRedirects,
 )
 
@@ -72,6 +75,24 @@ _KINDS: tuple[tuple[type[BaseException], int], ...] = (
     (TimeoutError, _core.E_TOTAL_TIMEOUT),
 )
 
+# The class asiofetch raises for each native kind (_native_errors' factories).
+_BUILT: dict[int, type[BaseException]] = {
+    _core.E_DNS: ClientConnectorDNSError,
+    _core.E_TLS_CERTIFICATE: ClientConnectorCertificateError,
+    _core.E_TLS: ClientConnectorSSLError,
+    _core.E_PROXY: ClientProxyConnectionError,
+    _core.E_CONNECT: ClientConnectorError,
+    _core.E_CONNECT_TIMEOUT: ConnectionTimeoutError,
+    _core.E_POOL_TIMEOUT: PoolTimeoutError,
+    _core.E_READ_TIMEOUT: SocketTimeoutError,
+    _core.E_SERVER_DISCONNECTED: ServerDisconnectedError,
+    _core.E_PAYLOAD_INCOMPLETE: ClientPayloadError,
+    _core.E_TOO_MANY_REDIRECTS: TooManyRedirects,
+    _core.E_INVALID_URL: InvalidUrlClientError,
+    _core.E_TOTAL_TIMEOUT: asyncio.TimeoutError,
+    _core.E_OTHER: ClientError,
+}
+
 _TOKEN_PREFIX = "asiofetch.testing#"
 _UNMATCHED_PREFIX = "asiofetch.testing: no mocked route matches"  # mock_transport.cpp
 _tokens = itertools.count(1)
@@ -106,13 +127,19 @@ def _error_fields(exc: ExceptionSpec) -> tuple[int, str]:
     if isinstance(exc, type):
         if not issubclass(exc, BaseException):
             raise TypeError(f"exception must be an exception class or instance, got {exc!r}")
-        # A class: the engine builds the usual instance for its kind (ClientConnectorError and
-        # friends need constructor arguments a test rarely has). Kinds without a class of
-        # their own (E_OTHER) get an instance made here.
+        # A class the engine's own instance for its kind satisfies (ClientConnectorError and
+        # friends need constructor arguments a test rarely has): the engine builds it. Any
+        # other class (a user's subclass, ValueError) is instantiated here, without arguments.
         kind = _kind_of(exc)
-        if kind != _core.E_OTHER or exc is ClientError:
+        built = _BUILT.get(kind)
+        if built is not None and issubclass(built, exc):
             return kind, f"mocked {exc.__name__}"
-        exc = exc()
+        try:
+            exc = exc()
+        except Exception as e:
+            raise TypeError(
+                f"cannot make {exc.__name__}() without arguments ({e}): give an instance"
+            ) from e
     if not isinstance(exc, BaseException):
         raise TypeError(f"exception must be an exception class or instance, got {exc!r}")
     token = next(_tokens)
