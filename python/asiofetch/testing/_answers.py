@@ -134,11 +134,12 @@ def _error_fields(exc: ExceptionSpec) -> tuple[int, str]:
         built = _BUILT.get(kind)
         if built is not None and issubclass(built, exc):
             return kind, f"mocked {exc.__name__}"
+        cls = exc
         try:
-            exc = exc()
+            exc = cls()
         except Exception as e:
             raise TypeError(
-                f"cannot make {exc.__name__}() without arguments ({e}): give an instance"
+                f"cannot make {cls.__name__}() without arguments ({e}): give an instance"
             ) from e
     if not isinstance(exc, BaseException):
         raise TypeError(f"exception must be an exception class or instance, got {exc!r}")
