@@ -27,7 +27,7 @@ void Engine::register_transfer(std::unique_ptr<Transfer>& tp) {
   t.pool = pit->second.get();
   t.submitted_at = Clock::now();
   t.slot_origin = t.origin;
-  t.mock = current_mock();
+  if (!t.mock) t.mock = current_mock();  // a hedge copy keeps its original's
   const bool hedged = is_hedged(*t.opts, t.req, t.copy);
   // A retry, fallback or hedge starts over from here, not from a redirect hop.
   if (t.opts->retry || hedged || !t.req.fallback.empty()) t.original = t.req;
@@ -285,6 +285,7 @@ void Engine::launch_hedge(RequestId id) {
   copy->batch = orig.batch;
   copy->index = orig.index;
   copy->group = orig.group;
+  copy->mock = orig.mock;
   copy->copy = ++git->second.launched;
   git->second.members.push_back(copy->id);
   register_transfer(copy);

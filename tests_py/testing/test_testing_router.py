@@ -400,6 +400,17 @@ async def test_inner_router_wins_and_outer_returns() -> None:
             assert await (await s.get(API + "/x")).text() == "outer"
 
 
+async def test_base_url_resolves_relative_routes() -> None:
+    with MockRouter(base_url=API + "/v1/") as router:
+        router.get("users/{uid}").respond(text="user")
+        router.route(prefix="files/").respond(text="file")
+        router.get("/root").respond(text="root")
+        async with asiofetch.ClientSession() as s:
+            assert await (await s.get(API + "/v1/users/3")).text() == "user"
+            assert await (await s.get(API + "/v1/files/a/b")).text() == "file"
+            assert await (await s.get(API + "/root")).text() == "root"
+
+
 async def test_decorator_activates_the_router() -> None:
     router = MockRouter()
     router.get(API + "/d").respond(text="decorated")

@@ -18,7 +18,7 @@ import threading
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any, TypeVar, cast
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urljoin
 
 from yarl import URL
 
@@ -298,8 +298,10 @@ class Route:
         if table is None or self._index is None:
             return
         answers, repeat = self._native_answers()
-        table.set_answers(self._index, answers, repeat)
+        # Mode first: a route added while requests run has no answers (it never matches)
+        # until set_answers, and by then its Python checks are on.
         table.set_mode(self._index, self._needs_python(), self._passthrough)
+        table.set_answers(self._index, answers, repeat)
 
     def _native_answers(self) -> tuple[list[_core.MockAnswer], bool]:
         se = self._side_effect
@@ -419,12 +421,13 @@ class MockRouter:
         with `{name}` path parameters; `prefix` of the full URL; `headers` present; the body
         equal to `content`, to `json` once parsed, or to the form `data`; `match(request)`."""
         if self.base_url is not None:
-            if isinstance(url, str) and not _PATH_PARAM.search(url) and not URL(url).absolute:
-                url = self.base_url.join(URL(url))
-            elif isinstance(url, str) and not url.startswith(("http://", "https://")):
-                url = str(self.base_url).rstrip("/") + "/" + url.lstrip("/")
+            # RFC 3986 resolution, as a session's base_url does; urljoin keeps a pattern's
+            # {name} parts as written (yarl would percent-encode the braces).
+            base = str(self.base_url)
+            if isinstance(url, str) and not url.startswith(("http://", "https://")):
+                url = urljoin(base, url)
             if prefix is not None and not prefix.startswith(("http://", "https://")):
-                prefix = str(self.base_url).rstrip("/") + "/" + prefix.lstrip("/")
+                prefix = urljoin(base, prefix)
         r = Route(
             self,
             method,
