@@ -113,9 +113,15 @@ std::size_t MockTable::route_count() const {
   return routes_.size();
 }
 
+std::vector<MockCall> MockTable::unmatched_calls() const {
+  std::lock_guard lock(mutex_);
+  return unmatched_;
+}
+
 void MockTable::reset_calls() {
   std::lock_guard lock(mutex_);
   for (auto& r : routes_) r.calls.clear();
+  unmatched_.clear();
 }
 
 bool MockTable::matches(const MockRoute& r, const Request& req) const {
@@ -184,6 +190,7 @@ MockDecision MockTable::decide(const Request& req, std::size_t from) {
   }
   d.kind = MockDecision::Kind::Unmatched;
   d.message = unmatched_message(req);
+  unmatched_.push_back(MockCall{req.method, req.url, req.headers, req.body});
   return d;
 }
 

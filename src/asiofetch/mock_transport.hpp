@@ -96,6 +96,7 @@ class MockTable {
   std::vector<MockCall> calls(std::size_t i) const;
   std::size_t call_count(std::size_t i) const;
   std::size_t route_count() const;
+  std::vector<MockCall> unmatched_calls() const;  // requests no route answered
   void reset_calls();
 
   // Engine thread: the decision for `req`, looking at routes from `from` on. Records the call
@@ -121,6 +122,7 @@ class MockTable {
   mutable std::mutex mutex_;
   std::condition_variable jobs_cv_;
   std::vector<MockRoute> routes_;
+  std::vector<MockCall> unmatched_;
   bool passthrough_unmatched_ = false;
   std::deque<MockJob> jobs_;  // queued for Python
   std::vector<MockJob> asked_;  // handed to Python, waiting for reply()

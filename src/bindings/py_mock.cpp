@@ -115,6 +115,12 @@ void register_mock(py::module_& m) {
       .def(
           "call_count", [](const PyMockTable& self, std::size_t route) { return self.table->call_count(route); },
           py::arg("route"))
+      .def("unmatched_calls",
+           [](const PyMockTable& self) {
+             py::list out;
+             for (const auto& c : self.table->unmatched_calls()) out.append(call_tuple(c));
+             return out;
+           })
       .def("reset_calls", [](PyMockTable& self) { self.table->reset_calls(); })
       // Blocks (GIL released) until a route needs Python; None once the table is closed.
       // Gives (token, route, (method, url, headers, body)).

@@ -67,6 +67,7 @@ async def test_method_must_match(session: aiohttp.ClientSession) -> None:
         m.get(URL_)
         with pytest.raises(aiohttp.ClientConnectionError):
             await session.post(URL_)
+        assert len(m.requests[("POST", URL(URL_))]) == 1  # unmatched requests are recorded
 
 
 async def test_streaming_up_to(session: aiohttp.ClientSession) -> None:

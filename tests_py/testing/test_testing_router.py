@@ -124,6 +124,7 @@ async def test_unmatched_error_lists_the_routes(router: MockRouter) -> None:
         "  POST http://api.test/b json={'k': 1}"
     )
     assert isinstance(info.value, asiofetch.ClientConnectionError)
+    assert [(r.method, str(r.url)) for r in router.unmatched] == [("PUT", API + "/c")]
 
 
 # -- answers -------------------------------------------------------------------------------

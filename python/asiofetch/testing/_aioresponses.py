@@ -212,8 +212,9 @@ class aioresponses:
 
     # -- recorded requests ----------------------------------------------------------------
     def _calls(self) -> list[MockRequest]:
-        # Every route's calls, in no particular order across routes; aioresponses keys them.
-        return self._router.calls
+        # Every route's calls, then the unmatched ones (aioresponses records those too); the
+        # order across routes is not kept, aioresponses keys them by (method, URL).
+        return self._router.calls + self._router.unmatched
 
     @property
     def requests(self) -> dict[tuple[str, URL], list[RequestCall]]:

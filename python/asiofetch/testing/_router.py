@@ -396,6 +396,7 @@ class MockRouter:
         self.base_url = URL(base_url) if base_url is not None else None
         self.routes: list[Route] = []
         self._table: _core.MockTable | None = None
+        self._unmatched: list[tuple[str, str, list[tuple[str, str]], bytes]] = []
         self._by_index: dict[int, Route] = {}
         self._worker: threading.Thread | None = None
 
@@ -473,8 +474,15 @@ class MockRouter:
         """Every answered attempt of every route (route by route, each in order)."""
         return [c for r in self.routes for c in r.calls]
 
+    @property
+    def unmatched(self) -> list[MockRequest]:
+        """The requests no route answered (each raised UnmatchedRequestError)."""
+        raw = self._table.unmatched_calls() if self._table is not None else self._unmatched
+        return [MockRequest(*c) for c in raw]
+
     def reset(self) -> None:
         """Forgets the calls recorded so far."""
+        self._unmatched = []
         if self._table is not None:
             self._table.reset_calls()
         for r in self.routes:
@@ -524,6 +532,7 @@ class MockRouter:
             self._worker = None
         for r in self.routes:
             r._snapshot()
+        self._unmatched = list(table.unmatched_calls())
         self._table = None
         if check and self.assert_all_called:
             self.assert_all_routes_called()
