@@ -97,8 +97,14 @@ _FACTORIES: dict[int, Callable[[NativeError], BaseException]] = {
 }
 
 
+# Set by asiofetch.testing: the exception instance a mocked answer names, or None.
+mock_exception: Callable[[NativeError], BaseException | None] | None = None
+
+
 def make_error(e: NativeError) -> BaseException:
     """The exception instance for a native failure."""
+    if mock_exception is not None and (exc := mock_exception(e)) is not None:
+        return exc
     factory = _FACTORIES.get(e.kind)
     if factory is None:
         return ClientError(e.message)

@@ -27,6 +27,7 @@ void Engine::register_transfer(std::unique_ptr<Transfer>& tp) {
   t.pool = pit->second.get();
   t.submitted_at = Clock::now();
   t.slot_origin = t.origin;
+  if (!t.mock) t.mock = current_mock();  // a hedge copy keeps its original's
   const bool hedged = is_hedged(*t.opts, t.req, t.copy);
   // A retry, fallback or hedge starts over from here, not from a redirect hop.
   if (t.opts->retry || hedged || !t.req.fallback.empty()) t.original = t.req;
@@ -69,6 +70,7 @@ bool Engine::configure_attempt(Transfer& t, long version) {
   t.callback_error.clear();
   t.requests_sent = 0;
   t.resend_refused = false;
+  if (t.mock && mock_begin(t)) return true;
   if (auto error = configure_easy(t, version, driver_)) {
     finish(t, std::move(*error));
     return false;
@@ -226,6 +228,7 @@ void Engine::suspend_attempt(Transfer& t) {
   // same logical request. The rate limiter is asked again (one token per attempt).
   if (t.easy) driver_.remove(t.easy.get());  // no-op when already out
   t.idle_timer.reset();
+  t.mock_play.reset();
   scheduler_.leave(t);
   t.state = Transfer::State::Backoff;
   if (t.easy) easy_.recycle(std::move(t.easy), !stopping_);
@@ -282,6 +285,7 @@ void Engine::launch_hedge(RequestId id) {
   copy->batch = orig.batch;
   copy->index = orig.index;
   copy->group = orig.group;
+  copy->mock = orig.mock;
   copy->copy = ++git->second.launched;
   git->second.members.push_back(copy->id);
   register_transfer(copy);
@@ -377,7 +381,7 @@ void Engine::release(Transfer& t) {
 }
 
 void Engine::arm_idle_timer(Transfer& t) {
-  if (t.opts->read_timeout.count() <= 0) return;
+  if (t.opts->read_timeout.count() <= 0 || t.mock_play) return;  // a mocked attempt keeps its own
   if (!t.idle_timer) t.idle_timer.emplace(io_);
   t.idle_timer->expires_at(t.last_activity + t.opts->read_timeout);
   const RequestId id = t.id;

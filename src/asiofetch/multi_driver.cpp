@@ -104,7 +104,10 @@ int MultiDriver::on_close_socket(void* self, curl_socket_t s) {
 }
 
 int MultiDriver::on_sockopt(void* self, curl_socket_t s, curlsocktype purpose) {
-  if (purpose == CURLSOCKTYPE_IPCXN) static_cast<MultiDriver*>(self)->conn_fds_.insert(s);
+  if (purpose == CURLSOCKTYPE_IPCXN) {
+    static_cast<MultiDriver*>(self)->conn_fds_.insert(s);
+    static_cast<MultiDriver*>(self)->sockets_opened_.fetch_add(1, std::memory_order_relaxed);
+  }
   return CURL_SOCKOPT_OK;
 }
 

@@ -46,6 +46,8 @@ class MultiDriver {
   bool running() const noexcept { return static_cast<bool>(multi_); }
 
   std::size_t socket_count() const noexcept { return socket_count_.load(std::memory_order_relaxed); }  // any thread
+  // Connection sockets libcurl opened since start (asiofetch.testing asserts none). Any thread.
+  std::size_t sockets_opened() const noexcept { return sockets_opened_.load(std::memory_order_relaxed); }
 
  private:
   static int on_socket(CURL* easy, curl_socket_t s, int what, void* self, void* socketp);
@@ -76,6 +78,7 @@ class MultiDriver {
   std::unordered_set<curl_socket_t> conn_fds_;
 
   std::atomic<std::size_t> socket_count_{0};  // written on the engine thread, read anywhere
+  std::atomic<std::size_t> sockets_opened_{0};  // likewise
 };
 
 }  // namespace asiofetch

@@ -18,6 +18,8 @@ namespace asiofetch {
 
 struct Pool;
 class Delivery;
+class MockTable;
+struct MockPlay;
 using SessionId = std::uint64_t;
 using Clock = std::chrono::steady_clock;
 
@@ -71,6 +73,8 @@ struct Transfer {
   std::string callback_error;
 
   std::shared_ptr<StreamBuffer> stream;
+  std::shared_ptr<MockTable> mock;      // asiofetch.testing's router when registered under one
+  std::shared_ptr<MockPlay> mock_play;  // the current attempt, when the router answers it
   std::optional<boost::asio::steady_timer> idle_timer;
   std::optional<boost::asio::steady_timer> pool_timer;
   std::optional<boost::asio::steady_timer> backoff_timer;

@@ -44,6 +44,7 @@ PYBIND11_MODULE(_core, m) {
   py_bind::register_flow(m);
   py_bind::register_options(m);
   py_bind::register_session(m);
+  py_bind::register_mock(m);
 
   m.def("engine_stats", [] {
     EngineStats s = Engine::instance()->stats();
@@ -52,6 +53,7 @@ PYBIND11_MODULE(_core, m) {
     d["queued"] = s.queued;
     d["easy_handles"] = s.easy_handles;
     d["sockets"] = s.sockets;
+    d["sockets_opened"] = s.sockets_opened;
     d["sessions"] = s.sessions;
     return d;
   });
