@@ -181,6 +181,23 @@ TEST_F(ErrorTable, limits_count_per_header_block) {
   EXPECT_EQ(fails(c, url("/redirect/2"), opts).kind, ErrorKind::BadResponse);
 }
 
+TEST_F(ErrorTable, bad_response_in_a_batch_fails_that_item_and_keeps_its_history) {
+  EngineClient c;
+  std::vector<Request> reqs{make_request("GET", raw("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 10\r\n\r\nhello12345")),
+                            make_request("GET", url("/bytes/3")), make_request("GET", url("/redirect-loop"))};
+  auto o = c.wait(c.submit_batch(std::move(reqs), std::make_shared<RequestOptions>(), 0, false));
+  ASSERT_TRUE(o.batch);
+  ASSERT_EQ(o.batch->size(), 3u);
+  EXPECT_EQ((*o.batch)[0].error.kind, ErrorKind::BadResponse) << (*o.batch)[0].error.message;
+  ASSERT_TRUE((*o.batch)[1].response);
+  EXPECT_EQ((*o.batch)[1].response->body, "abc");
+  const Error& loop = (*o.batch)[2].error;
+  EXPECT_EQ(loop.kind, ErrorKind::TooManyRedirects);
+  ASSERT_TRUE(loop.trail);
+  EXPECT_EQ(loop.trail->hops.size(), 10u);  // the default limit: the 10th redirect fails
+  EXPECT_EQ(loop.trail->hops.front().status, 302);
+}
+
 // -- the connection -----------------------------------------------------------------------
 
 TEST_F(ErrorTable, refused_connection_is_connect) {

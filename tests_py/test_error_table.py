@@ -199,6 +199,27 @@ async def test_head_limits_are_checked_at_the_call() -> None:
             asiofetch.ClientSession(**{name: "8190"})  # type: ignore[arg-type]
 
 
+async def test_bad_response_in_a_batch_names_its_request(base_url: str) -> None:
+    dup = raw(
+        base_url, b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 10\r\n\r\nhello12345"
+    )
+    async with asiofetch.ClientSession() as s:
+        bad, ok, loop = await s.gather(
+            [dup, f"{base_url}/bytes/3", f"{base_url}/redirect-loop"], return_exceptions=True
+        )
+        assert isinstance(bad, asiofetch.ClientResponseError) and bad.status == 400
+        assert bad.request_info is not None and str(bad.request_info.url) == dup
+        assert await ok.read() == b"abc"
+        assert isinstance(loop, asiofetch.TooManyRedirects)
+        assert loop.request_info is not None
+        assert str(loop.request_info.url) == f"{base_url}/redirect-loop"
+        assert len(loop.history) == 10
+        done = [c async for c in s.as_completed([dup], concurrency=1)]
+        e = done[0].exception
+        assert isinstance(e, asiofetch.ClientResponseError) and e.request_info is not None
+        assert str(e) == f"400, message={e.message!r}, url={dup!r}"
+
+
 # -- the connection -------------------------------------------------------------------------
 
 

@@ -37,6 +37,11 @@ async def test_gather_concurrency_too_large_reads_like_python(base_url: str) -> 
         assert [r.status for r in done] == [200]
 
 
+def test_http2_flag_must_be_a_bool() -> None:
+    with pytest.raises(TypeError, match=r"^http2 must be a bool, got str$"):
+        asiofetch.ClientSession(http2="yes")  # type: ignore[arg-type]
+
+
 def test_unknown_session_keyword_leaves_no_unraisable_error(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

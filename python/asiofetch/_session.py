@@ -143,6 +143,8 @@ class ClientSession:
         else:
             self._timeout = to_timeout(timeout)
         _check_raise_for_status(raise_for_status)
+        if not isinstance(http2, bool):
+            raise TypeError(f"http2 must be a bool, got {type(http2).__name__}")
         check_auth(auth)
 
         self._connector = connector
