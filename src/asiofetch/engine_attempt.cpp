@@ -409,8 +409,10 @@ void Engine::arm_idle_timer(Transfer& t) {
       // Silence counts only once the request is on the wire; before that the connect
       // timeout is in charge. Activity since arming just moves the deadline. Like aiohttp's
       // sock_read, any byte counts: a header line dribbled slower than the timeout reaches
-      // no callback until it ends, but its socket shows the reads.
-      tr.last_activity = std::max(tr.last_activity, driver_.last_read(tr.easy.get()));
+      // no callback until it ends, but its socket shows the reads. Asked only when the
+      // callbacks saw silence: last_read() walks the watched sockets.
+      if (Clock::now() >= tr.last_activity + tr.opts->read_timeout)
+        tr.last_activity = std::max(tr.last_activity, driver_.last_read(tr.easy.get()));
       if (pre == 0 || Clock::now() < tr.last_activity + tr.opts->read_timeout) {
         if (pre == 0) tr.last_activity = Clock::now();
         arm_idle_timer(tr);
