@@ -312,12 +312,12 @@ TEST_F(ErrorTable, unreadable_client_certificate_is_tls) {
   EXPECT_EQ(e.curl_code, CURLE_SSL_CERTPROBLEM);
 }
 
-TEST_F(ErrorTable, unreadable_ca_file_is_tls) {
+TEST_F(ErrorTable, unreadable_ca_file_trusts_nothing) {
   EngineClient c;
   RequestOptions opts;
   opts.ca_file = "/nonexistent/ca.pem";
   Error e = fails(c, server().tls_url("/bytes/1"), opts);
-  EXPECT_EQ(e.kind, ErrorKind::Tls) << e.message;
+  EXPECT_EQ(e.kind, ErrorKind::TlsCertificate) << e.message;
   EXPECT_EQ(e.curl_code, CURLE_SSL_CACERT_BADFILE);
 }
 

@@ -64,11 +64,12 @@ constexpr Row kTable[] = {
     {CURLE_OPERATION_TIMEDOUT, ErrorKind::TotalTimeout, Phase::Timeout},
     // TLS: a rejected peer certificate, and every other handshake failure.
     {CURLE_PEER_FAILED_VERIFICATION, ErrorKind::TlsCertificate, Phase::Any},
+    // A CA file named but unreadable trusts nothing, and then every peer is rejected: what
+    // Python's ssl reports for a missing SSL_CERT_FILE (tests_py/test_ca_trust.py).
+    {CURLE_SSL_CACERT_BADFILE, ErrorKind::TlsCertificate, Phase::Any},
     {CURLE_SSL_ISSUER_ERROR, ErrorKind::TlsCertificate, Phase::Any},
     {CURLE_SSL_PINNEDPUBKEYNOTMATCH, ErrorKind::TlsCertificate, Phase::Any},
     {CURLE_SSL_INVALIDCERTSTATUS, ErrorKind::TlsCertificate, Phase::Any},
-    // A CA file that cannot be read is a broken setting, not a rejected peer.
-    {CURLE_SSL_CACERT_BADFILE, ErrorKind::Tls, Phase::Any},
     {CURLE_SSL_CONNECT_ERROR, ErrorKind::Tls, Phase::Any},
     {CURLE_SSL_ENGINE_NOTFOUND, ErrorKind::Tls, Phase::Any},
     {CURLE_SSL_ENGINE_SETFAILED, ErrorKind::Tls, Phase::Any},
