@@ -816,3 +816,142 @@ async def test_module_level_request(client_mod: ModuleType, base_url: str) -> No
     async with client_mod.request("GET", f"{base_url}/json") as resp:
         assert resp.status == 200
         assert await resp.json() == {"hello": "world", "n": 1}
+
+
+# ---- hostile and malformed answers (the fixture's /raw route) ------------------------------
+
+
+def raw_url(base_url: str, head: bytes, fill: int = 0, tail: bytes = b"") -> str:
+    from urllib.parse import quote_from_bytes
+
+    h, t = quote_from_bytes(head, safe=""), quote_from_bytes(tail, safe="")
+    return f"{base_url}/raw?head={h}&fill={fill}&tail={t}"
+
+
+_LONG_FIELD = (b"HTTP/1.1 200 OK\r\nX-Long: ", 8185, b"\r\nContent-Length: 0\r\n\r\n")
+
+
+@pytest.mark.parametrize(
+    ("head", "fill", "tail", "message"),
+    [
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 10\r\n\r\nhello12345",
+            0,
+            b"",
+            "Duplicate Content-Length:\n\n  b'Content-Length: 10'\n                    ^",
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nBad Name: v\r\nContent-Length: 0\r\n\r\n",
+            0,
+            b"",
+            "Invalid header token:\n\n  b'Bad Name: v'\n       ^",
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\n" + b"".join(b"X-H%d: v\r\n" % i for i in range(129)) + b"\r\n",
+            0,
+            b"",
+            "Too many headers received",
+        ),
+        (*_LONG_FIELD, "Got more than 8190 bytes when reading: b'" + "a" * 100 + "...'."),
+        # Same class and status, the parsers word these differently.
+        (b"hello world\r\n", 0, b"", None),
+        (b"HTTP/1.1 99 OK\r\nContent-Length: 0\r\n\r\n", 0, b"", None),
+        (b"HTTP/1.1 abc OK\r\nContent-Length: 0\r\n\r\n", 0, b"", None),
+        (b"HTTP/9.9 200 OK\r\nContent-Length: 0\r\n\r\n", 0, b"", None),
+        (b"HTTP/1.1 2000 OK\r\nContent-Length: 0\r\n\r\n", 0, b"", None),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: abc\r\n\r\nhello", 0, b"", None),
+        (b"HTTP/1.1 200 OK\r\nnocolon\r\nContent-Length: 0\r\n\r\n", 0, b"", None),
+    ],
+    ids=[
+        "dup-cl",
+        "bad-token",
+        "too-many-headers",
+        "long-field",
+        "http09",
+        "status-99",
+        "status-abc",
+        "http-9.9",
+        "status-2000",
+        "cl-abc",
+        "no-colon",
+    ],
+)
+async def test_bad_response_is_client_response_error_400(
+    client_mod: ModuleType,
+    session: Any,
+    base_url: str,
+    head: bytes,
+    fill: int,
+    tail: bytes,
+    message: str | None,
+) -> None:
+    url = raw_url(base_url, head, fill, tail)
+    with pytest.raises(client_mod.ClientResponseError) as info:
+        async with session.get(url) as resp:
+            await resp.read()
+    assert type(info.value) is client_mod.ClientResponseError
+    assert info.value.status == 400
+    assert info.value.request_info.url.path == "/raw"
+    if message is not None:
+        assert info.value.message == message
+
+
+@pytest.mark.parametrize(
+    ("head", "exc"),
+    [
+        (b"", "ServerDisconnectedError"),
+        (b"HTTP/1.1 200 OK\r\nContent-Le", "ServerDisconnectedError"),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello", "ClientPayloadError"),
+    ],
+    ids=["nothing", "cut-head", "cut-body"],
+)
+async def test_cut_answers(
+    client_mod: ModuleType, session: Any, base_url: str, head: bytes, exc: str
+) -> None:
+    with pytest.raises(getattr(client_mod, exc)):
+        async with session.get(raw_url(base_url, head)) as resp:
+            await resp.read()
+
+
+async def test_head_limits_are_session_options(client_mod: ModuleType, base_url: str) -> None:
+    head = b"HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n"
+    async with client_mod.ClientSession(max_headers=2) as s:
+        with pytest.raises(client_mod.ClientResponseError) as info:
+            await s.get(raw_url(base_url, head))
+        assert info.value.message == "Too many headers received"
+    async with client_mod.ClientSession(max_field_size=20) as s:
+        with pytest.raises(client_mod.ClientResponseError) as info:
+            await s.get(raw_url(base_url, *_LONG_FIELD[:2], _LONG_FIELD[2]))
+        assert info.value.status == 400
+
+
+async def test_redirect_with_empty_location_returns_it(session: Any, base_url: str) -> None:
+    resp = await session.get(
+        raw_url(base_url, b"HTTP/1.1 302 Found\r\nLocation: \r\nContent-Length: 3\r\n\r\nabc")
+    )
+    assert resp.status == 302
+    assert await resp.read() == b"abc"
+
+
+async def test_redirect_to_scheme_without_authority(
+    client_mod: ModuleType, session: Any, base_url: str
+) -> None:
+    with pytest.raises(client_mod.NonHttpUrlRedirectClientError) as info:
+        await session.get(f"{base_url}/redirect-to", params={"url": "skype:handle"})
+    assert str(info.value) == "skype:handle"
+    resp = await session.get(f"{base_url}/redirect-to", params={"url": "http:/bytes/3"})
+    assert str(resp.url) == f"{base_url}/bytes/3"
+    assert await resp.read() == b"abc"
+
+
+async def test_too_many_redirects_history(
+    client_mod: ModuleType, session: Any, base_url: str
+) -> None:
+    with pytest.raises(client_mod.TooManyRedirects) as info:
+        await session.get(f"{base_url}/redirect/5", max_redirects=2)
+    assert [r.status for r in info.value.history] == [302, 302]
+    assert [str(r.url) for r in info.value.history] == [
+        f"{base_url}/redirect/5",
+        f"{base_url}/redirect/4",
+    ]
+    assert str(info.value.request_info.url) == f"{base_url}/redirect/5"

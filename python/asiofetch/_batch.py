@@ -22,9 +22,9 @@ from typing import Any
 
 from . import _core
 from ._bridge import mailbox_for
-from ._errors import InvalidURL, NonHttpUrlClientError
+from ._errors import ClientResponseError, InvalidURL, NonHttpUrlClientError
 from ._models import Completed, Progress, RequestLike, RequestSpec
-from ._prepare import RequestDefaults, batch_item, store_cookies
+from ._prepare import RequestDefaults, batch_item, fill_request_info, store_cookies
 from ._response import ClientResponse
 
 __all__ = ("BatchTarget", "as_completed", "gather")
@@ -55,9 +55,17 @@ def _key_of(r: Any) -> Any:
     )
 
 
-def _wrap(target: BatchTarget, raw: Any) -> Any:
-    """A RawResponse becomes a ClientResponse (cookies stored); an exception stays as is."""
+def _wrap(target: BatchTarget, raw: Any, item: Any) -> Any:
+    """A RawResponse becomes a ClientResponse (cookies stored); an exception stays as is,
+    given the request it is about when it is a ClientResponseError (`item`: what batch_item
+    made of the request)."""
     if isinstance(raw, BaseException):
+        if isinstance(raw, ClientResponseError) and raw.request_info is None and item is not None:
+            if isinstance(item, str):
+                fill_request_info(raw, "GET", item, target.defaults.default_header_proxy)
+            else:
+                headers = item[2] if item[2] is not None else target.defaults.default_header_proxy
+                fill_request_info(raw, item[0], item[1], headers)
         return raw
     resp = ClientResponse(raw, target.defaults.default_header_proxy)
     store_cookies(target.defaults, resp)
@@ -137,7 +145,7 @@ async def gather(
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        results = [_wrap(target, raw) for raw in raws]
+        results = [_wrap(target, raw, item) for raw, item in zip(raws, items, strict=True)]
     finally:
         if gc_was_enabled:
             gc.enable()
@@ -199,6 +207,7 @@ async def _as_completed(
     wake_consumer = asyncio.Event()
     wake_feeder = asyncio.Event()
     keys: dict[int, tuple[int, Any]] = {}  # native index -> (input position, key)
+    sent: dict[int, Any] = {}  # native index -> batch item, until its outcome is yielded
     outstanding = 0  # read from the source, not yet yielded
     feeder_error: list[BaseException] = []
     feeder_abandoned: list[bool] = []
@@ -240,8 +249,9 @@ async def _as_completed(
             if close:
                 feed_items([], close=True)
             return
-        for pos, key, _ in items:
+        for pos, key, item in items:
             keys[next_native] = (pos, key)
+            sent[next_native] = item
             next_native += 1
 
     async def feed() -> None:
@@ -319,7 +329,7 @@ async def _as_completed(
                 key, exc = value
                 yield Completed(index, key, None, exc)
                 continue
-            out = _wrap(target, value)
+            out = _wrap(target, value, sent.pop(index, None))
             index, key = keys.pop(index)
             if isinstance(out, BaseException):
                 yield Completed(index, key, None, out)

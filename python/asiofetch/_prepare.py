@@ -19,11 +19,16 @@ from yarl import URL
 from . import _core
 from ._body import BasicAuth, encode_body
 from ._cookiejar import CookieJar, DummyCookieJar, cookie_header
-from ._errors import ClientResponseError, InvalidUrlClientError, NonHttpUrlClientError
+from ._errors import (
+    ClientResponseError,
+    InvalidUrlClientError,
+    NonHttpUrlClientError,
+    TooManyRedirects,
+)
 from ._flow import fallback_list
 from ._headers import merge_headers
 from ._models import RequestInfo, RequestSpec
-from ._response import ClientResponse, set_cookie_headers
+from ._response import ClientResponse, _Hop, set_cookie_headers
 from ._version import __version__
 
 __all__ = (
@@ -198,12 +203,18 @@ def store_cookies(d: RequestDefaults, resp: ClientResponse) -> None:
 
 
 def fill_request_info(exc: ClientResponseError, method: str, url: str, headers: Any) -> None:
-    """Native failures (TooManyRedirects) do not know the request; aiohttp's carry it."""
-    if exc.request_info is None:
-        u = URL(url, encoded=True)
-        if isinstance(headers, CIMultiDictProxy):
-            proxy = headers
-        else:
-            proxy = CIMultiDictProxy(CIMultiDict(headers or ()))
-        exc.request_info = RequestInfo(u, method, proxy, u)
-        exc.args = (exc.request_info, exc.history)
+    """Native failures (TooManyRedirects, a bad response) do not know the request; aiohttp's
+    carry it, and TooManyRedirects its history (aiohttp: history[0].request_info)."""
+    if exc.request_info is not None:
+        return
+    u = URL(url, encoded=True)
+    if isinstance(headers, CIMultiDictProxy):
+        proxy = headers
+    else:
+        proxy = CIMultiDictProxy(CIMultiDict(headers or ()))
+    exc.request_info = RequestInfo(u, method, proxy, u)
+    if isinstance(exc, TooManyRedirects) and exc.native_hops is not None:
+        version, hops = exc.native_hops
+        exc.native_hops = None
+        exc.history = tuple(ClientResponse(_Hop(h, version), proxy) for h in hops)
+    exc.args = (exc.request_info, exc.history)

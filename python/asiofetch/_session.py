@@ -43,7 +43,7 @@ from ._errors import ClientResponseError, InvalidUrlClientError, SessionClosedEr
 from ._flow import Flow, Hedge, RateLimit, Retry, Semaphore, check_flow, fallback_list
 from ._headers import merge_headers
 from ._models import Completed, Progress, RequestLike
-from ._options import OptionsCache
+from ._options import HeadLimits, OptionsCache
 from ._prepare import (
     EMPTY_AUTHORITY,
     RequestDefaults,
@@ -68,6 +68,7 @@ def _no_loop() -> None:
 
 
 _NO_LOOP: Any = _no_loop
+
 
 class ClientSession:
     """An HTTP client session: default headers, cookies, timeouts and a native connection pool.
@@ -112,6 +113,7 @@ class ClientSession:
         read_bufsize: int = 2**16,
         max_line_size: int = 8190,
         max_field_size: int = 8190,
+        max_headers: int = 128,
         fallback_charset_resolver: Any = None,
     ) -> None:
         # First: __del__ must find these even if validation below fails.
@@ -141,6 +143,8 @@ class ClientSession:
         else:
             self._timeout = to_timeout(timeout)
         _check_raise_for_status(raise_for_status)
+        if not isinstance(http2, bool):
+            raise TypeError(f"http2 must be a bool, got {type(http2).__name__}")
         check_auth(auth)
 
         self._connector = connector
@@ -162,7 +166,7 @@ class ClientSession:
             json_serialize=json_serialize,
             auth=auth,
         )
-        self._opts = OptionsCache(self._http_version)
+        self._opts = OptionsCache(self._http_version, (max_line_size, max_field_size, max_headers))
         self._flow: Flow = check_flow(retry, semaphore, rate_limit, hedge)
         self._env_proxies: dict[str, str] = urllib.request.getproxies() if trust_env else {}
         self._proxy = self._proxy_str(proxy, proxy_auth)
@@ -287,7 +291,8 @@ class ClientSession:
         self._close()
 
     def __del__(self, _warnings: Any = warnings) -> None:
-        if self._closed:
+        # __init__ may never have run (an unknown keyword argument fails before it starts).
+        if getattr(self, "_closed", True):
             return
         if not self._quiet:
             _warnings.warn(f"Unclosed client session {self!r}", ResourceWarning, source=self)
@@ -401,6 +406,17 @@ class ClientSession:
         target = self._batch_target(retry, semaphore, rate_limit, hedge, timeout)
         return _batch.as_completed(
             target, requests, concurrency=concurrency, buffer=buffer, deadline=deadline
+        )
+
+    def _head_limits(self, line: Any, field: Any, headers: Any) -> HeadLimits | None:
+        """A request's own limits over the session's (aiohttp: None keeps the session's)."""
+        if line is None and field is None and headers is None:
+            return None
+        own = self._opts.head_limits
+        return (
+            own[0] if line is None else line,
+            own[1] if field is None else field,
+            own[2] if headers is None else headers,
         )
 
     def _batch_target(
@@ -531,6 +547,7 @@ class ClientSession:
             stream,
             self._auto_decompress if auto_decompress is None else bool(auto_decompress),
             self._request_flow(retry, semaphore, rate_limit, hedge),
+            self._head_limits(max_line_size, max_field_size, max_headers),
         )
 
         # Submit and wait.

@@ -68,6 +68,7 @@ bool Engine::configure_attempt(Transfer& t, long version) {
   t.follow = false;
   t.errbuf[0] = '\0';
   t.callback_error.clear();
+  t.head_checks.clear();
   t.requests_sent = 0;
   t.resend_refused = false;
   if (t.mock && mock_begin(t)) return true;
@@ -147,6 +148,14 @@ AttemptState Engine::attempt_state(const Transfer& t) const {
 
 void Engine::attempt_done(Transfer& t, CURLcode rc) {
   driver_.remove(t.easy.get());
+  if (rc == CURLE_OK && !t.headers_done) {
+    // libcurl ends a transfer whose head was cut by the close as a success; aiohttp's parser
+    // raises ServerDisconnectedError for it.
+    Error e{ErrorKind::ServerDisconnected, 0, "server disconnected before the end of the response head (" + t.req.url + ")",
+            t.req.url};
+    if (!try_again(t, &e)) finish(t, std::move(e));
+    return;
+  }
   if (rc == CURLE_OK) {
     if (t.follow) {
       follow_redirect(t);
@@ -158,6 +167,11 @@ void Engine::attempt_done(Transfer& t, CURLcode rc) {
   }
   if (!t.callback_error.empty()) {
     finish(t, Error{ErrorKind::Other, static_cast<int>(rc), "asiofetch engine internal error: " + t.callback_error});
+    return;
+  }
+  if (t.head_checks.failed()) {
+    Error e{ErrorKind::BadResponse, static_cast<int>(rc), t.head_checks.reason(), t.req.url};
+    if (!try_again(t, &e)) finish(t, std::move(e));
     return;
   }
   if (t.idle_expired) {
@@ -177,6 +191,7 @@ void Engine::attempt_done(Transfer& t, CURLcode rc) {
   curl_easy_getinfo(t.easy.get(), CURLINFO_PRETRANSFER_TIME_T, &pre);
   phase.connected = pre > 0;
   phase.got_status = t.resp->status > 0;
+  phase.head_done = t.headers_done;
   phase.via_proxy = !t.opts->proxy.empty();
   if (t.opts->connect_timeout.count() > 0) {
     auto attempt = Clock::now() - t.attempt_at;
@@ -239,13 +254,15 @@ void Engine::suspend_attempt(Transfer& t) {
 
 void Engine::follow_redirect(Transfer& t) {
   Response& r = *t.resp;
-  const std::string* location = find_header(r.headers, "location");
+  const std::string* location = redirect_target(r.headers);
   const int status = r.status;
   RedirectStep step = decide_redirect(t.req, t.origin, status, location, r.history.size() + 1, t.opts->max_redirects);
   HopResponse hop{r.status, r.reason, t.req.url, t.req.method, std::move(r.headers)};
   r.history.push_back(std::move(hop));
   r.headers.clear();
   if (step.error) {
+    if (step.error->kind == ErrorKind::TooManyRedirects)
+      step.error->trail = std::make_shared<RedirectTrail>(RedirectTrail{r.http_version, std::move(r.history)});
     finish(t, std::move(*step.error));
     return;
   }
@@ -394,7 +411,12 @@ void Engine::arm_idle_timer(Transfer& t) {
       curl_off_t pre = 0;
       curl_easy_getinfo(tr.easy.get(), CURLINFO_PRETRANSFER_TIME_T, &pre);
       // Silence counts only once the request is on the wire; before that the connect
-      // timeout is in charge. Activity since arming just moves the deadline.
+      // timeout is in charge. Activity since arming just moves the deadline. Like aiohttp's
+      // sock_read, any byte counts: a header line dribbled slower than the timeout reaches
+      // no callback until it ends, but its socket shows the reads. Asked only when the
+      // callbacks saw silence: last_read() walks the watched sockets.
+      if (Clock::now() >= tr.last_activity + tr.opts->read_timeout)
+        tr.last_activity = std::max(tr.last_activity, driver_.last_read(tr.easy.get()));
       if (pre == 0 || Clock::now() < tr.last_activity + tr.opts->read_timeout) {
         if (pre == 0) tr.last_activity = Clock::now();
         arm_idle_timer(tr);
