@@ -16,6 +16,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 from multidict import CIMultiDict
+from yarl import URL
 
 import asiofetch
 from asiofetch import ClientHandlerType, ClientRequest, ClientResponse, ClientSession
