@@ -985,3 +985,12 @@ async def test_cookie_jar_save_load(client_mod: ModuleType, tmp_path: Any) -> No
         ["plain=1", 'ISAWPLB{A7F52349-3531}="{925EC0B8-CB17}"', 'quoted="val=foobar"']
     )
     assert json.loads(path.read_text())  # JSON, as aiohttp 3.14 writes it
+
+
+async def test_session_auth_with_request_headers(client_mod: ModuleType, base_url: str) -> None:
+    auth = client_mod.BasicAuth("login", "pass")
+    async with client_mod.ClientSession(auth=auth) as s:
+        resp = await s.get(f"{base_url}/echo", headers={"X-Other": "1"})
+        assert echo_headers(await resp.json())["Authorization"] == auth.encode()
+        with pytest.raises(ValueError):
+            await s.get(f"{base_url}/echo", headers={"Authorization": "Basic b3RoZXI6cA=="})

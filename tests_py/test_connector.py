@@ -39,7 +39,7 @@ def test_custom_resolver_refused() -> None:
         async def close(self) -> None:
             return None
 
-    with pytest.raises(ValueError, match=r"resolver=Resolver\(\.\.\.\) is not supported"):
+    with pytest.raises(ValueError, match=r"resolver=Resolver\(\.\.\.\)\) is not supported"):
         TCPConnector(resolver=Resolver())
 
 

@@ -147,6 +147,12 @@ def request_headers(
         for name, value in _AUTO_HEADERS:
             if name not in hdrs and name.lower() not in skip:
                 hdrs[name] = value
+        if auth is None and d.auth is not None:
+            # The session's auth= applies here too (it was dropped when headers= was given);
+            # with an Authorization header as well, aiohttp refuses the request.
+            if "Authorization" in hdrs:
+                raise ValueError("Cannot combine AUTHORIZATION header with AUTH argument")
+            hdrs["Authorization"] = d.auth.encode()
     else:
         hdrs = CIMultiDict(d.default_headers)
     if content_type is not None and "Content-Type" not in hdrs:
