@@ -994,3 +994,39 @@ async def test_session_auth_with_request_headers(client_mod: ModuleType, base_ur
         assert echo_headers(await resp.json())["Authorization"] == auth.encode()
         with pytest.raises(ValueError):
             await s.get(f"{base_url}/echo", headers={"Authorization": "Basic b3RoZXI6cA=="})
+
+
+async def test_request_cookies_follow_the_jars_quoting(
+    client_mod: ModuleType, base_url: str
+) -> None:
+    jar = client_mod.CookieJar(quote_cookie=False)
+    async with client_mod.ClientSession(cookie_jar=jar) as s:
+        resp = await s.get(f"{base_url}/echo", cookies={"name": "val=foobar"})
+        assert echo_headers(await resp.json())["Cookie"] == "name=val=foobar"
+    async with client_mod.ClientSession() as s:
+        resp = await s.get(f"{base_url}/echo", cookies={"name": "val=foobar"})
+        assert echo_headers(await resp.json())["Cookie"] == 'name="val=foobar"'
+
+
+async def test_set_cookie_attributes_split_on_white_space(client_mod: ModuleType) -> None:
+    """"Path=/ Max-Age=0" is two attributes (http.cookies' and aiohttp's tokenising): the
+    cookie is deleted at once; "Path=/ Expires=<past>" likewise."""
+    from aiohttp import web
+
+    from webapp import serve
+
+    async def handler(request: web.Request) -> web.Response:
+        resp = web.Response()
+        resp.set_cookie("kept", "1")
+        resp.headers.add("Set-Cookie", "gone1=x; HttpOnly; Path=/ Max-Age=0; ")
+        resp.headers.add(
+            "Set-Cookie", "gone2=x; HttpOnly; Path=/ Expires=Tue, 1 Jan 1980 12:00:00 GMT; "
+        )
+        return resp
+
+    app = web.Application()
+    app.router.add_get("/", handler)
+    jar = client_mod.CookieJar(unsafe=True)
+    async with serve(app) as server, client_mod.ClientSession(cookie_jar=jar) as s:
+        await s.get(server.make_url("/"))
+        assert {m.key for m in s.cookie_jar} == {"kept"}

@@ -50,26 +50,44 @@ def _morsel(key: str, value: str, coded_value: str) -> Morsel[str]:
     return m
 
 
+# One "name=value" or attribute of a Set-Cookie header, tokenised the way http.cookies
+# does (and aiohttp after it): a plain value ends at white space or ";", so
+# "Path=/ Max-Age=1" is two attributes; an Expires date keeps its comma and spaces.
+_CHARS = r"\w!#%&'~`><@,:/$*+\-.^|)(?}{=\[\]"
+_TOKEN = re.compile(
+    rf"""\s*(?P<key>[{_CHARS}]+?)
+    (?:\s*=\s*(?P<val>"(?:[^\\"]|\\.)*"
+        |\w{{3}},\s[\w\s-]{{9,11}}\s[\d:]{{8}}\sGMT
+        |[{_CHARS}]*))?
+    \s*(?:\s+|;|$)""",
+    re.ASCII | re.VERBOSE,
+)
+
+
 def _parse_one(header: str) -> Morsel[str] | None:
-    name_value, _, attrs = header.partition(";")
-    name, eq, coded = name_value.partition("=")
-    name, coded = name.strip(), coded.strip()
-    if not eq or not name:
-        return None  # RFC 6265 5.2: no "=" or an empty name: ignore the header
-    if not _NAME_OK.match(name):
-        _log.warning("Can not load cookies: Illegal cookie name %r", name)
-        return None
-    value = coded[1:-1] if len(coded) >= 2 and coded[0] == coded[-1] == '"' else coded
-    morsel = _morsel(name, value, coded)
-    for attr in attrs.split(";"):
-        key, eq, val = attr.partition("=")
-        key = key.strip().lower()
-        if key not in _ATTRS:
-            continue  # unknown attributes are ignored (RFC 6265 5.2)
-        if key in _FLAGS:
-            morsel[key] = True
-        elif eq:
-            morsel[key] = val.strip()
+    morsel: Morsel[str] | None = None
+    pos, n = 0, len(header)
+    while pos < n:
+        m = _TOKEN.match(header, pos)
+        if m is None or m.end() == pos:
+            break
+        pos = m.end()
+        key, val = m.group("key"), m.group("val")
+        if morsel is None:
+            if val is None:
+                return None  # RFC 6265 5.2: no "=" in the first pair: ignore the header
+            if not _NAME_OK.match(key):
+                _log.warning("Can not load cookies: Illegal cookie name %r", key)
+                return None
+            plain = val[1:-1] if len(val) >= 2 and val[0] == val[-1] == '"' else val
+            morsel = _morsel(key, plain, val)
+            continue
+        lower = key.lower()
+        if lower in _FLAGS:
+            morsel[lower] = True
+        elif lower in _ATTRS and val is not None:
+            morsel[lower] = val
+        # Unknown attributes are ignored (RFC 6265 5.2).
     return morsel
 
 

@@ -123,10 +123,11 @@ class RequestDefaults:
         for name, morsel in self.cookie_jar.filter_cookies(url).items():
             merged[name] = morsel
         if cookies:
-            tmp = CookieJar(unsafe=True)
+            # aiohttp: a jar of the request's cookies, quoting like the session's jar.
+            tmp = CookieJar(unsafe=True, quote_cookie=self.cookie_jar.quote_cookie)
             tmp.update_cookies(cookies)
-            for morsel in tmp:
-                merged[morsel.key] = morsel.value
+            for name, morsel in tmp.filter_cookies(url).items():
+                merged[name] = morsel
         if merged:
             hdrs["Cookie"] = cookie_header(merged)
 
