@@ -4,10 +4,11 @@ The top layer. Import order of the package, each module importing only those bef
 _errors -> _models -> _native_errors -> _bridge -> _stream -> _response -> _flow ->
 _connector -> _prepare (request preparation) -> _options (native Options) -> _batch -> _session
 -> _fetch / _request; the leaves (_core, _headers, _body, _cookiejar, _timeout, _tracing,
-_version) come first, _middlewares right after _body. `scripts/check_imports.py` (run by `make lint`) fails on any cycle. Responses and
-flow objects sit right above the bridge, below request preparation, because a streamed body
-and `Semaphore.acquire()` wait on the loop's mailbox, and preparation stores cookies from
-responses. Exceptions refer to responses in annotations only (`TYPE_CHECKING`).
+_version) come first, _middlewares right after _body. `scripts/check_imports.py` (run by
+`make lint`) fails on any cycle. Responses and flow objects sit right above the bridge, below
+request preparation, because a streamed body and `Semaphore.acquire()` wait on the loop's
+mailbox, and preparation stores cookies from responses. Exceptions refer to responses in
+annotations only (`TYPE_CHECKING`).
 
 Over 400 lines because aiohttp's constructor, properties and request signatures are long
 (about 200 lines of them), and the verbs' awaitable (`_RequestContextManager`, the hot path)
