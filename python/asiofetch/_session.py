@@ -27,7 +27,15 @@ import traceback
 import urllib.request
 import warnings
 import weakref
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Generator, Iterable
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Generator,
+    Iterable,
+    Sequence,
+)
 from types import TracebackType
 from typing import Any
 
@@ -50,7 +58,7 @@ from ._cookiejar import CookieJar
 from ._errors import ClientResponseError, InvalidUrlClientError, SessionClosedError
 from ._flow import Flow, Hedge, RateLimit, Retry, Semaphore, check_flow, fallback_list
 from ._headers import merge_headers
-from ._middlewares import ClientRequest, check_middlewares, run_middlewares
+from ._middlewares import ClientMiddlewareType, ClientRequest, check_middlewares, run_middlewares
 from ._models import Completed, Progress, RequestLike
 from ._options import OptionsCache
 from ._prepare import (
@@ -117,8 +125,8 @@ class ClientSession:
         semaphore: Semaphore | None = None,
         rate_limit: RateLimit | None = None,
         hedge: Hedge | None = None,
-        middlewares: Any = (),
-        trace_configs: Any = None,
+        middlewares: Sequence[ClientMiddlewareType] = (),
+        trace_configs: Sequence[Any] | None = None,  # TraceConfig (asiofetch's or aiohttp's)
         # Accepted for aiohttp compatibility; the engine has no equivalent knob.
         loop: Any = None,
         version: Any = None,
@@ -526,7 +534,7 @@ class ClientSession:
         rate_limit: Any = _SENTINEL,
         hedge: Any = _SENTINEL,
         fallback: Any = None,
-        middlewares: Any = None,
+        middlewares: Sequence[ClientMiddlewareType] | None = None,
     ) -> ClientResponse:
         if self._closed:
             raise SessionClosedError("Session is closed")
