@@ -1030,3 +1030,20 @@ async def test_set_cookie_attributes_split_on_white_space(client_mod: ModuleType
     async with serve(app) as server, client_mod.ClientSession(cookie_jar=jar) as s:
         await s.get(server.make_url("/"))
         assert {m.key for m in s.cookie_jar} == {"kept"}
+
+
+async def test_json_serialize_bytes(client_mod: ModuleType, base_url: str) -> None:
+    """aiohttp 3.14: a bytes-returning encoder for json=, used instead of json_serialize."""
+    calls: list[Any] = []
+
+    def encode(obj: Any) -> bytes:
+        calls.append(obj)
+        return json.dumps(obj, separators=(",", ":")).encode()
+
+    async with client_mod.ClientSession(json_serialize_bytes=encode) as s:
+        assert s.json_serialize is json.dumps
+        resp = await s.post(f"{base_url}/echo", json={"a": [1, 2]})
+        body = await resp.json()
+    assert calls == [{"a": [1, 2]}]
+    assert body["body"] == '{"a":[1,2]}'
+    assert echo_headers(body)["Content-Type"] == "application/json"

@@ -114,6 +114,7 @@ class ClientSession:
         skip_auto_headers: Any = None,
         auth: BasicAuth | None = None,
         json_serialize: Callable[[Any], str | bytes] = _json.dumps,
+        json_serialize_bytes: Callable[[Any], bytes] | None = None,
         cookie_jar: CookieJar | None = None,
         connector_owner: bool = True,
         raise_for_status: bool | Callable[[ClientResponse], Awaitable[None]] = False,
@@ -165,6 +166,8 @@ class ClientSession:
         _check_raise_for_status(raise_for_status)
         check_auth(auth)
         self._middlewares = check_middlewares(middlewares)
+        self._json_serialize = json_serialize
+        self._json_serialize_bytes = json_serialize_bytes
         self._trace_configs = check_trace_configs(trace_configs)
 
         self._connector = connector
@@ -183,7 +186,8 @@ class ClientSession:
             headers=merge_headers(CIMultiDict(), headers),
             skip_auto_headers=frozenset(istr(h) for h in (skip_auto_headers or ())),
             cookie_jar=jar,
-            json_serialize=json_serialize,
+            # aiohttp 3.14: a bytes encoder, when given, is used instead of json_serialize.
+            json_serialize=json_serialize if json_serialize_bytes is None else json_serialize_bytes,
             auth=auth,
         )
         self._opts = OptionsCache(self._http_version)
@@ -263,7 +267,11 @@ class ClientSession:
 
     @property
     def json_serialize(self) -> Callable[[Any], str | bytes]:
-        return self._defaults.json_serialize
+        return self._json_serialize
+
+    @property
+    def json_serialize_bytes(self) -> Callable[[Any], bytes] | None:
+        return self._json_serialize_bytes
 
     @property
     def raise_for_status(self) -> bool | Callable[[ClientResponse], Awaitable[None]]:
