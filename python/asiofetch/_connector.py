@@ -14,7 +14,16 @@ from typing import Any
 
 from . import _core
 
-__all__ = ("SSLOptions", "TCPConnector", "close_now", "native_pool", "tls_settings")
+__all__ = (
+    "SSLOptions",
+    "TCPConnector",
+    "check_resolver",
+    "check_server_hostname",
+    "close_now",
+    "native_pool",
+    "refuse_fingerprint",
+    "tls_settings",
+)
 
 # The engine's pool defaults, read once: the signature below shows them, nothing restates them.
 _POOL = _core.PoolConfig.defaults()
@@ -86,6 +95,17 @@ def _ca_file_of(ctx: _ssl.SSLContext) -> str:
 _ctx_cache: dict[int, tuple[_ssl.SSLContext, TlsSettings]] = {}
 
 
+def refuse_fingerprint() -> None:
+    # libcurl verifies a pin only as a public key (CURLOPT_PINNEDPUBLICKEY, SPKI digests);
+    # aiohttp's Fingerprint is a digest of the whole DER certificate. Checking it from Python
+    # on a separate connection would not bind the check to the connection that carries the
+    # request, so it is refused rather than half-enforced.
+    raise ValueError(
+        "ssl=Fingerprint(...) / fingerprint= cannot be enforced: libcurl pins public keys "
+        "(SPKI), not certificate digests; verify with a CA (ssl=SSLContext or SSLOptions)"
+    )
+
+
 def tls_settings(value: Any) -> TlsSettings:
     """Translate aiohttp's `ssl=` (True, False, SSLContext) or an SSLOptions."""
     if value is True or value is None:
@@ -105,6 +125,8 @@ def tls_settings(value: Any) -> TlsSettings:
             settings = (True, _ca_file_of(value), "", "")
         _ctx_cache[id(value)] = (value, settings)
         return settings
+    if type(value).__name__ == "Fingerprint" and hasattr(value, "fingerprint"):
+        refuse_fingerprint()
     raise TypeError(
         "ssl must be True, False, an ssl.SSLContext or asiofetch.SSLOptions, "
         f"got {type(value).__name__}"
@@ -121,7 +143,12 @@ class TCPConnector:
     keepalive_timeout: an idle connection older than this is not reused (seconds).
     ttl_dns_cache:   seconds DNS answers are cached (None = forever); use_dns_cache=False: 0.
     keepalive_timeout=None: idle connections are not reused (as with force_close).
-    Other aiohttp arguments are accepted and ignored (the engine resolves and connects).
+    resolver:        None, or aiohttp's ThreadedResolver/DefaultResolver (getaddrinfo, what
+                     libcurl's own resolver does); any other resolver is refused.
+    fingerprint=:    refused (see ssl=Fingerprint).
+    Arguments about aiohttp's socket handling (enable_cleanup_closed, family, local_addr,
+    timeout_ceil_threshold, happy_eyeballs_delay, interleave) are accepted and have no
+    effect: libcurl opens the sockets (it does happy eyeballs itself).
     """
 
     def __init__(
@@ -146,6 +173,9 @@ class TCPConnector:
         interleave: int | None = None,
         loop: Any = None,
     ) -> None:
+        check_resolver(resolver)
+        if fingerprint is not None:
+            refuse_fingerprint()
         if force_close and keepalive_timeout not in (None, _POOL.keepalive_timeout):
             raise ValueError("keepalive_timeout cannot be set if force_close is True")
         if ssl_context is not None:
@@ -213,10 +243,44 @@ class TCPConnector:
     async def __aexit__(self, *exc: object) -> None:
         self._close()
 
+    def clear_dns_cache(self, host: str | None = None, port: int | None = None) -> None:
+        """Refused: libcurl's DNS cache lives in the engine's connection share, which has no
+        flush; `ttl_dns_cache=` (0 with use_dns_cache=False) bounds how long answers live."""
+        raise NotImplementedError(
+            "TCPConnector.clear_dns_cache() is not supported: libcurl's DNS cache cannot be "
+            "flushed; use ttl_dns_cache= or use_dns_cache=False"
+        )
+
     def stats(self) -> dict[str, int]:
         """Native pool counters: in_flight, queued, completed."""
         core = self._core
         return core.stats() if core is not None else {"in_flight": 0, "queued": 0, "completed": 0}
+
+
+# aiohttp's resolvers that call getaddrinfo in a thread, as libcurl's threaded resolver does.
+_GETADDRINFO_RESOLVERS = frozenset(("ThreadedResolver", "DefaultResolver"))
+
+
+def check_resolver(resolver: Any) -> None:
+    """`resolver=`: libcurl resolves on the engine; only a getaddrinfo resolver matches it."""
+    if resolver is None:
+        return
+    name = type(resolver).__name__
+    if name in _GETADDRINFO_RESOLVERS and type(resolver).__module__.startswith("aiohttp"):
+        return
+    raise ValueError(
+        f"TCPConnector(resolver={name}(...)) is not supported: libcurl resolves host names "
+        "itself (getaddrinfo); a custom resolver cannot feed it"
+    )
+
+
+def check_server_hostname(server_hostname: Any) -> None:
+    """`server_hostname=`: refused, libcurl takes the TLS name from the URL's host."""
+    if server_hostname is not None:
+        raise ValueError(
+            "server_hostname= is not supported: libcurl verifies and sends as SNI the URL's "
+            "host name"
+        )
 
 
 def native_pool(connector: TCPConnector) -> _core.SessionCore:
