@@ -106,6 +106,40 @@ TEST_F(Batch, streaming_delivers_each_result_then_end) {
   EXPECT_EQ(rest.back().note, Outcome::Note::End);
 }
 
+// A batch's Options carry the redirect setting to every item, fed later ones included:
+// aiohttp's counting (max_redirects=3: two redirects are followed, the third is an error).
+TEST_F(Batch, redirect_options_apply_to_every_item) {
+  EngineClient c;
+  auto limited = std::make_shared<RequestOptions>();
+  limited->max_redirects = 3;
+  RequestId id = c.submit_batch(gets({"/redirect/2"}), limited, 2, false, {}, true);
+  c.feed_batch(id, gets({"/redirect/3"}), limited, true);
+  auto got = c.wait_many(id, 3);
+  ASSERT_EQ(got.size(), 3u);
+  for (auto& o : got) {
+    if (o.note == Outcome::Note::End) continue;
+    if (o.index == 0) {
+      ASSERT_TRUE(o.response) << o.error.message;
+      EXPECT_EQ(o.response->status, 200);
+      EXPECT_EQ(o.response->history.size(), 2u);
+      EXPECT_EQ(o.response->url, url("/redirect/0"));
+    } else {
+      EXPECT_EQ(o.error.kind, ErrorKind::TooManyRedirects) << o.error.message;
+    }
+  }
+
+  auto off = std::make_shared<RequestOptions>();
+  off->follow_redirects = false;
+  auto o = c.wait(c.submit_batch(gets({"/redirect/2", "/redirect/1"}), off, 0, false));
+  ASSERT_TRUE(o.batch);
+  for (auto& r : *o.batch) {
+    ASSERT_TRUE(r.response) << r.error.message;
+    EXPECT_EQ(r.response->status, 302);
+    EXPECT_TRUE(r.response->history.empty());
+  }
+  EXPECT_EQ((*o.batch)[0].response->url, url("/redirect/2"));
+}
+
 TEST_F(Batch, progress_notes_count_up_to_total) {
   EngineClient c;
   RequestId progress = Engine::next_id();

@@ -125,6 +125,36 @@ async def test_streaming_delivers_each_result_then_end(base_url: str) -> None:
             seen[3].result()
 
 
+async def test_redirect_options_apply_to_every_item(base_url: str) -> None:
+    # aiohttp's counting, as for one request: max_redirects=3 follows two, the third fails.
+    async with asiofetch.ClientSession() as s:
+        seen = {}
+        urls = [f"{base_url}/redirect/2", f"{base_url}/redirect/3"]
+        async for c in s.as_completed(urls, concurrency=2, max_redirects=3):
+            seen[c.index] = c
+        followed = seen[0].result()
+        assert followed.status == 200 and len(followed.history) == 2
+        assert str(followed.url) == f"{base_url}/redirect/0"
+        assert isinstance(seen[1].exception, asiofetch.TooManyRedirects)
+
+        off = await s.gather(urls, allow_redirects=False)
+        assert [r.status for r in off] == [302, 302]
+        assert [r.history for r in off] == [(), ()]
+        assert off[0].headers["Location"].endswith("/redirect/1")
+        got = await s.gather(urls, max_redirects=3, return_exceptions=True)
+        assert got[0].status == 200
+        assert isinstance(got[1], asiofetch.TooManyRedirects)
+
+
+async def test_redirect_options_are_checked_at_the_call(base_url: str) -> None:
+    async with asiofetch.ClientSession() as s:
+        with pytest.raises(TypeError, match="allow_redirects"):
+            s.as_completed([f"{base_url}/bytes/1"], allow_redirects=1)  # type: ignore[arg-type]
+        with pytest.raises(ValueError, match="max_redirects"):
+            await s.gather([f"{base_url}/bytes/1"], max_redirects=-1)
+        assert engine_in_flight() == 0
+
+
 async def test_progress_notes_count_up_to_total(base_url: str) -> None:
     notes: list[asiofetch.Progress] = []
     urls = [f"{base_url}/bytes/1", f"{base_url}/bytes/1", f"{base_url}/close-before-response"]

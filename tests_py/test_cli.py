@@ -238,6 +238,43 @@ def test_parquet_output(srv: str, tmp_path: Path) -> None:
     assert all(dict(r["headers"])["content-length"] == str(r["bytes"]) for r in table)
 
 
+# ---- redirects ----------------------------------------------------------------------------
+
+
+def test_redirects_followed_up_to_the_limit_or_not_at_all(srv: str, tmp_path: Path) -> None:
+    # aiohttp's counting, as the session's: --max-redirects 3 follows two, the third is an error.
+    urls = [f"{srv}/redirect/2", f"{srv}/redirect/3", f"{srv}/redirect/0"]
+    inp = write_lines(tmp_path / "in.txt", urls)
+    out = tmp_path / "limited.jsonl"
+    p = run_cli("fetch", inp, "-o", out, "--max-redirects", "3", "--progress", "none")
+    assert p.returncode == 0, p.stderr_text
+    rows = by_key(read_rows(out))
+    followed = rows[f"{srv}/redirect/2"]
+    assert followed["status"] == 200 and followed["final_url"] == f"{srv}/redirect/0"
+    over = rows[f"{srv}/redirect/3"]
+    assert over["status"] is None and over["error_type"] == "TooManyRedirects"
+    assert "errors    TooManyRedirects 1" in p.stderr_text
+    assert rows[f"{srv}/redirect/0"]["status"] == 200
+
+    out = tmp_path / "off.jsonl"
+    p = run_cli("fetch", inp, "-o", out, "--no-redirects", "--progress", "none")
+    assert p.returncode == 0, p.stderr_text
+    rows = by_key(read_rows(out))
+    for n in (2, 3):
+        r = rows[f"{srv}/redirect/{n}"]
+        assert r["status"] == 302 and r["error_type"] is None
+        assert r["final_url"] == r["url"] == f"{srv}/redirect/{n}"
+        assert r["headers"]["location"] == f"/redirect/{n - 1}"
+    assert rows[f"{srv}/redirect/0"]["status"] == 200
+
+    default = tmp_path / "default.jsonl"
+    deep = write_lines(tmp_path / "deep.txt", [f"{srv}/redirect/9", f"{srv}/redirect/10"])
+    p = run_cli("fetch", deep, "-o", default, "--progress", "none")
+    rows = by_key(read_rows(default))
+    assert rows[f"{srv}/redirect/9"]["status"] == 200  # the default: 10, as aiohttp's
+    assert rows[f"{srv}/redirect/10"]["error_type"] == "TooManyRedirects"
+
+
 # ---- arguments ----------------------------------------------------------------------------
 
 
@@ -248,7 +285,8 @@ def test_parquet_output(srv: str, tmp_path: Path) -> None:
         (["--rate-limit", "-3"], "argument --rate-limit: must be a finite number > 0"),
         (["-H", "NoColon"], "argument -H/--header: expected 'Name: value'"),
         (["--timeout", "nan"], "argument --timeout: must be a finite number > 0"),
-        (["--no-redirects"], "--no-redirects/--max-redirects: this asiofetch's batches"),
+        (["--no-redirects", "--max-redirects", "3"], "--no-redirects and --max-redirects exclude"),
+        (["--max-redirects", "0"], "argument --max-redirects: must be >= 1, got 0"),
         (["--per-host", "200"], "--per-host cannot exceed --concurrency"),
         (["--proxy", "nowhere"], "--proxy must be an http(s):// or socks URL"),
         (["--resume", "--overwrite"], "--resume and --overwrite exclude each other"),

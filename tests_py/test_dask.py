@@ -139,6 +139,27 @@ def test_limits_are_divided_across_task_slots() -> None:
     assert split_limits(JobConfig(per_host=0, rate_limit=None), 4).per_host == 0
 
 
+def test_redirect_settings_reach_the_workers(srv: str, client: Any, tmp_path: Path) -> None:
+    urls = [f"{srv}/redirect/1", f"{srv}/redirect/2"]
+
+    def rows(out: Path) -> dict[str, dict[str, Any]]:
+        found = {}
+        for part in sorted(out.glob("part-*.jsonl")):
+            for line in part.read_bytes().splitlines():
+                row = json.loads(line)
+                found[row["key"]] = row
+        return found
+
+    off = tmp_path / "off"
+    fetch(urls, off, client=client, config=JobConfig(follow_redirects=False), partition_size=1)
+    assert {k: r["status"] for k, r in rows(off).items()} == {u: 302 for u in urls}
+    limited = tmp_path / "limited"
+    fetch(urls, limited, client=client, config=JobConfig(max_redirects=2), partition_size=1)
+    got = rows(limited)
+    assert got[urls[0]]["status"] == 200 and got[urls[0]]["final_url"] == f"{srv}/redirect/0"
+    assert got[urls[1]]["error_type"] == "TooManyRedirects"
+
+
 def test_bad_arguments(client: Any, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="partition_size must be >= 1"):
         fetch([], tmp_path, client=client, partition_size=0)

@@ -44,6 +44,7 @@ from yarl import URL
 
 from . import _batch, _core
 from ._batch import BatchTarget
+from ._batch_stream import CompletedStream
 from ._body import BasicAuth, encode_body
 from ._bridge import LoopMailbox, mailbox_for
 from ._connector import (
@@ -423,9 +424,17 @@ class ClientSession:
         hedge: Any = _SENTINEL,
         timeout: Any = _SENTINEL,
         progress: Callable[[Progress], object] | None = None,
+        allow_redirects: bool = True,
+        max_redirects: int = _core.MAX_REDIRECTS,
     ) -> list[Any]:
-        """Fetch every request in one native batch; responses in input order (see _batch)."""
-        target = self._batch_target(retry, semaphore, rate_limit, hedge, timeout)
+        """Fetch every request in one native batch; responses in input order (see _batch).
+
+        `allow_redirects` and `max_redirects` apply to every request of the batch, as they do
+        to one request (aiohttp's counting: the max_redirects-th redirect is TooManyRedirects).
+        """
+        target = self._batch_target(
+            retry, semaphore, rate_limit, hedge, timeout, allow_redirects, max_redirects
+        )
         return await _batch.gather(
             target,
             requests,
@@ -447,12 +456,32 @@ class ClientSession:
         rate_limit: Any = _SENTINEL,
         hedge: Any = _SENTINEL,
         timeout: Any = _SENTINEL,
+        allow_redirects: bool = True,
+        max_redirects: int = _core.MAX_REDIRECTS,
     ) -> AsyncIterator[Completed]:
-        """Results as they finish, consuming `requests` lazily (see _batch)."""
-        target = self._batch_target(retry, semaphore, rate_limit, hedge, timeout)
+        """Results as they finish, consuming `requests` lazily (see _batch); redirects as
+        for gather()."""
+        target = self._batch_target(
+            retry, semaphore, rate_limit, hedge, timeout, allow_redirects, max_redirects
+        )
         return _batch.as_completed(
             target, requests, concurrency=concurrency, buffer=buffer, deadline=deadline
         )
+
+    def _completed_chunks(
+        self,
+        requests: Iterable[RequestLike],
+        *,
+        concurrency: int,
+        allow_redirects: bool = True,
+        max_redirects: int = _core.MAX_REDIRECTS,
+    ) -> CompletedStream:
+        """as_completed's outcomes raw, a chunk at a time (the bulk-fetch job's path; see
+        _batch_stream). Call it on the running loop."""
+        target = self._batch_target(
+            _SENTINEL, _SENTINEL, _SENTINEL, _SENTINEL, _SENTINEL, allow_redirects, max_redirects
+        )
+        return _batch.completed_chunks(target, requests, concurrency)
 
     def _head_limits(self, line: Any, field: Any, headers: Any) -> HeadLimits | None:
         """A request's own limits over the session's (aiohttp: None keeps the session's)."""
@@ -466,7 +495,14 @@ class ClientSession:
         )
 
     def _batch_target(
-        self, retry: Any, semaphore: Any, rate_limit: Any, hedge: Any, timeout: Any
+        self,
+        retry: Any,
+        semaphore: Any,
+        rate_limit: Any,
+        hedge: Any,
+        timeout: Any,
+        allow_redirects: bool = True,
+        max_redirects: int = _core.MAX_REDIRECTS,
     ) -> BatchTarget:
         """What a batch gets from this session (checked here, at the call)."""
         if self._closed:
@@ -480,10 +516,12 @@ class ClientSession:
         flow = self._request_flow(retry, semaphore, rate_limit, hedge)
         real_timeout = self._timeout if timeout is _SENTINEL else to_timeout(timeout)
         assert self._connector is not None
+        # The bindings check allow_redirects and max_redirects (as for one request), here, at
+        # the call: a wrong value never reaches the first iteration.
         options = self._opts.get(
             real_timeout,
-            True,
-            _core.MAX_REDIRECTS,
+            allow_redirects,
+            max_redirects,
             self._connector.tls,
             self._proxy,
             False,

@@ -34,8 +34,8 @@ from typing import Any
 
 from . import RequestSpec
 from .cli.inputs import Item, check_url
-from .cli.job import JobConfig, make_session
-from .cli.outputs import BodyPolicy, JsonlWriter, ParquetWriter, Writer, make_row
+from .cli.job import JobConfig, fetch_rows
+from .cli.outputs import BodyPolicy, JsonlWriter, ParquetWriter, Writer
 from .cli.progress import Stats
 
 __all__ = ("FetchReport", "PartitionResult", "fetch", "fetch_partition")
@@ -102,17 +102,9 @@ def _as_item(r: Any, line: int) -> Item:
 
 async def _fetch_into(items: list[Item], cfg: JobConfig, writer: Writer, stats: Stats) -> None:
     bodies = BodyPolicy(cfg.body_inline_max, None)
-    headers = cfg.fields is None or "headers" in cfg.fields
-    async with make_session(cfg) as session:
-        it = session.as_completed([i.request for i in items], concurrency=cfg.concurrency)
-        async for done in it:
-            item = items[done.index]
-            body = b"" if done.response is None else await done.response.read()
-            row = make_row(item, done, body, bodies, headers)
-            writer.add(row)
-            stats.add(row)
-            if writer.pending >= 1000:
-                writer.flush()
+    await fetch_rows(
+        cfg, [i.request for i in items], items.__getitem__, writer, bodies, stats, flush_rows=1000
+    )
 
 
 def fetch_partition(

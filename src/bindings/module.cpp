@@ -46,6 +46,7 @@ PYBIND11_MODULE(_core, m) {
   py_bind::register_options(m);
   py_bind::register_session(m);
   py_bind::register_mock(m);
+  py_bind::register_rows(m);
 
   m.def("engine_stats", [] {
     EngineStats s = Engine::instance()->stats();

@@ -102,12 +102,16 @@ def _add_job_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--proxy", help="proxy URL for every request")
     g.add_argument(
         "--max-redirects",
-        type=_nonneg_int,
+        type=_positive_int,
         default=None,
-        help="(needs batch redirect options; see README)",
+        metavar="N",
+        help="the N-th redirect of a chain is a TooManyRedirects error, as aiohttp counts"
+        " (default 10)",
     )
     g.add_argument(
-        "--no-redirects", action="store_true", help="(needs batch redirect options; see README)"
+        "--no-redirects",
+        action="store_true",
+        help="do not follow redirects: the 3xx response is the row",
     )
     g.add_argument(
         "--fail-fast",

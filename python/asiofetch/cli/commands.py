@@ -22,13 +22,9 @@ _MAX_BAD_REPORTED = 20
 
 
 def job_config(args: argparse.Namespace) -> JobConfig:
-    if args.no_redirects or args.max_redirects is not None:
-        # Batches follow up to 10 redirects; the public batch API has no knob for that yet,
-        # and an option that is silently ignored is worse than none.
-        args.parser.error(
-            "--no-redirects/--max-redirects: this asiofetch's batches always follow up to "
-            "10 redirects (session.as_completed takes no redirect options yet)"
-        )
+    if args.no_redirects and args.max_redirects is not None:
+        # Which one was meant cannot be told; silently ignoring one is worse than refusing.
+        args.parser.error("--no-redirects and --max-redirects exclude each other")
     if args.proxy is not None and not args.proxy.startswith(("http://", "https://", "socks")):
         args.parser.error(f"--proxy must be an http(s):// or socks URL, got {args.proxy!r}")
     if args.per_host > args.concurrency:
@@ -51,6 +47,8 @@ def job_config(args: argparse.Namespace) -> JobConfig:
         http2=args.http2,
         headers=list(args.header),
         proxy=args.proxy,
+        follow_redirects=not args.no_redirects,
+        max_redirects=10 if args.max_redirects is None else args.max_redirects,
         fail_fast=args.fail_fast,
         body_inline_max=args.body_inline_max,
         fields=fields,

@@ -1,8 +1,10 @@
 """The bulk-fetch job: a lazy reader into `session.as_completed`, rows out, progress, summary.
 
-Memory stays flat: the reader is a generator, as_completed keeps at most 2 x concurrency
-requests between reading and yielding, rows leave in batches and latencies go to a bounded
-histogram. SIGINT and SIGTERM cancel the job task; the rows already finished are written
+Memory stays flat: the reader is a generator, the batch keeps at most 2 x concurrency
+requests between reading and handing over, rows leave in batches and latencies go to a
+bounded histogram. Outcomes arrive a chunk at a time, and the JSONL rows of responses are
+encoded natively per chunk (`_core.RowEncoder`): per-row Python is what kept the job at 59 %
+of the bare batch's throughput. SIGINT and SIGTERM cancel the job task; the rows already finished are written
 whole before it returns (exit 130 or 143), so `--resume` continues from them.
 """
 
@@ -13,13 +15,22 @@ import contextlib
 import signal
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from .. import ClientSession, ClientTimeout, DummyCookieJar, RateLimit, Retry, TCPConnector
+from .. import (
+    ClientSession,
+    ClientTimeout,
+    Completed,
+    DummyCookieJar,
+    RateLimit,
+    Retry,
+    TCPConnector,
+    _core,
+)
 from .inputs import InputCounts, Item
-from .outputs import BodyPolicy, Writer, make_row
+from .outputs import BodyPolicy, JsonlWriter, Writer, make_row
 from .progress import Progress, Stats, summary
 
 FLUSH_ROWS = 256  # rows per write (small: RSS stays flat); also flushed every FLUSH_SECONDS
@@ -41,6 +52,8 @@ class JobConfig:
     http2: bool = False
     headers: list[tuple[str, str]] = field(default_factory=list)
     proxy: str | None = None
+    follow_redirects: bool = True
+    max_redirects: int = 10  # aiohttp's default and counting: the 10th redirect is an error
     fail_fast: bool = False
     body_inline_max: int = 65536
     fields: tuple[str, ...] | None = None  # the output's columns (None: all)
@@ -119,39 +132,93 @@ async def _run(
 
     ticker = asyncio.get_running_loop().create_task(tick())
     try:
-        await _consume(cfg, items_gen(), meta, writer, bodies, stats, result)
+        result.stopped_by = await fetch_rows(cfg, items_gen(), meta.pop, writer, bodies, stats)
     finally:
         ticker.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await ticker
 
 
-async def _consume(
+def _method(item: Item) -> str:
+    req = item.request
+    return "GET" if isinstance(req, str) else req.method
+
+
+async def fetch_rows(
     cfg: JobConfig,
-    requests: Iterator[Any],
-    meta: dict[int, Item],
+    requests: Iterable[Any],
+    take_item: Callable[[int], Item],
     writer: Writer,
     bodies: BodyPolicy,
     stats: Stats,
-    result: JobResult,
-) -> None:
+    flush_rows: int = FLUSH_ROWS,
+) -> str | None:
+    """Fetches `requests` on a session of its own and writes one row per outcome.
+
+    `take_item(position)` is the Item of the request at that input position. Outcomes come a
+    chunk at a time (whatever finished since the last one); JSONL rows of responses are built
+    natively in one call per chunk (RowEncoder: the bytes orjson gives make_row's dict), the
+    rest (errors, redirected responses, bodies for --bodies-dir, Parquet) by make_row.
+    Returns the key --fail-fast stopped at, None when every request got its row.
+    """
     headers = cfg.fields is None or "headers" in cfg.fields
+    fail_fast = cfg.fail_fast
     async with make_session(cfg) as session:
-        it = session.as_completed(requests, concurrency=cfg.concurrency)
+        stream = session._completed_chunks(
+            requests,
+            concurrency=cfg.concurrency,
+            allow_redirects=cfg.follow_redirects,
+            max_redirects=cfg.max_redirects,
+        )
+        jsonl = writer if isinstance(writer, JsonlWriter) else None
+        encoder = jsonl.row_encoder(bodies) if jsonl is not None and stream.raw_is_final else None
+        raw_type = _core.RawResponse
         try:
-            async for done in it:
-                item = meta.pop(done.index)
-                body = b"" if done.response is None else await done.response.read()
-                row = make_row(item, done, body, bodies, headers)
-                writer.add(row)
-                stats.add(row)
-                if cfg.fail_fast and _failed(row):
-                    result.stopped_by = item.key
-                    break
-                if writer.pending >= FLUSH_ROWS:
+            async for chunk in stream:
+                stream.release(len(chunk))
+                items = [take_item(e[0]) for e in chunk]
+                if encoder is not None:
+                    encoded = encoder.encode(
+                        [
+                            (it.key, it.line, _method(it), it.url, e[2])
+                            if type(e[2]) is raw_type
+                            else None
+                            for it, e in zip(items, chunk)
+                        ]
+                    )
+                else:
+                    encoded = [None] * len(chunk)
+                native = 0
+                for it, (pos, key, value, sent), data in zip(items, chunk, encoded):
+                    if data is not None:
+                        assert jsonl is not None
+                        jsonl.add_encoded(data)
+                        native += 1
+                        failed = fail_fast and value.status >= 400
+                    else:
+                        out = stream.wrap(value, sent)
+                        done = (
+                            Completed(pos, key, None, out)
+                            if isinstance(out, BaseException)
+                            else Completed(pos, key, out, None)
+                        )
+                        body = b"" if done.response is None else await done.response.read()
+                        row = make_row(it, done, body, bodies, headers)
+                        writer.add(row)
+                        stats.add(row)
+                        failed = fail_fast and _failed(row)
+                    if failed:
+                        stats.rows += native
+                        return it.key
+                stats.rows += native
+                if writer.pending >= flush_rows:
                     writer.flush()
         finally:
-            await it.aclose()  # type: ignore[attr-defined]  # stops the rest natively
+            await stream.aclose()  # stops the rest natively
+            if encoder is not None:
+                _, nbytes, by_class, latency = encoder.take_stats()
+                stats.merge(0, nbytes, by_class, {}, latency)
+    return None
 
 
 def run_job(

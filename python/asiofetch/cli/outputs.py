@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
-from .. import ClientResponse, Completed
+from .. import ClientResponse, Completed, _core
 from .inputs import Item, key_text
 
 COLUMNS = (
@@ -171,6 +171,19 @@ class JsonlWriter:
         if self._fields is not None:
             row = {k: row[k] for k in self._fields}
         self._rows.append(self._dumps(row))
+
+    def add_encoded(self, row: bytes) -> None:
+        """A row already encoded (by the RowEncoder from `row_encoder`), newline included."""
+        self._rows.append(row)
+
+    def row_encoder(self, bodies: BodyPolicy) -> _core.RowEncoder | None:
+        """A native encoder of this file's rows, or None when this writer's rows are not
+        orjson's bytes (orjson missing: the json module writes floats another way)."""
+        if self._dumps is not _dumps or _dumps is _dumps_json:
+            return None
+        return _core.RowEncoder(
+            list(self._fields or COLUMNS), bodies.inline_max, bodies.bodies_dir is not None
+        )
 
     def flush(self) -> None:
         if not self._rows:
