@@ -60,7 +60,8 @@ def encode(enc: _core.RowEncoder, entries: list[tuple[Item, Any, Any]]) -> list[
 
 async def test_rows_are_the_bytes_orjson_writes(base_url: str) -> None:
     redirected = f"{base_url}/redirect/2"
-    bad_header = raw_url(base_url, b"HTTP/1.1 200 OK\r\nX-Bytes: \xff\r\nContent-Length: 2\r\n\r\n", 2)
+    head = b"HTTP/1.1 200 OK\r\nX-Bytes: \xff\r\nContent-Length: 2\r\n\r\n"
+    bad_header = raw_url(base_url, head, 2)
     urls = [
         *(f"{base_url}/bytes/{n}" for n in (0, 1, 100, 65536, 70000)),
         f"{base_url}/text",  # UTF-8 text
@@ -79,7 +80,7 @@ async def test_rows_are_the_bytes_orjson_writes(base_url: str) -> None:
     enc = _core.RowEncoder(list(COLUMNS), 65536, False)
     encoded = encode(enc, entries)
     left_to_python = set()
-    for (item, _raw, wrapped), native in zip(entries, encoded):
+    for (item, _raw, wrapped), native in zip(entries, encoded, strict=True):
         expected = _dumps(await python_row(item, wrapped, bodies))
         if native is None:
             left_to_python.add(item.url)
@@ -100,7 +101,7 @@ async def test_selected_columns_small_inline_max_and_bodies_dir(
     entries = await fetch_entries(urls)
     fields = ["key", "status", "bytes", "elapsed", "error_type", "body"]
     enc = _core.RowEncoder(fields, 8, False)
-    for (item, _raw, wrapped), native in zip(entries, encode(enc, entries)):
+    for (item, _raw, wrapped), native in zip(entries, encode(enc, entries), strict=True):
         row = await python_row(item, wrapped, BodyPolicy(8, None))
         assert native == _dumps({k: row[k] for k in fields})
     # With a bodies directory, rows whose body goes to a file are Python's (it writes the file).
@@ -129,7 +130,10 @@ async def test_stats_match_the_python_summary(base_url: str) -> None:
         python.add(await python_row(item, wrapped, BodyPolicy(65536, None)))
     rows, nbytes, by_class, latency = enc.take_stats()
     assert (rows, nbytes, by_class, latency) == (
-        python.rows, python.bytes, dict(python.by_class), dict(python.histogram())
+        python.rows,
+        python.bytes,
+        dict(python.by_class),
+        dict(python.histogram()),
     )
     assert enc.take_stats() == (0, 0, {}, {})  # taken: reset
 

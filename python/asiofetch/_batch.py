@@ -27,6 +27,7 @@ from ._prepare import RequestDefaults, batch_item
 
 __all__ = ("BatchTarget", "as_completed", "completed_chunks", "gather")
 
+
 @dataclass(frozen=True)
 class BatchTarget:
     """Everything a batch needs from its session, handed over explicitly (`_batch` never
@@ -173,7 +174,9 @@ async def _as_completed(
         await stream.aclose()
 
 
-def completed_chunks(target: BatchTarget, requests: Iterable[Any], concurrency: int) -> CompletedStream:
+def completed_chunks(
+    target: BatchTarget, requests: Iterable[Any], concurrency: int
+) -> CompletedStream:
     """as_completed's outcomes raw and in chunks (see _batch_stream): for callers that handle a
     whole chunk at once, like the bulk-fetch job. Call it on the running loop."""
     bound = _check_bound("concurrency", concurrency)

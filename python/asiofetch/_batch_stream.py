@@ -233,7 +233,7 @@ class CompletedStream:
             keys, sent = self._keys, self._sent
             while ready:
                 kind, index, value = ready.popleft()
-                if kind == _ITEM_OK or kind == _ITEM_ERROR:
+                if kind in (_ITEM_OK, _ITEM_ERROR):
                     pos, key = keys.pop(index)
                     out.append((pos, key, value, sent.pop(index, None)))
                 elif kind == _REFUSED:

@@ -1,11 +1,12 @@
-"""The bulk-fetch job: a lazy reader into `session.as_completed`, rows out, progress, summary.
+"""The bulk-fetch job: a lazy reader into a native streaming batch, rows out, progress, summary.
 
 Memory stays flat: the reader is a generator, the batch keeps at most 2 x concurrency
 requests between reading and handing over, rows leave in batches and latencies go to a
-bounded histogram. Outcomes arrive a chunk at a time, and the JSONL rows of responses are
-encoded natively per chunk (`_core.RowEncoder`): per-row Python is what kept the job at 59 %
-of the bare batch's throughput. SIGINT and SIGTERM cancel the job task; the rows already finished are written
-whole before it returns (exit 130 or 143), so `--resume` continues from them.
+bounded histogram. Outcomes arrive a chunk at a time, and the JSONL rows of responses
+are encoded natively per chunk (`_core.RowEncoder`): per-row Python is what kept the job
+at 59 % of the bare batch's throughput. SIGINT and SIGTERM cancel the job task; the rows
+already finished are written whole before it returns (exit 130 or 143), so `--resume`
+continues from them.
 """
 
 from __future__ import annotations
@@ -183,13 +184,13 @@ async def fetch_rows(
                             (it.key, it.line, _method(it), it.url, e[2])
                             if type(e[2]) is raw_type
                             else None
-                            for it, e in zip(items, chunk)
+                            for it, e in zip(items, chunk, strict=True)
                         ]
                     )
                 else:
                     encoded = [None] * len(chunk)
                 native = 0
-                for it, (pos, key, value, sent), data in zip(items, chunk, encoded):
+                for it, (pos, key, value, sent), data in zip(items, chunk, encoded, strict=True):
                     if data is not None:
                         assert jsonl is not None
                         jsonl.add_encoded(data)
