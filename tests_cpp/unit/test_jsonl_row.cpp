@@ -127,7 +127,7 @@ TEST(JsonlRow, bodies_inline_as_text_or_base64_and_large_ones_are_left_out) {
   f.columns = {Column::Key, Column::Bytes, Column::Body, Column::BodyEncoding};
   f.inline_max = 4;
   std::string out;
-  ASSERT_TRUE(append_row(out, f, {"a", 1, "GET", "u"}, response("\xff\x00")));
+  ASSERT_TRUE(append_row(out, f, {"a", 1, "GET", "u"}, response(std::string("\xff\x00", 2))));
   ASSERT_TRUE(append_row(out, f, {"b", 1, "GET", "u"}, response("")));
   ASSERT_TRUE(append_row(out, f, {"c", 1, "GET", "u"}, response("12345")));
   EXPECT_EQ(out,
