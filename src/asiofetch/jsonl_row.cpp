@@ -18,35 +18,60 @@ constexpr std::array<std::string_view, kColumns> kNames = {
 
 char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
-bool ascii(std::string_view s) noexcept {
-  for (char c : s)
-    if (static_cast<unsigned char>(c) >= 0x80) return false;
+bool same_name(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (lower(a[i]) != lower(b[i])) return false;
   return true;
+}
+
+void append_lower_name(std::string& out, std::string_view name) {
+  out += '"';
+  for (char c : name) out += lower(c);  // a token: nothing to escape (checked ASCII; see below)
+  out += '"';
 }
 
 // The header dict of a row: lower-case names in first-seen order, repeated ones joined by ", ".
 bool append_headers(std::string& out, const Headers& headers) {
-  std::vector<std::pair<std::string, std::string>> merged;
-  merged.reserve(headers.size());
-  for (const auto& [name, value] : headers) {
-    if (!ascii(name) || !valid_utf8(value)) return false;
-    std::string low(name.size(), '\0');
-    for (std::size_t i = 0; i < name.size(); ++i) low[i] = lower(name[i]);
-    auto it = merged.begin();
-    while (it != merged.end() && it->first != low) ++it;
-    if (it == merged.end()) {
-      merged.emplace_back(std::move(low), value);
-    } else {
-      it->second += ", ";
-      it->second += value;
+  bool repeated = false;
+  for (std::size_t i = 0; i < headers.size(); ++i) {
+    const auto& [name, value] = headers[i];
+    // Names are HTTP tokens (libcurl passes on what it got, so check): printable ASCII
+    // without '"' or '\\', which need no escaping.
+    for (char c : name) {
+      const auto u = static_cast<unsigned char>(c);
+      if (u < 0x21 || u > 0x7E || c == '"' || c == '\\') return false;
     }
+    if (!valid_utf8(value)) return false;
+    for (std::size_t j = 0; j < i && !repeated; ++j) repeated = same_name(headers[j].first, name);
   }
   out += '{';
-  for (std::size_t i = 0; i < merged.size(); ++i) {
-    if (i) out += ',';
-    append_string(out, merged[i].first);
+  if (!repeated) {  // the common case: each name once, no copies
+    for (std::size_t i = 0; i < headers.size(); ++i) {
+      if (i) out += ',';
+      append_lower_name(out, headers[i].first);
+      out += ':';
+      append_string(out, headers[i].second);
+    }
+    out += '}';
+    return true;
+  }
+  std::vector<bool> merged(headers.size(), false);
+  bool first = true;
+  for (std::size_t i = 0; i < headers.size(); ++i) {
+    if (merged[i]) continue;
+    std::string value = headers[i].second;
+    for (std::size_t j = i + 1; j < headers.size(); ++j)
+      if (!merged[j] && same_name(headers[i].first, headers[j].first)) {
+        merged[j] = true;
+        value += ", ";
+        value += headers[j].second;
+      }
+    if (!first) out += ',';
+    first = false;
+    append_lower_name(out, headers[i].first);
     out += ':';
-    append_string(out, merged[i].second);
+    append_string(out, value);
   }
   out += '}';
   return true;
@@ -167,8 +192,11 @@ void append_double(std::string& out, double v) {
     s.remove_prefix(1);
   }
   const std::size_t e = s.find('e');
-  std::string digits(1, s[0]);
-  if (e > 1) digits.append(s.substr(2, e - 2));
+  char digit_buf[24];  // at most 17 significant digits
+  std::size_t nd = 0;
+  digit_buf[nd++] = s[0];
+  for (std::size_t i = 2; i < e; ++i) digit_buf[nd++] = s[i];
+  const std::string_view digits(digit_buf, nd);
   int exp = 0;
   std::string_view es = s.substr(e + 1);
   const bool negative = es.front() == '-';
@@ -183,9 +211,9 @@ void append_double(std::string& out, double v) {
       out.append(static_cast<std::size_t>(kk - n), '0');
       out += ".0";
     } else {
-      out.append(digits, 0, static_cast<std::size_t>(kk));
+      out += digits.substr(0, static_cast<std::size_t>(kk));
       out += '.';
-      out.append(digits, static_cast<std::size_t>(kk));
+      out += digits.substr(static_cast<std::size_t>(kk));
     }
   } else if (kk > -5 && kk <= 0) {
     out += "0.";
@@ -195,7 +223,7 @@ void append_double(std::string& out, double v) {
     out += digits[0];
     if (n > 1) {
       out += '.';
-      out.append(digits, 1);
+      out += digits.substr(1);
     }
     out += 'e';
     out += exp < 0 ? '-' : '+';

@@ -49,9 +49,9 @@ struct RowRequest {
 
 // Appends the row of a response, newline included, and returns true; returns false with `out`
 // unchanged when only Python can write this row the same way: text that is not UTF-8 (Python
-// writes those rows with another encoder), a non-ASCII header name, a redirected response
-// (its final_url is yarl's spelling of the URL), an HTTP version other than 1.0/1.1/2/3, or a
-// body bound for the bodies directory.
+// writes those rows with another encoder), a header name that is not an HTTP token, a
+// redirected response (its final_url is yarl's spelling of the URL), an HTTP version other
+// than 1.0/1.1/2/3, or a body bound for the bodies directory.
 bool append_row(std::string& out, const RowFormat& f, const RowRequest& req, const Response& resp);
 
 // The job summary's counts of the rows written natively (cli/progress.py Stats, same buckets).

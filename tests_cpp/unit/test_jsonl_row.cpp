@@ -145,6 +145,9 @@ TEST(JsonlRow, rows_only_python_writes_the_same_way_are_refused_untouched) {
   Response bad_header = response("x");
   bad_header.headers.emplace_back("X-Bytes", "\xff");
   EXPECT_FALSE(append_row(out, all_columns(), req, bad_header));
+  Response odd_name = response("x");
+  odd_name.headers.emplace_back("X \"Odd\"", "v");
+  EXPECT_FALSE(append_row(out, all_columns(), req, odd_name));
   Response odd_version = response("x");
   odd_version.http_version = "0.9";
   EXPECT_FALSE(append_row(out, all_columns(), req, odd_version));
