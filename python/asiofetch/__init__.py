@@ -39,7 +39,22 @@ from ._errors import (
 )
 from ._fetch import fetch
 from ._flow import Hedge, RateLimit, Retry, Semaphore
+from ._formdata import FormData
 from ._models import Completed, HttpVersion, Progress, RequestInfo, RequestSpec
+from ._multipart import MultipartWriter
+from ._payload import (
+    AsyncIterablePayload,
+    BufferedReaderPayload,
+    BytesIOPayload,
+    BytesPayload,
+    IOBasePayload,
+    JsonPayload,
+    Payload,
+    StringIOPayload,
+    StringPayload,
+    TextIOPayload,
+    get_payload,
+)
 from ._request import request
 from ._response import ClientResponse
 from ._session import ClientSession, Session
@@ -48,7 +63,11 @@ from ._timeout import ClientTimeout
 from ._version import __version__
 
 __all__ = (
+    "AsyncIterablePayload",
     "BasicAuth",
+    "BufferedReaderPayload",
+    "BytesIOPayload",
+    "BytesPayload",
     "ClientConnectionError",
     "ClientConnectionResetError",
     "ClientConnectorCertificateError",
@@ -71,13 +90,18 @@ __all__ = (
     "CookieJar",
     "DummyCookieJar",
     "EofStream",
+    "FormData",
     "Hedge",
     "HttpVersion",
+    "IOBasePayload",
     "InvalidURL",
     "InvalidUrlClientError",
     "InvalidUrlRedirectClientError",
+    "JsonPayload",
+    "MultipartWriter",
     "NonHttpUrlClientError",
     "NonHttpUrlRedirectClientError",
+    "Payload",
     "PoolTimeoutError",
     "Progress",
     "RateLimit",
@@ -95,9 +119,13 @@ __all__ = (
     "SessionClosedError",
     "SocketTimeoutError",
     "StreamReader",
+    "StringIOPayload",
+    "StringPayload",
     "TCPConnector",
+    "TextIOPayload",
     "TooManyRedirects",
     "__version__",
     "fetch",
+    "get_payload",
     "request",
 )

@@ -35,11 +35,11 @@ from yarl import URL
 
 from . import _batch, _core
 from ._batch import BatchTarget
-from ._body import BasicAuth, encode_body
+from ._body import BasicAuth, prepare_body
 from ._bridge import LoopMailbox, mailbox_for
 from ._connector import TCPConnector, close_now, native_pool, tls_settings
 from ._cookiejar import CookieJar
-from ._errors import ClientResponseError, InvalidUrlClientError, SessionClosedError
+from ._errors import ClientError, ClientResponseError, InvalidUrlClientError, SessionClosedError
 from ._flow import Flow, Hedge, RateLimit, Retry, Semaphore, check_flow, fallback_list
 from ._headers import merge_headers
 from ._models import Completed, Progress, RequestLike
@@ -54,6 +54,7 @@ from ._prepare import (
 )
 from ._response import ClientResponse
 from ._timeout import DEFAULT_TIMEOUT, ClientTimeout, to_timeout
+from ._upload import raise_upload_failure, start_upload
 
 __all__ = ("ClientSession", "Session", "close_session_now", "unowned_session")
 
@@ -68,6 +69,7 @@ def _no_loop() -> None:
 
 
 _NO_LOOP: Any = _no_loop
+
 
 class ClientSession:
     """An HTTP client session: default headers, cookies, timeouts and a native connection pool.
@@ -500,8 +502,19 @@ class ClientSession:
 
         d = self._defaults
         url_str, url = d.build_url(str_or_url, params)
-        body, content_type = encode_body(data, json, d.json_serialize)
-        hdrs = request_headers(d, headers, skip_auto_headers, content_type, auth)
+        prepared = await prepare_body(data, json, d.json_serialize)
+        hdrs = request_headers(d, headers, skip_auto_headers, prepared.content_type, auth)
+        upload = None
+        body: Any = prepared.data
+        if prepared.headers or prepared.stream is not None:
+            explicit = [
+                n for n, v in (("retry=", retry), ("hedge=", hedge)) if v not in (_SENTINEL, None)
+            ]
+            body, upload = start_upload(
+                prepared, hdrs, explicit + (["fallback="] if fallback else [])
+            )
+            if upload is not None:  # one-shot: the engine will not retry or hedge it
+                retry = hedge = None
         if cookies or d.cookie_jar:
             d.add_cookie_header(hdrs, url or URL(url_str), cookies)
 
@@ -543,14 +556,22 @@ class ClientSession:
             mb.native, method, url_str, header_list, body, opts, fallback_list(fallback)
         )
         mb.futures[rid] = fut
+        if upload is not None:
+            upload.start()
         try:
             raw = await fut
         except _CancelledError:
             mb.futures.pop(rid, None)
             self._core.cancel(rid)
+            if upload is not None:
+                upload.cancel()
             raise
         except ClientResponseError as e:
             fill_request_info(e, method, url_str, hdrs)
+            raise
+        except ClientError as e:
+            if upload is not None:
+                raise_upload_failure(upload, e)
             raise
 
         resp = ClientResponse(raw, CIMultiDictProxy(hdrs), stream)

@@ -6,6 +6,7 @@
 #include "asiofetch/engine.hpp"
 #include "asiofetch/fault.hpp"
 #include "asiofetch/headers.hpp"
+#include "asiofetch/upload_source.hpp"
 #include "asiofetch/url.hpp"
 
 namespace asiofetch {
@@ -27,7 +28,7 @@ void Engine::register_transfer(std::unique_ptr<Transfer>& tp) {
   t.pool = pit->second.get();
   t.submitted_at = Clock::now();
   t.slot_origin = t.origin;
-  const bool hedged = is_hedged(*t.opts, t.req, t.copy);
+  const bool hedged = !t.req.upload && is_hedged(*t.opts, t.req, t.copy);  // a stream is one-shot
   // A retry, fallback or hedge starts over from here, not from a redirect hop.
   if (t.opts->retry || hedged || !t.req.fallback.empty()) t.original = t.req;
   transfers_.emplace(t.id, std::move(tp));
@@ -54,6 +55,11 @@ void Engine::start(Transfer& t) {
         [self, id] { if (auto e = self.lock()) e->enqueue(cmd::Resume{id}); },
         [self, id] { if (auto e = self.lock()) e->enqueue(cmd::Cancel{id}); });
     t.head_to = &delivery_;
+  }
+  if (t.req.upload) {
+    const RequestId id = t.id;
+    std::weak_ptr<Engine> self = weak_from_this();
+    t.req.upload->set_resume([self, id] { if (auto e = self.lock()) e->enqueue(cmd::Resume{id}); });
   }
   if (!configure_attempt(t, curl_http_version(t))) return;
   arm_idle_timer(t);
@@ -154,6 +160,12 @@ void Engine::attempt_done(Transfer& t, CURLcode rc) {
     finish_ok(t);
     return;
   }
+  if (t.req.upload && rc == CURLE_ABORTED_BY_CALLBACK) {
+    if (std::string why = t.req.upload->failure(); !why.empty()) {
+      finish(t, Error{ErrorKind::Other, static_cast<int>(rc), "the request body failed: " + why, t.req.url});
+      return;
+    }
+  }
   if (!t.callback_error.empty()) {
     finish(t, Error{ErrorKind::Other, static_cast<int>(rc), "asiofetch engine internal error: " + t.callback_error});
     return;
@@ -188,6 +200,7 @@ void Engine::attempt_done(Transfer& t, CURLcode rc) {
 
 bool Engine::try_again(Transfer& t, const Error* error) {
   if (!t.opts->retry && t.req.fallback.empty() && (!t.original || t.original->fallback.empty())) return false;
+  if (t.req.upload) return false;  // a streamed body was consumed: it cannot be sent again
   const AttemptState s = attempt_state(t);
   const AttemptEnd end{error, t.resp->status, &t.resp->headers};
   if (auto wait = decide_retry(t.opts->retry.get(), s, end, Clock::now())) {
@@ -245,6 +258,18 @@ void Engine::follow_redirect(Transfer& t) {
   if (step.error) {
     finish(t, std::move(*step.error));
     return;
+  }
+  if (t.req.upload) {
+    if (!step.to_get) {
+      finish(t, Error{ErrorKind::Other, 0,
+                      "cannot follow the " + std::to_string(status) + " redirect to " + step.url +
+                          ": the request body was streamed and cannot be sent again (send bytes, or "
+                          "pass allow_redirects=False)",
+                      step.url});
+      return;
+    }
+    t.req.upload->detach();  // the redirected GET has no body: release the feeder
+    t.req.upload.reset();
   }
   apply_redirect(t.req, t.origin, std::move(step));
   r.status = 0;
@@ -370,6 +395,7 @@ void Engine::release(Transfer& t) {
   t.backoff_timer.reset();
   t.hedge_timer.reset();
   if (t.easy) easy_.recycle(std::move(t.easy), !stopping_);
+  if (t.req.upload) t.req.upload->detach();  // the feeder stops: nothing reads any more
   std::shared_ptr<Semaphore> permit = t.holds_permit ? t.opts->semaphore : nullptr;
   transfers_.erase(t.id);  // destroys t
   stat_in_flight_.store(transfers_.size());

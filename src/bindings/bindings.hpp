@@ -10,5 +10,6 @@ void register_options(pybind11::module_& m);
 void register_session(pybind11::module_& m);
 void register_results(pybind11::module_& m);  // Mailbox, RawResponse, Stream
 void register_flow(pybind11::module_& m);     // RetryPolicy, Semaphore, RateLimit
+void register_upload(pybind11::module_& m);   // UploadSource
 
 }  // namespace asiofetch::py_bind
