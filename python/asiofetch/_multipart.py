@@ -32,15 +32,19 @@ def _is_payload(obj: Any) -> bool:
 
 
 class _Part:
-    __slots__ = ("encoding", "headers_bytes", "payload", "te")
+    __slots__ = ("encoding", "payload", "te")
 
     def __init__(self, payload: Any, encoding: str, te: str) -> None:
         self.payload = payload
         self.encoding = encoding
         self.te = te
-        self.headers_bytes = (
-            "".join(f"{k}: {v}\r\n" for k, v in payload.headers.items()).encode("utf-8") + b"\r\n"
-        )
+
+    @property
+    def headers_bytes(self) -> bytes:
+        # Read at send time: a part's headers may change after append() (a disposition set on
+        # the returned payload, as aiohttp's examples do).
+        lines = "".join(f"{k}: {v}\r\n" for k, v in self.payload.headers.items())
+        return lines.encode("utf-8") + b"\r\n"
 
     def size(self) -> int | None:
         if self.encoding not in ("", "identity") or self.te in ("base64", "quoted-printable"):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import mimetypes
 import os
 from collections.abc import AsyncIterable, AsyncIterator, Callable
 from typing import IO, Any, Protocol
@@ -88,6 +89,8 @@ class Payload:
         self._encoding = encoding
         self._filename = filename
         self._headers: CIMultiDict[str] = CIMultiDict(headers or ())
+        if content_type is None and filename is not None and "Content-Type" not in self._headers:
+            content_type = mimetypes.guess_type(filename)[0]  # aiohttp's guess, by file name
         if content_type is not None:
             self._headers["Content-Type"] = content_type
         elif "Content-Type" not in self._headers:
