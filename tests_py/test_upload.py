@@ -54,7 +54,7 @@ async def server() -> AsyncIterator[tuple[str, list[dict[str, Any]]]]:
     app.router.add_post("/slow", slow)
     app.router.add_route("*", "/redirect/{code}", redirect)
     app.router.add_post("/hang", hang)
-    runner = web.AppRunner(app)
+    runner = web.AppRunner(app, shutdown_timeout=0.1)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
