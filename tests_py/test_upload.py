@@ -23,14 +23,23 @@ async def server() -> AsyncIterator[tuple[str, list[dict[str, Any]]]]:
 
     async def echo(req: web.Request) -> web.Response:
         body = await req.read()
-        seen.append({"method": req.method, "te": req.headers.get("Transfer-Encoding"),
-                     "len": req.headers.get("Content-Length"), "body": body})
+        seen.append(
+            {
+                "method": req.method,
+                "te": req.headers.get("Transfer-Encoding"),
+                "len": req.headers.get("Content-Length"),
+                "body": body,
+            }
+        )
         return web.json_response({"n": len(body)})
 
     async def form(req: web.Request) -> web.Response:
         out: dict[str, Any] = {}
         for k, v in (await req.post()).items():
-            out[k] = v if isinstance(v, str) else [v.filename, v.content_type, v.file.read().decode()]
+            if isinstance(v, str):
+                out[k] = v
+            else:
+                out[k] = [v.filename, v.content_type, v.file.read().decode()]
         return web.json_response(out)
 
     async def slow(req: web.Request) -> web.Response:
@@ -123,7 +132,8 @@ async def test_multipart_writer_nested_parts_and_json(server: Any) -> None:
     async with asiofetch.ClientSession() as s:
         await s.post(base + "/echo", data=mw)
     body = seen[0]["body"]
-    assert body.startswith(b"--b0und\r\nContent-Type: text/plain; charset=utf-8\r\n\r\ntext part\r\n")
+    head = b"--b0und\r\nContent-Type: text/plain; charset=utf-8\r\n\r\ntext part\r\n"
+    assert body.startswith(head)
     assert body.endswith(b'\r\n\r\n{"a": 1}\r\n--b0und--\r\n')
     assert seen[0]["len"] == str(len(body)) == str(mw.size)
 
@@ -207,7 +217,7 @@ async def test_cancel_mid_upload_ends_cleanly(server: Any) -> None:
 
 @pytest.mark.parametrize("code", [307, 308])
 async def test_redirect_keeping_a_streamed_body_is_refused(server: Any, code: int) -> None:
-    base, seen = server
+    base, _ = server
     async with asiofetch.ClientSession() as s:
         with pytest.raises(asiofetch.ClientError, match="streamed and cannot be sent again"):
             await s.post(base + f"/redirect/{code}", data=chunks(2, 10))

@@ -6,7 +6,8 @@ asiofetch native engine: Boost.Asio + libcurl multi on one thread
 """
 from __future__ import annotations
 import typing
-__all__: list[str] = ['E_CANCELLED', 'E_CONNECT', 'E_CONNECT_TIMEOUT', 'E_DNS', 'E_INVALID_URL', 'E_OTHER', 'E_PAYLOAD_INCOMPLETE', 'E_POOL_TIMEOUT', 'E_PROXY', 'E_READ_TIMEOUT', 'E_SERVER_DISCONNECTED', 'E_SESSION_CLOSED', 'E_TLS', 'E_TLS_CERTIFICATE', 'E_TOO_MANY_REDIRECTS', 'E_TOTAL_TIMEOUT', 'HEDGE_MAX_EXTRA', 'HTTP_1_1', 'HTTP_2', 'HTTP_2_PRIOR_KNOWLEDGE', 'HTTP_ANY', 'HedgePolicy', 'MAX_REDIRECTS', 'MAX_REDIRECTS_UNLIMITED', 'Mailbox', 'NativeError', 'Options', 'PoolConfig', 'RETRY_CONNECT', 'RETRY_DISCONNECT', 'RETRY_TIMEOUT', 'RateLimit', 'RawResponse', 'RetryPolicy', 'SUB_NONE', 'SUB_REDIRECT_INVALID_URL', 'SUB_REDIRECT_NON_HTTP', 'Semaphore', 'SessionCore', 'Stream', 'after_fork_in_child', 'ca_trust', 'check_deadline', 'check_headers', 'check_seconds', 'curl_version', 'engine_stats', 'new_id', 'normalize_method', 'set_ca_fallback', 'shutdown']
+import typing_extensions
+__all__: list[str] = ['E_CANCELLED', 'E_CONNECT', 'E_CONNECT_TIMEOUT', 'E_DNS', 'E_INVALID_URL', 'E_OTHER', 'E_PAYLOAD_INCOMPLETE', 'E_POOL_TIMEOUT', 'E_PROXY', 'E_READ_TIMEOUT', 'E_SERVER_DISCONNECTED', 'E_SESSION_CLOSED', 'E_TLS', 'E_TLS_CERTIFICATE', 'E_TOO_MANY_REDIRECTS', 'E_TOTAL_TIMEOUT', 'HEDGE_MAX_EXTRA', 'HTTP_1_1', 'HTTP_2', 'HTTP_2_PRIOR_KNOWLEDGE', 'HTTP_ANY', 'HedgePolicy', 'MAX_REDIRECTS', 'MAX_REDIRECTS_UNLIMITED', 'Mailbox', 'NativeError', 'Options', 'PoolConfig', 'RETRY_CONNECT', 'RETRY_DISCONNECT', 'RETRY_TIMEOUT', 'RateLimit', 'RawResponse', 'RetryPolicy', 'SUB_NONE', 'SUB_REDIRECT_INVALID_URL', 'SUB_REDIRECT_NON_HTTP', 'Semaphore', 'SessionCore', 'Stream', 'UPLOAD_ACCEPTED', 'UPLOAD_CLOSED', 'UPLOAD_FULL', 'UploadSource', 'after_fork_in_child', 'ca_trust', 'check_deadline', 'check_headers', 'check_seconds', 'curl_version', 'engine_stats', 'new_id', 'normalize_method', 'set_ca_fallback', 'shutdown']
 class NativeError:
     """
     A native failure, structured: _native_errors maps it to aiohttp's class.
@@ -125,6 +126,52 @@ class RawResponse:
         ...
     @property
     def url(self) -> str:
+        ...
+class UploadSource:
+    """
+    A streamed request body: the feeder pushes chunks, libcurl's read callback drains them
+    on the engine thread. Holds at most high_water bytes.
+    """
+    def __init__(self, high_water: typing.SupportsInt | typing.SupportsIndex, size: typing.Any = None) -> None:
+        ...
+    def close(self) -> None:
+        """
+        End of body.
+        """
+    def fail(self, message: str) -> None:
+        """
+        The feeder failed: the transfer aborts.
+        """
+    def push(self, chunk: typing_extensions.Buffer) -> int:
+        """
+        UPLOAD_ACCEPTED, UPLOAD_FULL (nothing taken: wait() and push it again) or UPLOAD_CLOSED
+        (the transfer no longer reads: stop feeding). Chunks must be at most high_water bytes
+        long for the bound to hold.
+        """
+    def wait(self, mailbox: Mailbox, id: typing.SupportsInt | typing.SupportsIndex) -> None:
+        """
+        Outcome `id` (result None) is queued in `mailbox` once push() may succeed again or the
+        transfer stopped reading (at once if already so).
+        """
+    @property
+    def buffered(self) -> int:
+        ...
+    @property
+    def detached(self) -> bool:
+        ...
+    @property
+    def high_water(self) -> int:
+        ...
+    @property
+    def peak(self) -> int:
+        """
+        the most bytes ever queued at once
+        """
+    @property
+    def size(self) -> typing.Any:
+        ...
+    @property
+    def total_read(self) -> int:
         ...
 class RetryPolicy:
     """
@@ -396,3 +443,6 @@ RETRY_TIMEOUT: int = 2
 SUB_NONE: int = 0
 SUB_REDIRECT_INVALID_URL: int = 1
 SUB_REDIRECT_NON_HTTP: int = 2
+UPLOAD_ACCEPTED: int = 0
+UPLOAD_CLOSED: int = 2
+UPLOAD_FULL: int = 1

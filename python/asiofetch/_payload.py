@@ -366,13 +366,13 @@ def get_payload(data: Any, *args: Any, **kwargs: Any) -> Payload:
     if isinstance(data, io.StringIO):
         return StringIOPayload(data, *args, **kwargs)
     if isinstance(data, io.TextIOBase):
-        return TextIOPayload(data, *args, **kwargs)
+        return TextIOPayload(data, *args, **kwargs)  # type: ignore[arg-type]
     if isinstance(data, io.BytesIO):
         return BytesIOPayload(data, *args, **kwargs)
     if isinstance(data, (io.BufferedReader, io.BufferedRandom)):
         return BufferedReaderPayload(data, *args, **kwargs)
     if isinstance(data, io.IOBase):
-        return IOBasePayload(data, *args, **kwargs)
+        return IOBasePayload(data, *args, **kwargs)  # type: ignore[arg-type]
     if isinstance(data, AsyncIterable):
         return AsyncIterablePayload(data, *args, **kwargs)
     raise LookupError(f"no payload type for {type(data).__name__}")
