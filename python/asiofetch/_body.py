@@ -47,16 +47,17 @@ def _form(data: Any) -> bytes:
 
 
 def _plain_form(data: Any) -> bool:
-    """A mapping or pairs whose values all urlencode (no file, no bytes): the fast form path."""
+    """A mapping or pairs without a file or bytes value: the urlencoded path (which refuses
+    values other than str/int/float); with one, the form goes multipart through FormData."""
     items = data.items() if isinstance(data, (MultiDict, MultiDictProxy, Mapping)) else data
     for item in items:
+        if isinstance(item, io.IOBase):
+            return False
         if (
             isinstance(item, (list, tuple))
             and len(item) == 2
-            and not isinstance(item[1], (str, int, float))
+            and isinstance(item[1], (io.IOBase, bytes, bytearray, memoryview))
         ):
-            return False
-        if isinstance(item, io.IOBase):
             return False
     return True
 
