@@ -40,6 +40,7 @@ from ._errors import (
 from ._fetch import fetch
 from ._flow import Hedge, RateLimit, Retry, Semaphore
 from ._formdata import FormData
+from ._middlewares import ClientHandlerType, ClientMiddlewareType, ClientRequest
 from ._models import Completed, HttpVersion, Progress, RequestInfo, RequestSpec
 from ._multipart import MultipartWriter
 from ._payload import (
@@ -60,6 +61,16 @@ from ._response import ClientResponse
 from ._session import ClientSession, Session
 from ._stream import EofStream, StreamReader
 from ._timeout import ClientTimeout
+from ._tracing import (
+    TraceConfig,
+    TraceRequestChunkSentParams,
+    TraceRequestEndParams,
+    TraceRequestExceptionParams,
+    TraceRequestHeadersSentParams,
+    TraceRequestRedirectParams,
+    TraceRequestStartParams,
+    TraceResponseChunkReceivedParams,
+)
 from ._version import __version__
 
 __all__ = (
@@ -75,10 +86,13 @@ __all__ = (
     "ClientConnectorError",
     "ClientConnectorSSLError",
     "ClientError",
+    "ClientHandlerType",
     "ClientHttpProxyError",
+    "ClientMiddlewareType",
     "ClientOSError",
     "ClientPayloadError",
     "ClientProxyConnectionError",
+    "ClientRequest",
     "ClientResponse",
     "ClientResponseError",
     "ClientSSLError",
@@ -124,6 +138,14 @@ __all__ = (
     "TCPConnector",
     "TextIOPayload",
     "TooManyRedirects",
+    "TraceConfig",
+    "TraceRequestChunkSentParams",
+    "TraceRequestEndParams",
+    "TraceRequestExceptionParams",
+    "TraceRequestHeadersSentParams",
+    "TraceRequestRedirectParams",
+    "TraceRequestStartParams",
+    "TraceResponseChunkReceivedParams",
     "__version__",
     "fetch",
     "get_payload",

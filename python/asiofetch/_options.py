@@ -14,7 +14,11 @@ from ._connector import TlsSettings
 from ._flow import Flow, native_flow
 from ._timeout import ClientTimeout, engine_timeouts
 
-__all__ = ("OptionsCache",)
+__all__ = ("HeadLimits", "OptionsCache")
+
+# aiohttp's response-head limits: (max_line_size, max_field_size, max_headers). Checked by
+# the bindings when the Options are built (a session's at construction).
+HeadLimits = tuple[Any, Any, Any]
 
 _CACHE_LIMIT = 256  # bounded: keys may include per-request values
 
@@ -22,11 +26,16 @@ _CACHE_LIMIT = 256  # bounded: keys may include per-request values
 class OptionsCache:
     """The native Options of one session, keyed by what varies per request."""
 
-    __slots__ = ("_cache", "_http_version")
+    __slots__ = ("_cache", "_head_limits", "_http_version")
 
-    def __init__(self, http_version: int) -> None:
+    def __init__(self, http_version: int, head_limits: HeadLimits = (8190, 8190, 128)) -> None:
         self._http_version = http_version
+        self._head_limits = head_limits
         self._cache: dict[tuple[Any, ...], _core.Options] = {}
+
+    @property
+    def head_limits(self) -> HeadLimits:
+        return self._head_limits
 
     def get(
         self,
@@ -38,9 +47,11 @@ class OptionsCache:
         stream: bool,
         auto_decompress: bool,
         flow: Flow,
+        head_limits: HeadLimits | None = None,
     ) -> _core.Options:
         # The types are part of the key: 1 == True, and a cached True must not let
         # allow_redirects=1 past the bindings' check.
+        limits = self._head_limits if head_limits is None else head_limits
         key = (
             timeout,
             follow,
@@ -52,6 +63,8 @@ class OptionsCache:
             stream,
             auto_decompress,
             flow,
+            limits,
+            tuple(map(type, limits)),
         )
         opts = self._cache.get(key)
         if opts is None:
@@ -71,6 +84,9 @@ class OptionsCache:
                 auto_decompress=auto_decompress,
                 proxy=proxy,
                 stream=stream,
+                max_line_size=limits[0],
+                max_field_size=limits[1],
+                max_headers=limits[2],
                 **native_flow(flow),
             )
             if len(self._cache) >= _CACHE_LIMIT:

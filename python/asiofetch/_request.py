@@ -24,6 +24,7 @@ _SESSION_KEYS = frozenset(
         "read_bufsize",
         "max_line_size",
         "max_field_size",
+        "max_headers",
         "http2",
     }
 )

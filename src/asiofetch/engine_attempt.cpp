@@ -28,6 +28,7 @@ void Engine::register_transfer(std::unique_ptr<Transfer>& tp) {
   t.pool = pit->second.get();
   t.submitted_at = Clock::now();
   t.slot_origin = t.origin;
+  if (!t.mock) t.mock = current_mock();  // a hedge copy keeps its original's
   const bool hedged = !t.req.upload && is_hedged(*t.opts, t.req, t.copy);  // a stream is one-shot
   // A retry, fallback or hedge starts over from here, not from a redirect hop.
   if (t.opts->retry || hedged || !t.req.fallback.empty()) t.original = t.req;
@@ -73,8 +74,10 @@ bool Engine::configure_attempt(Transfer& t, long version) {
   t.follow = false;
   t.errbuf[0] = '\0';
   t.callback_error.clear();
+  t.head_checks.clear();
   t.requests_sent = 0;
   t.resend_refused = false;
+  if (t.mock && mock_begin(t)) return true;
   if (auto error = configure_easy(t, version, driver_)) {
     finish(t, std::move(*error));
     return false;
@@ -151,6 +154,14 @@ AttemptState Engine::attempt_state(const Transfer& t) const {
 
 void Engine::attempt_done(Transfer& t, CURLcode rc) {
   driver_.remove(t.easy.get());
+  if (rc == CURLE_OK && !t.headers_done) {
+    // libcurl ends a transfer whose head was cut by the close as a success; aiohttp's parser
+    // raises ServerDisconnectedError for it.
+    Error e{ErrorKind::ServerDisconnected, 0, "server disconnected before the end of the response head (" + t.req.url + ")",
+            t.req.url};
+    if (!try_again(t, &e)) finish(t, std::move(e));
+    return;
+  }
   if (rc == CURLE_OK) {
     if (t.follow) {
       follow_redirect(t);
@@ -170,6 +181,11 @@ void Engine::attempt_done(Transfer& t, CURLcode rc) {
     finish(t, Error{ErrorKind::Other, static_cast<int>(rc), "asiofetch engine internal error: " + t.callback_error});
     return;
   }
+  if (t.head_checks.failed()) {
+    Error e{ErrorKind::BadResponse, static_cast<int>(rc), t.head_checks.reason(), t.req.url};
+    if (!try_again(t, &e)) finish(t, std::move(e));
+    return;
+  }
   if (t.idle_expired) {
     Error e{ErrorKind::ReadTimeout, 0, "read timeout (" + t.req.url + ")"};
     if (!try_again(t, &e)) finish(t, std::move(e));
@@ -187,6 +203,7 @@ void Engine::attempt_done(Transfer& t, CURLcode rc) {
   curl_easy_getinfo(t.easy.get(), CURLINFO_PRETRANSFER_TIME_T, &pre);
   phase.connected = pre > 0;
   phase.got_status = t.resp->status > 0;
+  phase.head_done = t.headers_done;
   phase.via_proxy = !t.opts->proxy.empty();
   if (t.opts->connect_timeout.count() > 0) {
     auto attempt = Clock::now() - t.attempt_at;
@@ -239,6 +256,7 @@ void Engine::suspend_attempt(Transfer& t) {
   // same logical request. The rate limiter is asked again (one token per attempt).
   if (t.easy) driver_.remove(t.easy.get());  // no-op when already out
   t.idle_timer.reset();
+  t.mock_play.reset();
   scheduler_.leave(t);
   t.state = Transfer::State::Backoff;
   if (t.easy) easy_.recycle(std::move(t.easy), !stopping_);
@@ -249,13 +267,15 @@ void Engine::suspend_attempt(Transfer& t) {
 
 void Engine::follow_redirect(Transfer& t) {
   Response& r = *t.resp;
-  const std::string* location = find_header(r.headers, "location");
+  const std::string* location = redirect_target(r.headers);
   const int status = r.status;
   RedirectStep step = decide_redirect(t.req, t.origin, status, location, r.history.size() + 1, t.opts->max_redirects);
   HopResponse hop{r.status, r.reason, t.req.url, t.req.method, std::move(r.headers)};
   r.history.push_back(std::move(hop));
   r.headers.clear();
   if (step.error) {
+    if (step.error->kind == ErrorKind::TooManyRedirects)
+      step.error->trail = std::make_shared<RedirectTrail>(RedirectTrail{r.http_version, std::move(r.history)});
     finish(t, std::move(*step.error));
     return;
   }
@@ -307,6 +327,7 @@ void Engine::launch_hedge(RequestId id) {
   copy->batch = orig.batch;
   copy->index = orig.index;
   copy->group = orig.group;
+  copy->mock = orig.mock;
   copy->copy = ++git->second.launched;
   git->second.members.push_back(copy->id);
   register_transfer(copy);
@@ -403,7 +424,7 @@ void Engine::release(Transfer& t) {
 }
 
 void Engine::arm_idle_timer(Transfer& t) {
-  if (t.opts->read_timeout.count() <= 0) return;
+  if (t.opts->read_timeout.count() <= 0 || t.mock_play) return;  // a mocked attempt keeps its own
   if (!t.idle_timer) t.idle_timer.emplace(io_);
   t.idle_timer->expires_at(t.last_activity + t.opts->read_timeout);
   const RequestId id = t.id;
@@ -416,7 +437,12 @@ void Engine::arm_idle_timer(Transfer& t) {
       curl_off_t pre = 0;
       curl_easy_getinfo(tr.easy.get(), CURLINFO_PRETRANSFER_TIME_T, &pre);
       // Silence counts only once the request is on the wire; before that the connect
-      // timeout is in charge. Activity since arming just moves the deadline.
+      // timeout is in charge. Activity since arming just moves the deadline. Like aiohttp's
+      // sock_read, any byte counts: a header line dribbled slower than the timeout reaches
+      // no callback until it ends, but its socket shows the reads. Asked only when the
+      // callbacks saw silence: last_read() walks the watched sockets.
+      if (Clock::now() >= tr.last_activity + tr.opts->read_timeout)
+        tr.last_activity = std::max(tr.last_activity, driver_.last_read(tr.easy.get()));
       if (pre == 0 || Clock::now() < tr.last_activity + tr.opts->read_timeout) {
         if (pre == 0) tr.last_activity = Clock::now();
         arm_idle_timer(tr);

@@ -27,6 +27,14 @@ enum class HttpVersion : std::uint8_t {
   Http2PriorKnowledge,  // h2c: speak HTTP/2 from the first byte on cleartext
 };
 
+// aiohttp's response-head limits (ClientSession(max_line_size=, max_field_size=, max_headers=)),
+// with aiohttp 3.14's defaults; head_checks.cpp enforces them.
+struct HeadLimits {
+  std::size_t max_line_size = 8190;   // the status line's reason phrase
+  std::size_t max_field_size = 8190;  // one header's name plus value
+  std::size_t max_headers = 128;      // header lines in one head
+};
+
 // Options shared by many requests: built once (per session, per batch) and referenced, so the
 // per-request path copies a pointer instead of a dozen fields. Immutable once submitted.
 struct RequestOptions {
@@ -46,6 +54,7 @@ struct RequestOptions {
   std::string proxy;            // empty: none (libcurl's env lookup is disabled, Python decides)
   bool stream = false;          // deliver headers first and the body through a StreamBuffer
   std::size_t stream_high_water = 256 * 1024;  // pause the transfer above this many buffered bytes
+  HeadLimits head_limits;
 
   // Native flow control. The pointees are shared with Python objects and with other requests;
   // their state is touched on the engine thread only.

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "asiofetch/curl_handles.hpp"
+#include "asiofetch/head_checks.hpp"
 #include "asiofetch/mailbox.hpp"
 #include "asiofetch/outcome.hpp"
 #include "asiofetch/request.hpp"
@@ -18,6 +19,8 @@ namespace asiofetch {
 
 struct Pool;
 class Delivery;
+class MockTable;
+struct MockPlay;
 using SessionId = std::uint64_t;
 using Clock = std::chrono::steady_clock;
 
@@ -69,8 +72,11 @@ struct Transfer {
   // An exception thrown inside a libcurl callback (it must not unwind through libcurl): the
   // callback aborts the transfer instead, and the engine fails the request with this text.
   std::string callback_error;
+  HeadChecks head_checks;  // refuses a malformed or oversized head (reason kept for the error)
 
   std::shared_ptr<StreamBuffer> stream;
+  std::shared_ptr<MockTable> mock;      // asiofetch.testing's router when registered under one
+  std::shared_ptr<MockPlay> mock_play;  // the current attempt, when the router answers it
   std::optional<boost::asio::steady_timer> idle_timer;
   std::optional<boost::asio::steady_timer> pool_timer;
   std::optional<boost::asio::steady_timer> backoff_timer;
