@@ -8,7 +8,7 @@ from __future__ import annotations
 import collections.abc
 import typing
 import typing_extensions
-__all__: list[str] = ['E_BAD_RESPONSE', 'E_CANCELLED', 'E_CONNECT', 'E_CONNECT_TIMEOUT', 'E_DNS', 'E_INVALID_URL', 'E_OTHER', 'E_PAYLOAD_INCOMPLETE', 'E_POOL_TIMEOUT', 'E_PROXY', 'E_READ_TIMEOUT', 'E_SERVER_DISCONNECTED', 'E_SESSION_CLOSED', 'E_TLS', 'E_TLS_CERTIFICATE', 'E_TOO_MANY_REDIRECTS', 'E_TOTAL_TIMEOUT', 'HEDGE_MAX_EXTRA', 'HTTP_1_1', 'HTTP_2', 'HTTP_2_PRIOR_KNOWLEDGE', 'HTTP_ANY', 'HedgePolicy', 'MAX_REDIRECTS', 'MAX_REDIRECTS_UNLIMITED', 'Mailbox', 'MockAnswer', 'MockTable', 'NativeError', 'Options', 'PoolConfig', 'RETRY_CONNECT', 'RETRY_DISCONNECT', 'RETRY_TIMEOUT', 'RateLimit', 'RawResponse', 'RetryPolicy', 'SUB_NONE', 'SUB_REDIRECT_INVALID_URL', 'SUB_REDIRECT_NON_HTTP', 'Semaphore', 'SessionCore', 'Stream', 'UPLOAD_ACCEPTED', 'UPLOAD_CLOSED', 'UPLOAD_FULL', 'UploadSource', 'after_fork_in_child', 'ca_trust', 'check_deadline', 'check_headers', 'check_seconds', 'curl_version', 'engine_stats', 'mock_install', 'new_id', 'normalize_method', 'set_ca_fallback', 'shutdown']
+__all__: list[str] = ['E_BAD_RESPONSE', 'E_CANCELLED', 'E_CONNECT', 'E_CONNECT_TIMEOUT', 'E_DNS', 'E_INVALID_URL', 'E_OTHER', 'E_PAYLOAD_INCOMPLETE', 'E_POOL_TIMEOUT', 'E_PROXY', 'E_READ_TIMEOUT', 'E_SERVER_DISCONNECTED', 'E_SESSION_CLOSED', 'E_TLS', 'E_TLS_CERTIFICATE', 'E_TOO_MANY_REDIRECTS', 'E_TOTAL_TIMEOUT', 'HEDGE_MAX_EXTRA', 'HTTP_1_1', 'HTTP_2', 'HTTP_2_PRIOR_KNOWLEDGE', 'HTTP_ANY', 'HedgePolicy', 'MAX_REDIRECTS', 'MAX_REDIRECTS_UNLIMITED', 'Mailbox', 'MockAnswer', 'MockTable', 'NativeError', 'Options', 'PoolConfig', 'RETRY_CONNECT', 'RETRY_DISCONNECT', 'RETRY_TIMEOUT', 'RateLimit', 'RawResponse', 'RetryPolicy', 'SUB_NONE', 'SUB_REDIRECT_INVALID_URL', 'SUB_REDIRECT_NON_HTTP', 'Semaphore', 'SessionCore', 'Stream', 'UPLOAD_ACCEPTED', 'UPLOAD_CLOSED', 'UPLOAD_FULL', 'UPLOAD_REWOUND', 'UploadSource', 'after_fork_in_child', 'ca_trust', 'check_deadline', 'check_headers', 'check_seconds', 'curl_version', 'engine_stats', 'mock_install', 'new_id', 'normalize_method', 'set_ca_fallback', 'shutdown']
 class NativeError:
     """
     A native failure, structured: _native_errors maps it to aiohttp's class.
@@ -143,8 +143,11 @@ class UploadSource:
     A streamed request body: the feeder pushes chunks, libcurl's read callback drains them
     on the engine thread. Holds at most high_water bytes.
     """
-    def __init__(self, high_water: typing.SupportsInt | typing.SupportsIndex, size: typing.Any = None) -> None:
-        ...
+    def __init__(self, high_water: typing.SupportsInt | typing.SupportsIndex, size: typing.Any = None, replayable: bool = False) -> None:
+        """
+        replayable: the feeder can send the body again from its start when the engine retries
+        (push answers UPLOAD_REWOUND: call restart() and feed it again).
+        """
     def close(self) -> None:
         """
         End of body.
@@ -156,13 +159,22 @@ class UploadSource:
     def push(self, chunk: typing_extensions.Buffer) -> int:
         """
         UPLOAD_ACCEPTED, UPLOAD_FULL (nothing taken: wait() and push it again) or UPLOAD_CLOSED
-        (the transfer no longer reads: stop feeding). Chunks must be at most high_water bytes
+        (the transfer no longer reads: stop feeding) or UPLOAD_REWOUND (a retry: restart()). Chunks must be at most high_water bytes
         long for the bound to hold.
+        """
+    def restart(self) -> None:
+        """
+        Acknowledge a rewind: feed from the start.
         """
     def wait(self, mailbox: Mailbox, id: typing.SupportsInt | typing.SupportsIndex) -> None:
         """
         Outcome `id` (result None) is queued in `mailbox` once push() may succeed again or the
         transfer stopped reading (at once if already so).
+        """
+    def wait_end(self, mailbox: Mailbox, id: typing.SupportsInt | typing.SupportsIndex) -> None:
+        """
+        After close(): outcome `id` is queued once the engine rewinds the body for a retry or
+        the transfer ends (at once if either already happened).
         """
     @property
     def buffered(self) -> int:
@@ -177,6 +189,14 @@ class UploadSource:
     def peak(self) -> int:
         """
         the most bytes ever queued at once
+        """
+    @property
+    def replayable(self) -> bool:
+        ...
+    @property
+    def rewound(self) -> bool:
+        """
+        a retry asked for the body again (restart() not yet called)
         """
     @property
     def size(self) -> typing.Any:
@@ -490,3 +510,4 @@ SUB_REDIRECT_NON_HTTP: int = 2
 UPLOAD_ACCEPTED: int = 0
 UPLOAD_CLOSED: int = 2
 UPLOAD_FULL: int = 1
+UPLOAD_REWOUND: int = 3

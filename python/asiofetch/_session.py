@@ -75,7 +75,7 @@ from ._prepare import (
 from ._response import ClientResponse
 from ._timeout import DEFAULT_TIMEOUT, ClientTimeout, to_timeout
 from ._tracing import RequestTrace, check_trace_configs
-from ._upload import Upload, raise_upload_failure, start_upload
+from ._upload import Upload, check_replay, raise_upload_failure, start_upload
 
 __all__ = ("ClientSession", "Session", "close_session_now", "unowned_session")
 
@@ -580,14 +580,17 @@ class ClientSession:
         upload = None
         body: Any = prepared.data
         if prepared.headers or prepared.stream is not None:
-            explicit = [
-                n for n, v in (("retry=", retry), ("hedge=", hedge)) if v not in (_SENTINEL, None)
-            ]
-            body, upload = start_upload(
-                prepared, hdrs, explicit + (["fallback="] if fallback else [])
-            )
-            if upload is not None:  # one-shot: the engine will not retry or hedge it
-                retry = hedge = None
+            body, upload = start_upload(prepared, hdrs)
+            if upload is not None:
+                check_replay(
+                    upload,
+                    method,
+                    self._flow[0] if retry is _SENTINEL else retry,
+                    retry is not _SENTINEL,
+                    self._flow[3] if hedge is _SENTINEL else hedge,
+                    hedge is not _SENTINEL,
+                    bool(fallback),
+                )
         body = body_headers(hdrs, body, expect100)
         if cookies or d.cookie_jar:
             d.add_cookie_header(hdrs, url or URL(url_str), cookies)

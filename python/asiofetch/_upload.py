@@ -5,6 +5,11 @@ payload (a file) never runs ahead of the network by more than HIGH_WATER bytes, 
 one (an async generator) pauses the transfer, not the engine. The engine drains it from
 libcurl's read callback on its own thread and stops the feeder (push answers CLOSED) when the
 transfer ends, however it ends.
+
+A replayable payload (a seekable file, BytesIO, a multipart of such parts) is fed again from
+its start when the engine retries: the queue answers REWOUND, the feeder restarts. A one-shot
+one (an async generator, a pipe) cannot be: a retry policy that would apply to the request is
+refused at the call (check_replay) rather than silently skipped.
 """
 
 from __future__ import annotations
@@ -17,7 +22,14 @@ from . import _core
 from ._body import INLINE_LIMIT
 from ._bridge import mailbox_for
 
-__all__ = ("HIGH_WATER", "Upload", "UploadClosed", "raise_upload_failure", "start_upload")
+__all__ = (
+    "HIGH_WATER",
+    "Upload",
+    "UploadClosed",
+    "check_replay",
+    "raise_upload_failure",
+    "start_upload",
+)
 
 # Most bytes of a body queued natively at once (the feeder waits above it).
 HIGH_WATER = 256 * 1024
@@ -29,6 +41,10 @@ _running: set[asyncio.Task[None]] = set()
 
 class UploadClosed(Exception):
     """The transfer stopped reading the body (it ended, failed or was cancelled)."""
+
+
+class _Rewound(Exception):
+    """The engine retries the request: what was fed so far is dropped, feed from the start."""
 
 
 class _Writer:
@@ -56,18 +72,20 @@ class _Writer:
             if state == _core.UPLOAD_ACCEPTED:
                 pos += len(piece)
             elif state == _core.UPLOAD_FULL:
-                await self._wait()
+                await self._wait(self._src.wait)
+            elif state == _core.UPLOAD_REWOUND:
+                raise _Rewound
             else:
                 raise UploadClosed
         self.output_size += n
 
-    async def _wait(self) -> None:
+    async def _wait(self, arm: Any) -> None:
         loop = asyncio.get_running_loop()
         mb = mailbox_for(loop)
         rid = _core.new_id()
         fut: asyncio.Future[None] = loop.create_future()
         mb.futures[rid] = fut
-        self._src.wait(mb.native, rid)
+        arm(mb.native, rid)
         try:
             await fut
         finally:
@@ -94,7 +112,8 @@ class Upload:
 
     def __init__(self, payload: Any, size: int | None, owned: bool) -> None:
         self.payload = payload
-        self.native = _core.UploadSource(HIGH_WATER, size)
+        replayable = getattr(payload, "reusable", False) is True
+        self.native = _core.UploadSource(HIGH_WATER, size, replayable)
         self._owned = owned  # we opened its file: we close it
         self.task: asyncio.Task[None] | None = None
 
@@ -104,22 +123,33 @@ class Upload:
         self.task.add_done_callback(_finished)
 
     async def _feed(self) -> None:
-        writer = _Writer(self.native, self.native.size)
+        src = self.native
         try:
-            write = self.payload.write
-            await write(writer)
-            if self.native.size is not None and writer.output_size != self.native.size:
-                raise ValueError(
-                    f"the request body is shorter than its declared length: {writer.output_size} "
-                    f"of {self.native.size} bytes"
-                )
+            while True:
+                writer = _Writer(src, src.size)
+                try:
+                    await self.payload.write(writer)
+                    if src.size is not None and writer.output_size != src.size:
+                        raise ValueError(
+                            "the request body is shorter than its declared length: "
+                            f"{writer.output_size} of {src.size} bytes"
+                        )
+                except _Rewound:
+                    src.restart()
+                    continue
+                src.close()
+                if not src.replayable:
+                    return
+                # The engine may still retry: wait for the transfer's end or a rewind.
+                await writer._wait(src.wait_end)
+                if not src.rewound:
+                    return
+                src.restart()
         except UploadClosed:
             return
         except BaseException as e:
-            self.native.fail(f"{type(e).__name__}: {e}" if str(e) else type(e).__name__)
+            src.fail(f"{type(e).__name__}: {e}" if str(e) else type(e).__name__)
             raise
-        else:
-            self.native.close()
         finally:
             if self._owned:
                 with contextlib.suppress(Exception):
@@ -143,25 +173,14 @@ def _finished(task: asyncio.Task[None]) -> None:
         task.exception()  # retrieved: the request reports it (or it failed after the response)
 
 
-def start_upload(
-    body: Any, hdrs: Any, explicit_flow: list[str]
-) -> tuple[bytes | _core.UploadSource | None, Upload | None]:
+def start_upload(body: Any, hdrs: Any) -> tuple[bytes | _core.UploadSource | None, Upload | None]:
     """What to submit for a prepared body (bytes, or the native queue of a streamed one), and
-    its Upload (None for bytes). The payload's own headers join the request's, which win.
-
-    A streamed body is sent once: the request options that would send it again (`retry=`,
-    `hedge=`, `fallback=`, named in `explicit_flow`) are refused here."""
+    its Upload (None for bytes). The payload's own headers join the request's, which win."""
     for name, value in body.headers:
         if name not in hdrs:
             hdrs[name] = value
     if body.stream is None:
         return body.data, None
-    if explicit_flow:
-        raise ValueError(
-            f"{', '.join(explicit_flow)} cannot be used with a streamed request body (a file "
-            f"above {INLINE_LIMIT} bytes, an async iterable or a payload of unknown size): "
-            "it is sent once; pass bytes to have it re-sent"
-        )
     size = body.size
     declared = hdrs.get("Content-Length")
     if declared is not None:
@@ -173,6 +192,49 @@ def start_upload(
             raise ValueError(f"invalid Content-Length header: {declared!r}")
     upload = Upload(body.stream, size, body.owned)
     return upload.native, upload
+
+
+_ONE_SHOT = (
+    "the request body is streamed from a one-shot source (an async iterable, a stream reader, "
+    "a pipe or a payload that cannot be re-read)"
+)
+
+
+def check_replay(
+    upload: Upload,
+    method: str,
+    retry: Any,
+    retry_explicit: bool,
+    hedge: Any,
+    hedge_explicit: bool,
+    fallback: bool,
+) -> None:
+    """Refuse, at the call, any flow option that would send a streamed body again and cannot.
+
+    A replayable stream (seekable file, BytesIO, multipart of those) is retried: the engine
+    rewinds it. A one-shot one is refused when a retry policy would apply to this method,
+    whether passed here or the session's default, so a retry is never skipped silently."""
+    if fallback:
+        raise ValueError(
+            f"fallback= cannot be used with a streamed request body (a file above {INLINE_LIMIT} "
+            "bytes, an async iterable or a payload of unknown size); pass bytes to have it re-sent"
+        )
+    if hedge is not None and method in ("GET", "HEAD", "OPTIONS"):
+        where = "hedge=" if hedge_explicit else "the session's hedge= policy"
+        raise ValueError(
+            f"{where} would send this streamed request body on several connections at once, "
+            "which a stream cannot do: pass hedge=None to this request, or a bytes body"
+        )
+    if retry is None or upload.native.replayable:
+        return
+    if retry_explicit:
+        raise ValueError(f"retry= cannot be used here: {_ONE_SHOT} and would be sent only once")
+    if method in getattr(retry, "methods", ()):
+        raise ValueError(
+            f"the session's retry policy would re-send this {method} request, but {_ONE_SHOT}: "
+            "pass retry=None to this request to send it once without retries, or pass bytes or "
+            "a seekable file to have it re-sent"
+        )
 
 
 def raise_upload_failure(upload: Upload, error: BaseException) -> None:

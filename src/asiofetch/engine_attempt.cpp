@@ -217,10 +217,13 @@ void Engine::attempt_done(Transfer& t, CURLcode rc) {
 
 bool Engine::try_again(Transfer& t, const Error* error) {
   if (!t.opts->retry && t.req.fallback.empty() && (!t.original || t.original->fallback.empty())) return false;
-  if (t.req.upload) return false;  // a streamed body was consumed: it cannot be sent again
+  // A streamed body is sent again only when its feeder can replay it (rewind() says so).
+  const std::shared_ptr<UploadSource> upload = t.original ? t.original->upload : t.req.upload;
+  if (upload && !upload->replayable()) return false;
   const AttemptState s = attempt_state(t);
   const AttemptEnd end{error, t.resp->status, &t.resp->headers};
   if (auto wait = decide_retry(t.opts->retry.get(), s, end, Clock::now())) {
+    if (upload && !upload->rewind()) return false;  // the feeder failed or the transfer ended
     suspend_attempt(t);
     t.req = *t.original;
     t.origin = t.slot_origin;
@@ -241,6 +244,7 @@ bool Engine::try_again(Transfer& t, const Error* error) {
   std::string why;
   auto parsed = parse_http_url(t.original->fallback[t.fallback_pos], why);
   if (!parsed) return false;  // validated at submit; kept as a guard
+  if (upload && !upload->rewind()) return false;
   suspend_attempt(t);
   t.original->url = t.original->fallback[t.fallback_pos++];
   t.req = *t.original;
@@ -281,15 +285,21 @@ void Engine::follow_redirect(Transfer& t) {
   }
   if (t.req.upload) {
     if (!step.to_get) {
-      finish(t, Error{ErrorKind::Other, 0,
-                      "cannot follow the " + std::to_string(status) + " redirect to " + step.url +
-                          ": the request body was streamed and cannot be sent again (send bytes, or "
-                          "pass allow_redirects=False)",
-                      step.url});
-      return;
+      // 307/308 (and 301/302 of a non-POST) keep the body: a replayable stream is fed again
+      // from its start, a one-shot one fails as aiohttp fails it (ClientPayloadError).
+      if (!t.req.upload->rewind()) {
+        finish(t, Error{ErrorKind::PayloadIncomplete, 0,
+                        "Cannot follow redirect with a consumed request body. Use bytes, a "
+                        "seekable file-like object, or set allow_redirects=False.",
+                        step.url});
+        return;
+      }
+    } else if (!t.original) {
+      t.req.upload->detach();  // the redirected GET has no body: release the feeder
+      t.req.upload.reset();
+    } else {
+      t.req.upload.reset();  // a retry starts from t.original, whose body is still wanted
     }
-    t.req.upload->detach();  // the redirected GET has no body: release the feeder
-    t.req.upload.reset();
   }
   apply_redirect(t.req, t.origin, std::move(step));
   r.status = 0;

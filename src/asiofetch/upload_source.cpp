@@ -7,14 +7,15 @@
 
 namespace asiofetch {
 
-UploadSource::UploadSource(std::size_t high_water, std::int64_t size)
-    : high_water_(high_water ? high_water : 1), size_(size < 0 ? -1 : size) {}
+UploadSource::UploadSource(std::size_t high_water, std::int64_t size, bool replayable)
+    : high_water_(high_water ? high_water : 1), size_(size < 0 ? -1 : size), replayable_(replayable) {}
 
 UploadSource::Push UploadSource::push(std::string chunk) {
   Hook resume;
   {
     std::lock_guard lock(mutex_);
     if (detached_) return Push::Closed;
+    if (feeder_generation_ != generation_) return Push::Rewound;  // stale bytes: drop them
     if (closed_ || !failure_.empty()) return Push::Closed;  // a push after the end is ignored
     if (chunk.empty()) return Push::Accepted;
     if (buffered_ > 0 && buffered_ + chunk.size() > high_water_) return Push::Full;
@@ -34,7 +35,7 @@ void UploadSource::close() {
   Hook resume;
   {
     std::lock_guard lock(mutex_);
-    if (closed_ || detached_) return;
+    if (closed_ || detached_ || feeder_generation_ != generation_) return;
     closed_ = true;
     if (reader_paused_) {
       reader_paused_ = false;
@@ -48,7 +49,7 @@ void UploadSource::fail(std::string message) {
   Hook resume;
   {
     std::lock_guard lock(mutex_);
-    if (detached_ || closed_ || !failure_.empty()) return;
+    if (detached_ || closed_ || !failure_.empty() || feeder_generation_ != generation_) return;
     failure_ = message.empty() ? std::string("the request body failed") : std::move(message);
     if (reader_paused_) {
       reader_paused_ = false;
@@ -62,7 +63,40 @@ void UploadSource::wait(std::shared_ptr<Mailbox> mailbox, RequestId id) {
   std::lock_guard lock(mutex_);
   waiter_mailbox_ = std::move(mailbox);
   waiter_id_ = id;
-  if (detached_ || buffered_ <= high_water_ / 2) wake_locked();
+  waiter_for_end_ = false;
+  if (detached_ || feeder_generation_ != generation_ || buffered_ <= high_water_ / 2) wake_locked();
+}
+
+void UploadSource::wait_end(std::shared_ptr<Mailbox> mailbox, RequestId id) {
+  std::lock_guard lock(mutex_);
+  waiter_mailbox_ = std::move(mailbox);
+  waiter_id_ = id;
+  waiter_for_end_ = true;
+  if (detached_ || feeder_generation_ != generation_) wake_locked();
+}
+
+bool UploadSource::rewound() const {
+  std::lock_guard lock(mutex_);
+  return feeder_generation_ != generation_;
+}
+
+void UploadSource::restart() {
+  std::lock_guard lock(mutex_);
+  feeder_generation_ = generation_;
+}
+
+bool UploadSource::rewind() {
+  std::lock_guard lock(mutex_);
+  if (!replayable_ || detached_ || !failure_.empty()) return false;
+  ++generation_;
+  chunks_.clear();
+  buffered_ = 0;
+  front_offset_ = 0;
+  total_read_ = 0;
+  closed_ = false;
+  reader_paused_ = false;  // the next attempt's first read pauses again if nothing came yet
+  wake_locked();           // a feeder waiting for room or for the end hears of it now
+  return true;
 }
 
 void UploadSource::set_resume(Hook resume) {
@@ -92,7 +126,7 @@ UploadSource::Read UploadSource::read(char* buf, std::size_t n) {
   }
   buffered_ -= done;
   total_read_ += done;
-  if (buffered_ <= high_water_ / 2) wake_locked();
+  if (!waiter_for_end_ && buffered_ <= high_water_ / 2) wake_locked();
   return {Read::Kind::Data, done};
 }
 
@@ -140,6 +174,7 @@ void UploadSource::wake_locked() {
     mb->push(std::move(o));
   }
   waiter_id_ = 0;
+  waiter_for_end_ = false;
   waiter_mailbox_.reset();
 }
 

@@ -146,6 +146,95 @@ TEST(UploadSource, WaitWakesAtOnceWhenRoomOrDetached) {
   EXPECT_EQ(got[0].id, 2u);
 }
 
+TEST(UploadSource, ARewindIsRefusedUnlessReplayable) {
+  UploadSource u(100);
+  EXPECT_FALSE(u.replayable());
+  u.push("abc");
+  EXPECT_FALSE(u.rewind());
+  EXPECT_FALSE(u.rewound());
+  EXPECT_EQ(u.buffered(), 3u);  // nothing dropped
+  UploadSource r(100, -1, true);
+  r.detach();
+  EXPECT_FALSE(r.rewind());  // the transfer is over
+  UploadSource f(100, -1, true);
+  f.fail("boom");
+  EXPECT_FALSE(f.rewind());  // a failed feeder is the request's outcome, not a retry
+}
+
+TEST(UploadSource, RewindDropsTheQueueAndRefusesStaleFeedingUntilRestart) {
+  UploadSource u(100, 6, true);
+  int resumed = 0;
+  u.set_resume([&] { ++resumed; });
+  u.push("abc");
+  char b[2];
+  ASSERT_EQ(u.read(b, 2).kind, Kind::Data);  // "ab" sent on the first attempt
+  ASSERT_TRUE(u.rewind());
+  EXPECT_TRUE(u.rewound());
+  EXPECT_EQ(u.buffered(), 0u);
+  EXPECT_EQ(u.total_read(), 0u);
+  EXPECT_EQ(u.push("def"), Push::Rewound);  // the old pass's bytes are not queued
+  u.close();                                 // nor is its end
+  EXPECT_EQ(u.read(b, 2).kind, Kind::Pause);  // the next attempt waits for the new pass
+  u.restart();
+  EXPECT_FALSE(u.rewound());
+  EXPECT_EQ(u.push("abc"), Push::Accepted);
+  EXPECT_EQ(resumed, 1);
+  EXPECT_EQ(u.push("def"), Push::Accepted);
+  u.close();
+  EXPECT_EQ(drain(u), "abcdef");
+  EXPECT_EQ(u.read(b, 2).kind, Kind::End);
+}
+
+TEST(UploadSource, RewindReopensAClosedBody) {
+  UploadSource u(100, -1, true);
+  u.push("xy");
+  u.close();
+  EXPECT_EQ(drain(u), "xy");
+  ASSERT_TRUE(u.rewind());
+  u.restart();
+  char b[4];
+  EXPECT_EQ(u.read(b, 4).kind, Kind::Pause);  // not End: the second pass has not ended yet
+  u.push("xy");
+  u.close();
+  EXPECT_EQ(drain(u), "xy");
+}
+
+TEST(UploadSource, WaitEndWakesOnRewindOrDetachNotOnReads) {
+  auto mb = std::make_shared<Mailbox>();
+  UploadSource u(10, -1, true);
+  u.push("1234567890");
+  u.close();
+  u.wait_end(mb, 7);
+  char b[10];
+  u.read(b, 10);  // room again: that is not what wait_end waits for
+  EXPECT_TRUE(mb->take_all().empty());
+  ASSERT_TRUE(u.rewind());
+  auto got = mb->take_all();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].id, 7u);
+  u.restart();
+  u.close();
+  u.wait_end(mb, 8);
+  EXPECT_TRUE(mb->take_all().empty());
+  u.detach();
+  got = mb->take_all();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].id, 8u);
+  u.wait_end(mb, 9);  // already over: at once
+  EXPECT_EQ(mb->take_all().size(), 1u);
+}
+
+TEST(UploadSource, AWaitForRoomWakesOnRewind) {
+  auto mb = std::make_shared<Mailbox>();
+  UploadSource u(10, -1, true);
+  u.push("1234567890");
+  u.wait(mb, 3);
+  EXPECT_TRUE(mb->take_all().empty());
+  ASSERT_TRUE(u.rewind());
+  EXPECT_EQ(mb->take_all().size(), 1u);
+  EXPECT_EQ(u.push("1"), Push::Rewound);
+}
+
 // A feeder thread against a reader thread: every byte arrives once, in order, and the queue
 // never holds more than the bound (each chunk is at most the bound).
 TEST(UploadSource, ConcurrentFeederAndReaderKeepTheBound) {
