@@ -46,6 +46,7 @@ from . import _batch, _core
 from ._batch import BatchTarget
 from ._body import BasicAuth, prepare_body
 from ._bridge import LoopMailbox, mailbox_for
+from ._chunked import chunk_body
 from ._compress import compress_body
 from ._connector import (
     TCPConnector,
@@ -543,8 +544,6 @@ class ClientSession:
         ssl_context: Any = None,
         auto_decompress: bool | None = None,
         compress: Any = None,
-        # Accepted for aiohttp compatibility: libcurl picks the framing (chunked when the
-        # length is unknown).
         chunked: Any = None,
         expect100: bool = False,
         read_until_eof: bool = True,
@@ -579,7 +578,7 @@ class ClientSession:
         if auth is None and self._netrc is not None and d.auth is None:
             auth = netrc_auth(self._netrc, (url or URL(url_str)).host, d, headers)
         hdrs = request_headers(d, headers, skip_auto_headers, prepared.content_type, auth)
-        prepared = compress_body(prepared, compress, hdrs)
+        prepared = chunk_body(compress_body(prepared, compress, hdrs), chunked, hdrs)
         upload = None
         body: Any = prepared.data
         if prepared.headers or prepared.stream is not None:
