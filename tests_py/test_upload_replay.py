@@ -234,3 +234,24 @@ async def test_a_redirect_keeping_the_body_re_reads_a_seekable_file(
             assert await resp.json() == {"n": len(data), "sha": sha}
     assert [h.status for h in resp.history] == [code]
     assert f.seen == [("POST", len(data), sha)] * 2
+
+
+async def test_a_fallback_url_gets_a_seekable_stream_again(flaky: tuple[str, Flaky]) -> None:
+    url, f = flaky
+    data = payload()
+    f.fails = 1  # the first URL answers 503 (after reading the body), the fallback 200
+    async with asiofetch.ClientSession() as s:
+        resp = await s.put(url, data=io.BytesIO(data), fallback=[url + "?second"])
+        assert resp.status == 200
+    sha = hashlib.sha256(data).hexdigest()
+    assert f.seen == [("PUT", len(data), sha)] * 2
+
+
+async def test_a_fallback_with_a_one_shot_stream_is_refused(flaky: tuple[str, Flaky]) -> None:
+    url, f = flaky
+    async with asiofetch.ClientSession() as s:
+        g = gen(1)
+        with pytest.raises(ValueError, match="fallback= cannot be used here"):
+            await s.put(url, data=g, fallback=[url])
+        await g.aclose()
+    assert f.seen == []

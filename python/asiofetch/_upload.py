@@ -19,7 +19,6 @@ import contextlib
 from typing import Any
 
 from . import _core
-from ._body import INLINE_LIMIT
 from ._bridge import mailbox_for
 
 __all__ = (
@@ -211,13 +210,14 @@ def check_replay(
 ) -> None:
     """Refuse, at the call, any flow option that would send a streamed body again and cannot.
 
-    A replayable stream (seekable file, BytesIO, multipart of those) is retried: the engine
-    rewinds it. A one-shot one is refused when a retry policy would apply to this method,
-    whether passed here or the session's default, so a retry is never skipped silently."""
-    if fallback:
+    A replayable stream (seekable file, BytesIO, multipart of those) is retried or sent to a
+    fallback URL: the engine rewinds it. A one-shot one is refused when a retry policy would
+    apply to this method, whether passed here or the session's default, so a retry is never
+    skipped silently."""
+    if fallback and not upload.native.replayable:
         raise ValueError(
-            f"fallback= cannot be used with a streamed request body (a file above {INLINE_LIMIT} "
-            "bytes, an async iterable or a payload of unknown size); pass bytes to have it re-sent"
+            f"fallback= cannot be used here: {_ONE_SHOT} and would be sent only once; pass "
+            "bytes or a seekable file to have it re-sent"
         )
     if hedge is not None and method in ("GET", "HEAD", "OPTIONS"):
         where = "hedge=" if hedge_explicit else "the session's hedge= policy"
