@@ -256,3 +256,21 @@ async def test_batch_refuses_streamed_bodies(server: Any) -> None:
     async with asiofetch.ClientSession() as s:
         with pytest.raises(TypeError, match="streamed"):
             await s.gather([asiofetch.RequestSpec("POST", base + "/echo", data=chunks(1, 1))])
+
+
+async def test_a_mock_route_sees_a_streamed_body(tmp_path: Path) -> None:
+    # The mock transport answers before a transfer reads a body: a streamed one is read
+    # whole first, so content= matching and router.calls see what would have been sent.
+    from asiofetch.testing import MockRouter
+
+    path = tmp_path / "big.bin"
+    data = b"0123456789abcdef" * (80 * 1024)  # 1.25 MiB: above the inline limit
+    path.write_bytes(data)
+    with MockRouter() as router:
+        router.put("https://api.test/up", content=data).respond(status=201)
+        router.post("https://api.test/gen", content=b"AAAAAAAAAABBBBBBBBBB").respond(status=202)
+        async with asiofetch.ClientSession() as s:
+            with path.open("rb") as f:
+                assert (await s.put("https://api.test/up", data=f)).status == 201
+            assert (await s.post("https://api.test/gen", data=chunks(2, 10))).status == 202
+        assert [c.body for c in router.calls] == [data, b"AAAAAAAAAABBBBBBBBBB"]

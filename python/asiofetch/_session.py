@@ -77,7 +77,13 @@ from ._prepare import (
 from ._response import ClientResponse
 from ._timeout import DEFAULT_TIMEOUT, ClientTimeout, to_timeout
 from ._tracing import RequestTrace, check_trace_configs
-from ._upload import Upload, check_replay, raise_upload_failure, start_upload
+from ._upload import (
+    Upload,
+    check_replay,
+    inline_under_mock,
+    raise_upload_failure,
+    start_upload,
+)
 
 __all__ = ("ClientSession", "Session", "close_session_now", "unowned_session")
 
@@ -579,20 +585,21 @@ class ClientSession:
             auth = netrc_auth(self._netrc, (url or URL(url_str)).host, d, headers)
         hdrs = request_headers(d, headers, skip_auto_headers, prepared.content_type, auth)
         prepared = chunk_body(compress_body(prepared, compress, hdrs), chunked, hdrs)
+        if prepared.stream is not None:
+            check_replay(
+                prepared.stream,
+                method,
+                self._flow[0] if retry is _SENTINEL else retry,
+                retry is not _SENTINEL,
+                self._flow[3] if hedge is _SENTINEL else hedge,
+                hedge is not _SENTINEL,
+                bool(fallback),
+            )
+            prepared = await inline_under_mock(prepared)
         upload = None
         body: Any = prepared.data
         if prepared.headers or prepared.stream is not None:
             body, upload = start_upload(prepared, hdrs)
-            if upload is not None:
-                check_replay(
-                    upload,
-                    method,
-                    self._flow[0] if retry is _SENTINEL else retry,
-                    retry is not _SENTINEL,
-                    self._flow[3] if hedge is _SENTINEL else hedge,
-                    hedge is not _SENTINEL,
-                    bool(fallback),
-                )
         body = body_headers(hdrs, body, expect100)
         if cookies or d.cookie_jar:
             d.add_cookie_header(hdrs, url or URL(url_str), cookies)

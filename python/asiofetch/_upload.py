@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
 from typing import Any
 
 from . import _core
@@ -26,6 +27,7 @@ __all__ = (
     "Upload",
     "UploadClosed",
     "check_replay",
+    "inline_under_mock",
     "raise_upload_failure",
     "start_upload",
 )
@@ -111,8 +113,7 @@ class Upload:
 
     def __init__(self, payload: Any, size: int | None, owned: bool) -> None:
         self.payload = payload
-        replayable = getattr(payload, "reusable", False) is True
-        self.native = _core.UploadSource(HIGH_WATER, size, replayable)
+        self.native = _core.UploadSource(HIGH_WATER, size, replayable(payload))
         self._owned = owned  # we opened its file: we close it
         self.task: asyncio.Task[None] | None = None
 
@@ -199,8 +200,13 @@ _ONE_SHOT = (
 )
 
 
+def replayable(payload: Any) -> bool:
+    """The payload can write its bytes again from the start (aiohttp 3.12's reusable)."""
+    return getattr(payload, "reusable", False) is True
+
+
 def check_replay(
-    upload: Upload,
+    payload: Any,
     method: str,
     retry: Any,
     retry_explicit: bool,
@@ -214,7 +220,7 @@ def check_replay(
     fallback URL: the engine rewinds it. A one-shot one is refused when a retry policy would
     apply to this method, whether passed here or the session's default, so a retry is never
     skipped silently."""
-    if fallback and not upload.native.replayable:
+    if fallback and not replayable(payload):
         raise ValueError(
             f"fallback= cannot be used here: {_ONE_SHOT} and would be sent only once; pass "
             "bytes or a seekable file to have it re-sent"
@@ -225,7 +231,7 @@ def check_replay(
             f"{where} would send this streamed request body on several connections at once, "
             "which a stream cannot do: pass hedge=None to this request, or a bytes body"
         )
-    if retry is None or upload.native.replayable:
+    if retry is None or replayable(payload):
         return
     if retry_explicit:
         raise ValueError(f"retry= cannot be used here: {_ONE_SHOT} and would be sent only once")
@@ -235,6 +241,35 @@ def check_replay(
             "pass retry=None to this request to send it once without retries, or pass bytes or "
             "a seekable file to have it re-sent"
         )
+
+
+async def inline_under_mock(body: Any) -> Any:
+    """A streamed body, read into bytes while an asiofetch.testing router is active.
+
+    The mock transport answers inside the engine before a transfer reads any body, so routes
+    (content=, json=, data=, match=) and router.calls would see an empty one. Under test the
+    whole body in memory is the lesser evil; without a router this costs one dict lookup."""
+    router = sys.modules.get("asiofetch.testing._router")
+    if body.stream is None or router is None or not router._stack:
+        return body
+    collect = _Collect()
+    try:
+        await body.stream.write(collect)
+    finally:
+        if body.owned:
+            await body.stream.close()
+    raw = b"".join(collect.parts)
+    if body.size is not None and len(raw) != body.size:
+        raise ValueError(f"the request body's size changed: {len(raw)} bytes, declared {body.size}")
+    return body._replace(data=raw, stream=None, size=None, owned=False)
+
+
+class _Collect:
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+
+    async def write(self, chunk: bytes | bytearray | memoryview) -> None:
+        self.parts.append(bytes(chunk))
 
 
 def raise_upload_failure(upload: Upload, error: BaseException) -> None:
