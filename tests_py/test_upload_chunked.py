@@ -10,11 +10,16 @@ from __future__ import annotations
 import io
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
+import aiohttp
 import pytest
 
 import asiofetch
 from wire_server import Seen, wire_server
+
+# The reference first: aiohttp's own client sends the same way (or raises the same error).
+BOTH = pytest.mark.parametrize("client", [aiohttp, asiofetch], ids=["aiohttp", "asiofetch"])
 
 
 @pytest.fixture
@@ -23,9 +28,10 @@ async def wire() -> AsyncIterator[tuple[str, Seen]]:
         yield got
 
 
-async def test_chunked_bytes_go_chunked(wire: tuple[str, Seen]) -> None:
+@BOTH
+async def test_chunked_bytes_go_chunked(wire: tuple[str, Seen], client: Any) -> None:
     url, seen = wire
-    async with asiofetch.ClientSession() as s:
+    async with client.ClientSession() as s:
         resp = await s.post(url, data=b"hello", chunked=True)
         assert resp.status == 200
     (req,) = seen
@@ -35,11 +41,14 @@ async def test_chunked_bytes_go_chunked(wire: tuple[str, Seen]) -> None:
     assert req["headers"]["content-type"] == "application/octet-stream"
 
 
-async def test_a_file_is_forced_chunked(wire: tuple[str, Seen], tmp_path: Path) -> None:
+@BOTH
+async def test_a_file_is_forced_chunked(
+    wire: tuple[str, Seen], tmp_path: Path, client: Any
+) -> None:
     url, seen = wire
     path = tmp_path / "f.bin"
     path.write_bytes(b"0123456789" * 1000)
-    async with asiofetch.ClientSession() as s:
+    async with client.ClientSession() as s:
         with path.open("rb") as f:
             await s.post(url, data=f, chunked=True)
         with path.open("rb") as f:
@@ -50,12 +59,22 @@ async def test_a_file_is_forced_chunked(wire: tuple[str, Seen], tmp_path: Path) 
     assert seen[1]["headers"]["content-length"] == "10000"
 
 
-async def test_chunked_false_or_none_leaves_the_length(wire: tuple[str, Seen]) -> None:
+@BOTH
+async def test_chunked_none_leaves_the_length(wire: tuple[str, Seen], client: Any) -> None:
+    url, seen = wire
+    async with client.ClientSession() as s:
+        await s.post(url, data=b"abc", chunked=None)
+        await s.post(url, data=io.BytesIO(b"abc"), chunked=None)
+    assert [(r["headers"].get("content-length"), r["body"]) for r in seen] == [("3", b"abc")] * 2
+
+
+async def test_chunked_false_leaves_the_length(wire: tuple[str, Seen]) -> None:
+    # asiofetch only: aiohttp 3.14.5 sends `Content-Length: 3` and then the body chunk-framed
+    # ("3\r\nabc\r\n0\r\n\r\n"), a request no server can read right.
     url, seen = wire
     async with asiofetch.ClientSession() as s:
         await s.post(url, data=b"abc", chunked=False)
-        await s.post(url, data=io.BytesIO(b"abc"), chunked=None)
-    assert [r["headers"].get("content-length") for r in seen] == ["3", "3"]
+    assert [(r["headers"].get("content-length"), r["body"]) for r in seen] == [("3", b"abc")]
 
 
 async def test_a_chunked_body_is_replayed_by_a_retry(wire: tuple[str, Seen]) -> None:
@@ -66,8 +85,9 @@ async def test_a_chunked_body_is_replayed_by_a_retry(wire: tuple[str, Seen]) -> 
     assert [r["body"] for r in seen] == [b"again", b"again"]
 
 
-async def test_chunked_with_content_length_is_refused() -> None:
-    async with asiofetch.ClientSession() as s:
+@BOTH
+async def test_chunked_with_content_length_is_refused(client: Any) -> None:
+    async with client.ClientSession() as s:
         with pytest.raises(
             ValueError, match=r"^chunked can not be set if Content-Length header is set$"
         ):
@@ -76,8 +96,9 @@ async def test_chunked_with_content_length_is_refused() -> None:
             )
 
 
-async def test_chunked_with_a_chunked_header_is_refused() -> None:
-    async with asiofetch.ClientSession() as s:
+@BOTH
+async def test_chunked_with_a_chunked_header_is_refused(client: Any) -> None:
+    async with client.ClientSession() as s:
         with pytest.raises(ValueError, match=r'^chunked can not be set if "Transfer-Encoding'):
             await s.post(
                 "http://127.0.0.1:9/",
@@ -87,9 +108,10 @@ async def test_chunked_with_a_chunked_header_is_refused() -> None:
             )
 
 
-async def test_a_chunk_size_is_deprecated(wire: tuple[str, Seen]) -> None:
+@BOTH
+async def test_a_chunk_size_is_deprecated(wire: tuple[str, Seen], client: Any) -> None:
     url, seen = wire
-    async with asiofetch.ClientSession() as s:
+    async with client.ClientSession() as s:
         with pytest.warns(DeprecationWarning, match="^Chunk size is deprecated #1615$"):
             await s.post(url, data=b"abc", chunked=1024)
     assert seen[0]["headers"]["transfer-encoding"] == "chunked"

@@ -15,11 +15,15 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from aiohttp import web
 
 import asiofetch
 from wire_server import Seen, wire_server
+
+# The reference first: aiohttp's own client sends the same way (or raises the same error).
+BOTH = pytest.mark.parametrize("client", [aiohttp, asiofetch], ids=["aiohttp", "asiofetch"])
 
 
 @pytest.fixture
@@ -51,10 +55,11 @@ async def web_server() -> AsyncIterator[str]:
         await runner.cleanup()
 
 
-async def test_compress_true_is_zlib_deflate(wire: tuple[str, Seen]) -> None:
+@BOTH
+async def test_compress_true_is_zlib_deflate(wire: tuple[str, Seen], client: Any) -> None:
     url, seen = wire
     body = b"hello world " * 500
-    async with asiofetch.ClientSession() as s:
+    async with client.ClientSession() as s:
         resp = await s.post(url, data=body, compress=True)
         assert resp.status == 200
     (req,) = seen
@@ -65,10 +70,11 @@ async def test_compress_true_is_zlib_deflate(wire: tuple[str, Seen]) -> None:
     assert zlib.decompress(raw) == body
 
 
-async def test_compress_gzip(wire: tuple[str, Seen]) -> None:
+@BOTH
+async def test_compress_gzip(wire: tuple[str, Seen], client: Any) -> None:
     url, seen = wire
     body = b"abc" * 1000
-    async with asiofetch.ClientSession() as s:
+    async with client.ClientSession() as s:
         await s.put(url, data=body, compress="gzip")
     (req,) = seen
     assert req["headers"]["content-encoding"] == "gzip"
@@ -76,10 +82,13 @@ async def test_compress_gzip(wire: tuple[str, Seen]) -> None:
     assert gzip.decompress(req["body"]) == body
 
 
+@BOTH
 @pytest.mark.parametrize("data", [None, b""])
-async def test_an_empty_body_is_not_compressed(wire: tuple[str, Seen], data: Any) -> None:
+async def test_an_empty_body_is_not_compressed(
+    wire: tuple[str, Seen], data: Any, client: Any
+) -> None:
     url, seen = wire
-    async with asiofetch.ClientSession() as s:
+    async with client.ClientSession() as s:
         resp = await s.get(url, data=data, compress=True)
         assert resp.status == 200
     (req,) = seen
@@ -87,7 +96,10 @@ async def test_an_empty_body_is_not_compressed(wire: tuple[str, Seen], data: Any
     assert req["body"] == b""
 
 
-async def test_a_streamed_body_is_compressed_chunk_by_chunk(wire: tuple[str, Seen]) -> None:
+@BOTH
+async def test_a_streamed_body_is_compressed_chunk_by_chunk(
+    wire: tuple[str, Seen], client: Any
+) -> None:
     url, seen = wire
 
     async def gen() -> AsyncIterator[bytes]:
@@ -95,7 +107,7 @@ async def test_a_streamed_body_is_compressed_chunk_by_chunk(wire: tuple[str, See
             yield bytes([97 + i % 26]) * 4000
             await asyncio.sleep(0)
 
-    async with asiofetch.ClientSession() as s:
+    async with client.ClientSession() as s:
         await s.post(url, data=gen(), compress="deflate")
     (req,) = seen
     assert req["headers"]["content-encoding"] == "deflate"
@@ -104,20 +116,22 @@ async def test_a_streamed_body_is_compressed_chunk_by_chunk(wire: tuple[str, See
     assert zlib.decompress(req["body"]) == expected
 
 
-async def test_post_data_deflate_form(web_server: str) -> None:
+@BOTH
+async def test_post_data_deflate_form(web_server: str, client: Any) -> None:
     # aiohttp's test_POST_DATA_DEFLATE: the server decodes the form.
-    async with asiofetch.ClientSession() as s:
+    async with client.ClientSession() as s:
         resp = await s.post(web_server + "/form", data={"some": "data"}, compress=True)
         assert resp.status == 200
         assert await resp.json() == {"some": "data"}
 
 
-async def test_post_files_deflate(web_server: str, tmp_path: Path) -> None:
+@BOTH
+async def test_post_files_deflate(web_server: str, tmp_path: Path, client: Any) -> None:
     # aiohttp's test_POST_FILES_DEFLATE, with a file large enough to be streamed.
     path = tmp_path / "big.bin"
     data = bytes(range(256)) * 8192 + b"tail"
     path.write_bytes(data)
-    async with asiofetch.ClientSession() as s:
+    async with client.ClientSession() as s:
         with path.open("rb") as f:
             resp = await s.post(
                 web_server + "/form", data={"some": f}, chunked=True, compress="deflate"
@@ -136,16 +150,18 @@ async def test_a_compressed_seekable_stream_is_replayed(wire: tuple[str, Seen]) 
     assert [gzip.decompress(r["body"]) for r in seen] == [data, data]
 
 
-async def test_compress_with_a_content_encoding_header_is_refused() -> None:
-    async with asiofetch.ClientSession() as s:
+@BOTH
+async def test_compress_with_a_content_encoding_header_is_refused(client: Any) -> None:
+    async with client.ClientSession() as s:
         with pytest.raises(ValueError, match=r"^compress can not be set if Content-Encoding"):
             await s.post(
                 "http://127.0.0.1:9/", data=b"x", compress=True, headers={"Content-Encoding": "br"}
             )
 
 
-async def test_compress_with_a_content_length_header_is_refused() -> None:
-    async with asiofetch.ClientSession() as s:
+@BOTH
+async def test_compress_with_a_content_length_header_is_refused(client: Any) -> None:
+    async with client.ClientSession() as s:
         with pytest.raises(ValueError, match=r"^chunked can not be set if Content-Length"):
             await s.post(
                 "http://127.0.0.1:9/", data=b"x", compress="gzip", headers={"Content-Length": "1"}
