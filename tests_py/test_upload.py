@@ -274,3 +274,42 @@ async def test_a_mock_route_sees_a_streamed_body(tmp_path: Path) -> None:
                 assert (await s.put("https://api.test/up", data=f)).status == 201
             assert (await s.post("https://api.test/gen", data=chunks(2, 10))).status == 202
         assert [c.body for c in router.calls] == [data, b"AAAAAAAAAABBBBBBBBBB"]
+
+
+@pytest.mark.parametrize("client", [aiohttp, asiofetch])
+async def test_aiohttp_streamer_body(server: Any, client: Any, tmp_path: Path) -> None:
+    # aiohttp's test_POST_STREAM_DATA: a deprecated @aiohttp.streamer coroutine as data=.
+    base, seen = server
+    path = tmp_path / "f.bin"
+    path.write_bytes(b"streamed " * 1000)
+    with pytest.warns(DeprecationWarning):
+
+        @aiohttp.streamer
+        async def stream(writer: Any, p: Path) -> None:
+            with p.open("rb") as f:
+                while data := f.read(100):
+                    await writer.write(data)
+
+    size = str(path.stat().st_size)
+    async with client.ClientSession() as s:
+        resp = await s.post(base + "/echo", data=stream(path), headers={"Content-Length": size})
+        assert resp.status == 200
+    assert [(x["len"], x["te"], x["body"]) for x in seen] == [(size, None, path.read_bytes())]
+
+
+@pytest.mark.parametrize("client", [aiohttp, asiofetch])
+async def test_a_failed_request_closes_its_payload(server: Any, client: Any) -> None:
+    # aiohttp's test_too_many_redirects_closes_payload.
+    base, _ = server
+    closed: list[bool] = []
+
+    class Recording(client.payload.BytesPayload if client is aiohttp else asiofetch.BytesPayload):  # type: ignore[misc]
+        async def close(self) -> None:
+            closed.append(True)
+            await super().close()
+
+    async with client.ClientSession() as s:
+        with pytest.raises(client.TooManyRedirects):
+            await s.post(base + "/redirect/307", data=Recording(b"body"), max_redirects=1)
+    # aiohttp closes it when it follows the 307 and again when it gives up; once is the point.
+    assert closed == ([True, True] if client is aiohttp else [True])

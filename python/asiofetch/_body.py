@@ -8,6 +8,7 @@ through the engine's upload queue by a feeder task (_upload) and can be sent onl
 
 from __future__ import annotations
 
+import contextlib
 import io
 import pathlib
 from collections.abc import AsyncIterable, Callable, Mapping
@@ -17,9 +18,9 @@ from urllib.parse import urlencode
 from multidict import MultiDict, MultiDictProxy
 
 from ._formdata import FormData
-from ._payload import IOBasePayload, Payload, get_payload
+from ._payload import IOBasePayload, Payload, _aiohttp_streamer, get_payload
 
-__all__ = ("BasicAuth", "Body", "encode_body", "prepare_body")
+__all__ = ("BasicAuth", "Body", "close_payload", "encode_body", "prepare_body")
 
 # Payloads of a known size up to this are read into memory and sent as bytes (replayable on a
 # 307/308 redirect or a retry); larger ones, and those of unknown size, are streamed.
@@ -79,6 +80,14 @@ def _is_formdata(data: Any) -> bool:
     )
 
 
+async def close_payload(data: Any) -> None:
+    """Close `data` when it is a payload object (ours or aiohttp's); errors are not the
+    caller's concern here (the request already failed)."""
+    if data is not None and _is_payload(data) and hasattr(data, "close"):
+        with contextlib.suppress(Exception):  # the request's own error is the one raised
+            await data.close()
+
+
 class Body(NamedTuple):
     """A prepared request body: bytes (or None), or a payload to stream (size None: chunked)."""
 
@@ -107,7 +116,7 @@ def _to_payload(data: Any) -> tuple[Any, bool] | None:
         data
     ):
         return FormData(data)(), False
-    if isinstance(data, (io.IOBase, AsyncIterable)):
+    if isinstance(data, (io.IOBase, AsyncIterable)) or _aiohttp_streamer(data) is not None:
         return get_payload(data), False
     return None
 
@@ -171,7 +180,8 @@ def encode_body(
 
 def _to_payload_type(data: Any) -> bool:
     return (
-        _is_formdata(data)
+        _aiohttp_streamer(data) is not None
+        or _is_formdata(data)
         or _is_payload(data)
         or isinstance(
             data,

@@ -355,6 +355,27 @@ class AsyncIterablePayload(Payload):
             await writer.write(chunk)
 
 
+def _aiohttp_streamer(data: Any) -> Any:
+    """aiohttp's deprecated @streamer body (its `_stream_wrapper`, or the decorated function
+    itself), as the awaitable-taking-a-writer aiohttp's StreamWrapperPayload calls; else None."""
+    kind = type(data)
+    if kind.__module__ != "aiohttp.payload_streamer":
+        return None
+    if kind.__name__ == "_stream_wrapper":
+        return data
+    return data() if kind.__name__ == "streamer" else None
+
+
+class StreamWrapperPayload(Payload):
+    """aiohttp's @streamer coroutine: called once with the writer (one pass, sent chunked)."""
+
+    reusable = False
+
+    async def write(self, writer: BodyWriter) -> None:
+        self._consumed = True
+        await self._value(writer)
+
+
 def get_payload(data: Any, *args: Any, **kwargs: Any) -> Payload:
     """The payload class for a body value (aiohttp's registry order); LookupError if none."""
     if isinstance(data, Payload):
@@ -375,4 +396,6 @@ def get_payload(data: Any, *args: Any, **kwargs: Any) -> Payload:
         return IOBasePayload(data, *args, **kwargs)  # type: ignore[arg-type]
     if isinstance(data, AsyncIterable):
         return AsyncIterablePayload(data, *args, **kwargs)
+    if (wrapper := _aiohttp_streamer(data)) is not None:
+        return StreamWrapperPayload(wrapper, *args, **kwargs)
     raise LookupError(f"no payload type for {type(data).__name__}")

@@ -44,7 +44,7 @@ from yarl import URL
 
 from . import _batch, _core
 from ._batch import BatchTarget
-from ._body import BasicAuth, prepare_body
+from ._body import BasicAuth, close_payload, prepare_body
 from ._bridge import LoopMailbox, mailbox_for
 from ._chunked import chunk_body
 from ._compress import compress_body
@@ -527,6 +527,17 @@ class ClientSession:
         return env.get(url.scheme, "")
 
     async def _request(
+        self, method: str, str_or_url: Any, stream: bool, **kwargs: Any
+    ) -> ClientResponse:
+        try:
+            return await self._request_once(method, str_or_url, stream, **kwargs)
+        except BaseException:
+            # aiohttp closes a payload object the request could not complete with (its
+            # *_closes_payload tests: TooManyRedirects, a bad redirect URL...).
+            await close_payload(kwargs.get("data"))
+            raise
+
+    async def _request_once(
         self,
         method: str,
         str_or_url: Any,
