@@ -313,3 +313,20 @@ async def test_a_failed_request_closes_its_payload(server: Any, client: Any) -> 
             await s.post(base + "/redirect/307", data=Recording(b"body"), max_redirects=1)
     # aiohttp closes it when it follows the 307 and again when it gives up; once is the point.
     assert closed == ([True, True] if client is aiohttp else [True])
+
+
+@pytest.mark.parametrize("client", [aiohttp, asiofetch])
+async def test_a_file_body_is_not_an_attachment(client: Any, tmp_path: Path) -> None:
+    # aiohttp's test_POST_FILES_SINGLE: data=open(file) sends the bytes with a Content-Type
+    # guessed from the name and no Content-Disposition (that is for multipart parts).
+    from wire_server import wire_server
+
+    path = tmp_path / "notes.txt"
+    path.write_bytes(b"plain text\n")
+    async with wire_server() as (url, seen), client.ClientSession() as s:
+        with path.open("rb") as f:
+            await s.post(url, data=f)
+    (req,) = seen
+    assert "content-disposition" not in req["headers"]
+    assert req["headers"]["content-type"] == "text/plain"
+    assert req["body"] == b"plain text\n"

@@ -108,7 +108,7 @@ def _to_payload(data: Any) -> tuple[Any, bool] | None:
     if isinstance(data, pathlib.PurePath):
         f = open(data, "rb")  # noqa: SIM115 - the payload owns it and closes it after sending
         try:
-            return IOBasePayload(f), True
+            return IOBasePayload(f, disposition=None), True
         except BaseException:
             f.close()
             raise
@@ -117,7 +117,9 @@ def _to_payload(data: Any) -> tuple[Any, bool] | None:
     ):
         return FormData(data)(), False
     if isinstance(data, (io.IOBase, AsyncIterable)) or _aiohttp_streamer(data) is not None:
-        return get_payload(data), False
+        # A raw body is not an attachment: aiohttp makes its payload with disposition=None,
+        # so no Content-Disposition goes out (test_POST_FILES_SINGLE).
+        return get_payload(data, disposition=None), False
     return None
 
 
