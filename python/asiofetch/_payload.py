@@ -237,7 +237,7 @@ class IOBasePayload(Payload):
     or a seekable buffer); a pipe or socket goes chunked. Re-sending seeks back to the start."""
 
     def __init__(
-        self, value: IO[Any], disposition: str = "attachment", *args: Any, **kwargs: Any
+        self, value: IO[Any], disposition: str | None = "attachment", *args: Any, **kwargs: Any
     ) -> None:
         if "filename" not in kwargs:
             name = getattr(value, "name", None)
