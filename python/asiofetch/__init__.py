@@ -39,8 +39,23 @@ from ._errors import (
 )
 from ._fetch import fetch
 from ._flow import Hedge, RateLimit, Retry, Semaphore
+from ._formdata import FormData
 from ._middlewares import ClientHandlerType, ClientMiddlewareType, ClientRequest
 from ._models import Completed, HttpVersion, Progress, RequestInfo, RequestSpec
+from ._multipart import MultipartWriter
+from ._payload import (
+    AsyncIterablePayload,
+    BufferedReaderPayload,
+    BytesIOPayload,
+    BytesPayload,
+    IOBasePayload,
+    JsonPayload,
+    Payload,
+    StringIOPayload,
+    StringPayload,
+    TextIOPayload,
+    get_payload,
+)
 from ._request import request
 from ._response import ClientResponse
 from ._session import ClientSession, Session
@@ -59,7 +74,11 @@ from ._tracing import (
 from ._version import __version__
 
 __all__ = (
+    "AsyncIterablePayload",
     "BasicAuth",
+    "BufferedReaderPayload",
+    "BytesIOPayload",
+    "BytesPayload",
     "ClientConnectionError",
     "ClientConnectionResetError",
     "ClientConnectorCertificateError",
@@ -85,13 +104,18 @@ __all__ = (
     "CookieJar",
     "DummyCookieJar",
     "EofStream",
+    "FormData",
     "Hedge",
     "HttpVersion",
+    "IOBasePayload",
     "InvalidURL",
     "InvalidUrlClientError",
     "InvalidUrlRedirectClientError",
+    "JsonPayload",
+    "MultipartWriter",
     "NonHttpUrlClientError",
     "NonHttpUrlRedirectClientError",
+    "Payload",
     "PoolTimeoutError",
     "Progress",
     "RateLimit",
@@ -109,7 +133,10 @@ __all__ = (
     "SessionClosedError",
     "SocketTimeoutError",
     "StreamReader",
+    "StringIOPayload",
+    "StringPayload",
     "TCPConnector",
+    "TextIOPayload",
     "TooManyRedirects",
     "TraceConfig",
     "TraceRequestChunkSentParams",
@@ -121,5 +148,6 @@ __all__ = (
     "TraceResponseChunkReceivedParams",
     "__version__",
     "fetch",
+    "get_payload",
     "request",
 )

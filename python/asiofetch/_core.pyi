@@ -7,7 +7,8 @@ asiofetch native engine: Boost.Asio + libcurl multi on one thread
 from __future__ import annotations
 import collections.abc
 import typing
-__all__: list[str] = ['E_BAD_RESPONSE', 'E_CANCELLED', 'E_CONNECT', 'E_CONNECT_TIMEOUT', 'E_DNS', 'E_INVALID_URL', 'E_OTHER', 'E_PAYLOAD_INCOMPLETE', 'E_POOL_TIMEOUT', 'E_PROXY', 'E_READ_TIMEOUT', 'E_SERVER_DISCONNECTED', 'E_SESSION_CLOSED', 'E_TLS', 'E_TLS_CERTIFICATE', 'E_TOO_MANY_REDIRECTS', 'E_TOTAL_TIMEOUT', 'HEDGE_MAX_EXTRA', 'HTTP_1_1', 'HTTP_2', 'HTTP_2_PRIOR_KNOWLEDGE', 'HTTP_ANY', 'HedgePolicy', 'MAX_REDIRECTS', 'MAX_REDIRECTS_UNLIMITED', 'Mailbox', 'MockAnswer', 'MockTable', 'NativeError', 'Options', 'PoolConfig', 'RETRY_CONNECT', 'RETRY_DISCONNECT', 'RETRY_TIMEOUT', 'RateLimit', 'RawResponse', 'RetryPolicy', 'RowEncoder', 'SUB_NONE', 'SUB_REDIRECT_INVALID_URL', 'SUB_REDIRECT_NON_HTTP', 'Semaphore', 'SessionCore', 'Stream', 'after_fork_in_child', 'ca_trust', 'check_deadline', 'check_headers', 'check_seconds', 'curl_version', 'engine_stats', 'mock_install', 'new_id', 'normalize_method', 'set_ca_fallback', 'shutdown']
+import typing_extensions
+__all__: list[str] = ['E_BAD_RESPONSE', 'E_CANCELLED', 'E_CONNECT', 'E_CONNECT_TIMEOUT', 'E_DNS', 'E_INVALID_URL', 'E_OTHER', 'E_PAYLOAD_INCOMPLETE', 'E_POOL_TIMEOUT', 'E_PROXY', 'E_READ_TIMEOUT', 'E_SERVER_DISCONNECTED', 'E_SESSION_CLOSED', 'E_TLS', 'E_TLS_CERTIFICATE', 'E_TOO_MANY_REDIRECTS', 'E_TOTAL_TIMEOUT', 'HEDGE_MAX_EXTRA', 'HTTP_1_1', 'HTTP_2', 'HTTP_2_PRIOR_KNOWLEDGE', 'HTTP_ANY', 'HedgePolicy', 'MAX_REDIRECTS', 'MAX_REDIRECTS_UNLIMITED', 'Mailbox', 'MockAnswer', 'MockTable', 'NativeError', 'Options', 'PoolConfig', 'RETRY_CONNECT', 'RETRY_DISCONNECT', 'RETRY_TIMEOUT', 'RateLimit', 'RawResponse', 'RetryPolicy', 'SUB_NONE', 'SUB_REDIRECT_INVALID_URL', 'SUB_REDIRECT_NON_HTTP', 'Semaphore', 'SessionCore', 'Stream', 'UPLOAD_ACCEPTED', 'UPLOAD_CLOSED', 'UPLOAD_FULL', 'UPLOAD_REWOUND', 'UploadSource', 'after_fork_in_child', 'ca_trust', 'check_deadline', 'check_headers', 'check_seconds', 'curl_version', 'engine_stats', 'mock_install', 'new_id', 'normalize_method', 'set_ca_fallback', 'shutdown']
 class NativeError:
     """
     A native failure, structured: _native_errors maps it to aiohttp's class.
@@ -136,6 +137,72 @@ class RawResponse:
         ...
     @property
     def url(self) -> str:
+        ...
+class UploadSource:
+    """
+    A streamed request body: the feeder pushes chunks, libcurl's read callback drains them
+    on the engine thread. Holds at most high_water bytes.
+    """
+    def __init__(self, high_water: typing.SupportsInt | typing.SupportsIndex, size: typing.Any = None, replayable: bool = False) -> None:
+        """
+        replayable: the feeder can send the body again from its start when the engine retries
+        (push answers UPLOAD_REWOUND: call restart() and feed it again).
+        """
+    def close(self) -> None:
+        """
+        End of body.
+        """
+    def fail(self, message: str) -> None:
+        """
+        The feeder failed: the transfer aborts.
+        """
+    def push(self, chunk: typing_extensions.Buffer) -> int:
+        """
+        UPLOAD_ACCEPTED, UPLOAD_FULL (nothing taken: wait() and push it again) or UPLOAD_CLOSED
+        (the transfer no longer reads: stop feeding) or UPLOAD_REWOUND (a retry: restart()). Chunks must be at most high_water bytes
+        long for the bound to hold.
+        """
+    def restart(self) -> None:
+        """
+        Acknowledge a rewind: feed from the start.
+        """
+    def wait(self, mailbox: Mailbox, id: typing.SupportsInt | typing.SupportsIndex) -> None:
+        """
+        Outcome `id` (result None) is queued in `mailbox` once push() may succeed again or the
+        transfer stopped reading (at once if already so).
+        """
+    def wait_end(self, mailbox: Mailbox, id: typing.SupportsInt | typing.SupportsIndex) -> None:
+        """
+        After close(): outcome `id` is queued once the engine rewinds the body for a retry or
+        the transfer ends (at once if either already happened).
+        """
+    @property
+    def buffered(self) -> int:
+        ...
+    @property
+    def detached(self) -> bool:
+        ...
+    @property
+    def high_water(self) -> int:
+        ...
+    @property
+    def peak(self) -> int:
+        """
+        the most bytes ever queued at once
+        """
+    @property
+    def replayable(self) -> bool:
+        ...
+    @property
+    def rewound(self) -> bool:
+        """
+        a retry asked for the body again (restart() not yet called)
+        """
+    @property
+    def size(self) -> typing.Any:
+        ...
+    @property
+    def total_read(self) -> int:
         ...
 class RetryPolicy:
     """
@@ -376,26 +443,6 @@ class MockTable:
         ...
     def unmatched_calls(self) -> list[typing.Any]:
         ...
-class RowEncoder:
-    """
-    The bulk-fetch job's JSONL rows of successful responses, encoded natively in the
-    bytes orjson writes for the same row dict (cli/outputs.py make_row).
-    """
-    def __init__(self, columns: collections.abc.Sequence[str], inline_max: typing.SupportsInt | typing.SupportsIndex, spill_large: bool) -> None:
-        """
-        columns: row column names in output order; bodies up to inline_max bytes go in the row;
-        spill_large: larger bodies go to files, so those rows are left to Python.
-        """
-    def encode(self, rows: typing.Any) -> list[typing.Any]:
-        """
-        rows: (key, line, method, url, RawResponse) tuples or None -> a list with each row's
-        bytes (newline included), or None where Python must build the row (see jsonl_row.hpp).
-        """
-    def take_stats(self) -> tuple[typing.Any, ...]:
-        """
-        (rows, body bytes, {'2xx': rows, ...}, {latency bucket: rows}) of the rows encoded
-        since the last call, in cli.progress.Stats' buckets; resets them.
-        """
 def after_fork_in_child() -> None:
     ...
 def ca_trust() -> tuple[str, str, str]:
@@ -460,3 +507,7 @@ RETRY_TIMEOUT: int = 2
 SUB_NONE: int = 0
 SUB_REDIRECT_INVALID_URL: int = 1
 SUB_REDIRECT_NON_HTTP: int = 2
+UPLOAD_ACCEPTED: int = 0
+UPLOAD_CLOSED: int = 2
+UPLOAD_FULL: int = 1
+UPLOAD_REWOUND: int = 3

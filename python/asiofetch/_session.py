@@ -45,8 +45,10 @@ from yarl import URL
 from . import _batch, _core
 from ._batch import BatchTarget
 from ._batch_stream import CompletedStream
-from ._body import BasicAuth, encode_body
+from ._body import BasicAuth, close_payload, prepare_body
 from ._bridge import LoopMailbox, mailbox_for
+from ._chunked import chunk_body
+from ._compress import compress_body
 from ._connector import (
     TCPConnector,
     check_server_hostname,
@@ -56,7 +58,7 @@ from ._connector import (
     tls_settings,
 )
 from ._cookiejar import CookieJar
-from ._errors import ClientResponseError, InvalidUrlClientError, SessionClosedError
+from ._errors import ClientError, ClientResponseError, InvalidUrlClientError, SessionClosedError
 from ._flow import Flow, Hedge, RateLimit, Retry, Semaphore, check_flow, fallback_list
 from ._headers import merge_headers
 from ._middlewares import ClientMiddlewareType, ClientRequest, check_middlewares, run_middlewares
@@ -76,6 +78,13 @@ from ._prepare import (
 from ._response import ClientResponse
 from ._timeout import DEFAULT_TIMEOUT, ClientTimeout, to_timeout
 from ._tracing import RequestTrace, check_trace_configs
+from ._upload import (
+    Upload,
+    check_replay,
+    inline_under_mock,
+    raise_upload_failure,
+    start_upload,
+)
 
 __all__ = ("ClientSession", "Session", "close_session_now", "unowned_session")
 
@@ -556,6 +565,17 @@ class ClientSession:
         return env.get(url.scheme, "")
 
     async def _request(
+        self, method: str, str_or_url: Any, stream: bool, **kwargs: Any
+    ) -> ClientResponse:
+        try:
+            return await self._request_once(method, str_or_url, stream, **kwargs)
+        except BaseException:
+            # aiohttp closes a payload object the request could not complete with (its
+            # *_closes_payload tests: TooManyRedirects, a bad redirect URL...).
+            await close_payload(kwargs.get("data"))
+            raise
+
+    async def _request_once(
         self,
         method: str,
         str_or_url: Any,
@@ -578,7 +598,6 @@ class ClientSession:
         verify_ssl: bool | None = None,
         ssl_context: Any = None,
         auto_decompress: bool | None = None,
-        # Accepted for aiohttp compatibility, no effect here.
         compress: Any = None,
         chunked: Any = None,
         expect100: bool = False,
@@ -610,10 +629,26 @@ class ClientSession:
             refuse_fingerprint()
         d = self._defaults
         url_str, url = d.build_url(str_or_url, params)
-        body, content_type = encode_body(data, json, d.json_serialize)
+        prepared = await prepare_body(data, json, d.json_serialize)
         if auth is None and self._netrc is not None and d.auth is None:
             auth = netrc_auth(self._netrc, (url or URL(url_str)).host, d, headers)
-        hdrs = request_headers(d, headers, skip_auto_headers, content_type, auth)
+        hdrs = request_headers(d, headers, skip_auto_headers, prepared.content_type, auth)
+        prepared = chunk_body(compress_body(prepared, compress, hdrs), chunked, hdrs)
+        if prepared.stream is not None:
+            check_replay(
+                prepared.stream,
+                method,
+                self._flow[0] if retry is _SENTINEL else retry,
+                retry is not _SENTINEL,
+                self._flow[3] if hedge is _SENTINEL else hedge,
+                hedge is not _SENTINEL,
+                bool(fallback),
+            )
+            prepared = await inline_under_mock(prepared)
+        upload = None
+        body: Any = prepared.data
+        if prepared.headers or prepared.stream is not None:
+            body, upload = start_upload(prepared, hdrs)
         body = body_headers(hdrs, body, expect100)
         if cookies or d.cookie_jar:
             d.add_cookie_header(hdrs, url or URL(url_str), cookies)
@@ -662,14 +697,18 @@ class ClientSession:
         rfs = self._raise_for_status if raise_for_status is None else raise_for_status
         mws = self._middlewares if middlewares is None else check_middlewares(middlewares)
         if not mws and trace is None:
-            resp = await self._send(method, url_str, hdrs, body, opts, fallbacks, stream)
+            resp = await self._send(method, url_str, hdrs, body, opts, fallbacks, stream, upload)
             await _check_status(resp, rfs)
             return resp
 
         async def send(req: ClientRequest) -> ClientResponse:
             m = _core.normalize_method(req.method)
             u = str(req.url)
-            return await self._send(m, u, req.headers, req._body, opts, fallbacks, stream)
+            up = upload if req._body is body else None
+            if up is not None and up.task is not None:
+                # A middleware sending again: the stream was consumed by the first send.
+                raise ClientError("Cannot send a streamed request body twice (it is one-shot)")
+            return await self._send(m, u, req.headers, req._body, opts, fallbacks, stream, up)
 
         req = ClientRequest(method, url or URL(url_str), hdrs, body, self, d.json_serialize)
         if trace is None:
@@ -696,6 +735,7 @@ class ClientSession:
         opts: _core.Options,
         fallbacks: Any,
         stream: bool,
+        upload: Upload | None = None,
     ) -> ClientResponse:
         """One native request (redirects and retries included) and its response."""
         loop = asyncio.get_running_loop()
@@ -705,14 +745,22 @@ class ClientSession:
         fut: asyncio.Future[Any] = loop.create_future()
         rid = self._core.submit(mb.native, method, url_str, header_list, body, opts, fallbacks)
         mb.futures[rid] = fut
+        if upload is not None:
+            upload.start()
         try:
             raw = await fut
         except _CancelledError:
             mb.futures.pop(rid, None)
             self._core.cancel(rid)
+            if upload is not None:
+                upload.cancel()
             raise
         except ClientResponseError as e:
             fill_request_info(e, method, url_str, hdrs)
+            raise
+        except ClientError as e:
+            if upload is not None:
+                raise_upload_failure(upload, e)
             raise
 
         resp = ClientResponse(raw, CIMultiDictProxy(hdrs), stream)

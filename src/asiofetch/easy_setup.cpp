@@ -8,6 +8,7 @@
 #include "asiofetch/headers.hpp"
 #include "asiofetch/multi_driver.hpp"
 #include "asiofetch/pool.hpp"
+#include "asiofetch/upload_source.hpp"
 
 namespace asiofetch {
 
@@ -55,6 +56,28 @@ class Setter {
   CURLcode rc_ = CURLE_OK;
   CURLoption failed_{};
 };
+
+// CURLOPT_READFUNCTION of a streamed body: drains the transfer's UploadSource. Never blocks:
+// an empty queue pauses the upload until the feeder's next chunk posts a Resume.
+std::size_t upload_read(char* buf, std::size_t size, std::size_t n, void* self) noexcept {
+  auto& t = *static_cast<Transfer*>(self);
+  try {
+    const UploadSource::Read r = t.req.upload->read(buf, size * n);
+    switch (r.kind) {
+      case UploadSource::Read::Kind::Data:
+        t.last_activity = Clock::now();  // sending counts as activity for the read timeout
+        return r.n;
+      case UploadSource::Read::Kind::End: return 0;
+      case UploadSource::Read::Kind::Pause: return CURL_READFUNC_PAUSE;
+      case UploadSource::Read::Kind::Abort: return CURL_READFUNC_ABORT;
+    }
+  } catch (const std::exception& e) {
+    t.callback_error = e.what();
+  } catch (...) {
+    t.callback_error = "unknown exception in the upload read callback";
+  }
+  return CURL_READFUNC_ABORT;
+}
 
 }  // namespace
 
@@ -105,7 +128,8 @@ std::optional<Error> configure_easy(Transfer& t, long version, MultiDriver& driv
 
   // Method and body. libcurl picks the method from the body options unless told otherwise.
   const std::string& m = t.req.method;
-  const bool has_body = !t.req.body.empty();
+  const bool has_upload = t.req.upload != nullptr;
+  const bool has_body = !t.req.body.empty() || has_upload;
   // Only these make libcurl add Expect or a form Content-Type of its own; a bodiless GET
   // skips two header lines libcurl would otherwise parse and drop on every request.
   const bool sends_body = has_body || m == "POST" || m == "PUT" || m == "PATCH";
@@ -115,7 +139,14 @@ std::optional<Error> configure_easy(Transfer& t, long version, MultiDriver& driv
     set(CURLOPT_HTTPGET, 1L);
   } else {
     if (m != "POST") set(CURLOPT_CUSTOMREQUEST, m.c_str());
-    if (sends_body) {
+    if (has_upload) {
+      // POST plus a read callback (CUSTOMREQUEST above names any other verb). A size of -1
+      // makes libcurl send the body chunked on HTTP/1.1 (plain DATA frames on h2).
+      set(CURLOPT_POST, 1L);
+      set(CURLOPT_READFUNCTION, &upload_read);
+      set(CURLOPT_READDATA, &t);
+      set(CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(t.req.upload->size()));
+    } else if (sends_body) {
       set(CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(t.req.body.size()));
       set(CURLOPT_POSTFIELDS, t.req.body.data());
     }

@@ -6,6 +6,7 @@
 #include "asiofetch/engine.hpp"
 #include "asiofetch/fault.hpp"
 #include "asiofetch/headers.hpp"
+#include "asiofetch/upload_source.hpp"
 #include "asiofetch/url.hpp"
 
 namespace asiofetch {
@@ -28,7 +29,7 @@ void Engine::register_transfer(std::unique_ptr<Transfer>& tp) {
   t.submitted_at = Clock::now();
   t.slot_origin = t.origin;
   if (!t.mock) t.mock = current_mock();  // a hedge copy keeps its original's
-  const bool hedged = is_hedged(*t.opts, t.req, t.copy);
+  const bool hedged = !t.req.upload && is_hedged(*t.opts, t.req, t.copy);  // a stream is one-shot
   // A retry, fallback or hedge starts over from here, not from a redirect hop.
   if (t.opts->retry || hedged || !t.req.fallback.empty()) t.original = t.req;
   transfers_.emplace(t.id, std::move(tp));
@@ -55,6 +56,11 @@ void Engine::start(Transfer& t) {
         [self, id] { if (auto e = self.lock()) e->enqueue(cmd::Resume{id}); },
         [self, id] { if (auto e = self.lock()) e->enqueue(cmd::Cancel{id}); });
     t.head_to = &delivery_;
+  }
+  if (t.req.upload) {
+    const RequestId id = t.id;
+    std::weak_ptr<Engine> self = weak_from_this();
+    t.req.upload->set_resume([self, id] { if (auto e = self.lock()) e->enqueue(cmd::Resume{id}); });
   }
   if (!configure_attempt(t, curl_http_version(t))) return;
   arm_idle_timer(t);
@@ -165,6 +171,12 @@ void Engine::attempt_done(Transfer& t, CURLcode rc) {
     finish_ok(t);
     return;
   }
+  if (t.req.upload && rc == CURLE_ABORTED_BY_CALLBACK) {
+    if (std::string why = t.req.upload->failure(); !why.empty()) {
+      finish(t, Error{ErrorKind::Other, static_cast<int>(rc), "the request body failed: " + why, t.req.url});
+      return;
+    }
+  }
   if (!t.callback_error.empty()) {
     finish(t, Error{ErrorKind::Other, static_cast<int>(rc), "asiofetch engine internal error: " + t.callback_error});
     return;
@@ -205,9 +217,13 @@ void Engine::attempt_done(Transfer& t, CURLcode rc) {
 
 bool Engine::try_again(Transfer& t, const Error* error) {
   if (!t.opts->retry && t.req.fallback.empty() && (!t.original || t.original->fallback.empty())) return false;
+  // A streamed body is sent again only when its feeder can replay it (rewind() says so).
+  const std::shared_ptr<UploadSource> upload = t.original ? t.original->upload : t.req.upload;
+  if (upload && !upload->replayable()) return false;
   const AttemptState s = attempt_state(t);
   const AttemptEnd end{error, t.resp->status, &t.resp->headers};
   if (auto wait = decide_retry(t.opts->retry.get(), s, end, Clock::now())) {
+    if (upload && !upload->rewind()) return false;  // the feeder failed or the transfer ended
     suspend_attempt(t);
     t.req = *t.original;
     t.origin = t.slot_origin;
@@ -228,6 +244,7 @@ bool Engine::try_again(Transfer& t, const Error* error) {
   std::string why;
   auto parsed = parse_http_url(t.original->fallback[t.fallback_pos], why);
   if (!parsed) return false;  // validated at submit; kept as a guard
+  if (upload && !upload->rewind()) return false;
   suspend_attempt(t);
   t.original->url = t.original->fallback[t.fallback_pos++];
   t.req = *t.original;
@@ -265,6 +282,24 @@ void Engine::follow_redirect(Transfer& t) {
       step.error->trail = std::make_shared<RedirectTrail>(RedirectTrail{r.http_version, std::move(r.history)});
     finish(t, std::move(*step.error));
     return;
+  }
+  if (t.req.upload) {
+    if (!step.to_get) {
+      // 307/308 (and 301/302 of a non-POST) keep the body: a replayable stream is fed again
+      // from its start, a one-shot one fails as aiohttp fails it (ClientPayloadError).
+      if (!t.req.upload->rewind()) {
+        finish(t, Error{ErrorKind::PayloadIncomplete, 0,
+                        "Cannot follow redirect with a consumed request body. Use bytes, a "
+                        "seekable file-like object, or set allow_redirects=False.",
+                        step.url});
+        return;
+      }
+    } else if (!t.original) {
+      t.req.upload->detach();  // the redirected GET has no body: release the feeder
+      t.req.upload.reset();
+    } else {
+      t.req.upload.reset();  // a retry starts from t.original, whose body is still wanted
+    }
   }
   apply_redirect(t.req, t.origin, std::move(step));
   r.status = 0;
@@ -391,6 +426,7 @@ void Engine::release(Transfer& t) {
   t.backoff_timer.reset();
   t.hedge_timer.reset();
   if (t.easy) easy_.recycle(std::move(t.easy), !stopping_);
+  if (t.req.upload) t.req.upload->detach();  // the feeder stops: nothing reads any more
   std::shared_ptr<Semaphore> permit = t.holds_permit ? t.opts->semaphore : nullptr;
   transfers_.erase(t.id);  // destroys t
   stat_in_flight_.store(transfers_.size());

@@ -15,6 +15,7 @@ namespace asiofetch {
 struct RetryPolicy;
 class Semaphore;
 class RateLimiter;
+class UploadSource;
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
 using Millis = std::chrono::milliseconds;
@@ -76,6 +77,9 @@ struct Request {
   std::string url;
   Headers headers;
   std::string body;
+  // A streamed body instead of `body` (read through libcurl's read callback), shared with the
+  // feeder. One-shot: a request carrying one is never retried, hedged or re-sent on a redirect.
+  std::shared_ptr<UploadSource> upload;
   std::vector<std::string> fallback;  // tried in order when the URL fails (validated by the caller)
 };
 

@@ -10,6 +10,7 @@ void register_options(pybind11::module_& m);
 void register_session(pybind11::module_& m);
 void register_results(pybind11::module_& m);  // Mailbox, RawResponse, Stream
 void register_flow(pybind11::module_& m);     // RetryPolicy, Semaphore, RateLimit
+void register_upload(pybind11::module_& m);   // UploadSource
 void register_mock(pybind11::module_& m);     // MockTable, MockAnswer, mock_install (asiofetch.testing)
 void register_rows(pybind11::module_& m);     // RowEncoder (the bulk-fetch job's JSONL rows)
 

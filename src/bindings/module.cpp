@@ -42,6 +42,7 @@ PYBIND11_MODULE(_core, m) {
   // generated _core.pyi shows a C++ type name there.
   py_bind::register_args(m);
   py_bind::register_results(m);
+  py_bind::register_upload(m);
   py_bind::register_flow(m);
   py_bind::register_options(m);
   py_bind::register_session(m);

@@ -2,6 +2,7 @@
 
 #include "asiofetch/url.hpp"
 #include "bindings/py_args.hpp"
+#include "bindings/py_types.hpp"
 
 namespace asiofetch::py_bind {
 
@@ -58,9 +59,14 @@ Headers parse_headers(py::handle headers) {
   return out;
 }
 
-void set_body(Request& r, py::handle body) {
+void set_body(Request& r, py::handle body, bool allow_upload) {
   if (body.is_none()) return;
-  if (!PyBytes_Check(body.ptr())) throw py::type_error("body must be bytes or None");
+  if (allow_upload && py::isinstance<PyUpload>(body)) {
+    r.upload = body.cast<PyUpload&>().src;
+    return;
+  }
+  if (!PyBytes_Check(body.ptr()))
+    throw py::type_error(allow_upload ? "body must be bytes, an UploadSource or None" : "body must be bytes or None");
   char* p = nullptr;
   Py_ssize_t n = 0;
   PyBytes_AsStringAndSize(body.ptr(), &p, &n);

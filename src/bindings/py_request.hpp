@@ -22,7 +22,8 @@ void set_method(Request& r, py::handle method);  // normalize_method (py_args.hp
 std::string set_url(Request& r, py::handle url);
 // A list/tuple of (str, str) pairs; names must be tokens, values free of CR, LF and NUL.
 Headers parse_headers(py::handle headers);
-void set_body(Request& r, py::handle body);  // bytes or None
+// bytes or None; with allow_upload also an UploadSource (a streamed body).
+void set_body(Request& r, py::handle body, bool allow_upload = false);
 void set_fallback(Request& r, py::handle urls);  // a sequence of http(s) URL strs, or None
 
 }  // namespace asiofetch::py_bind

@@ -49,7 +49,7 @@ class PySession {
     set_method(t->req, method);
     t->origin = set_url(t->req, url);
     t->req.headers = parse_headers(headers);
-    set_body(t->req, body);
+    set_body(t->req, body, true);
     set_fallback(t->req, fallback);
     t->id = Engine::next_id();
     t->session = id_;

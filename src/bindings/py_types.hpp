@@ -12,6 +12,7 @@
 #include "asiofetch/request.hpp"
 #include "asiofetch/response.hpp"
 #include "asiofetch/stream_buffer.hpp"
+#include "asiofetch/upload_source.hpp"
 
 namespace asiofetch::py_bind {
 
@@ -31,6 +32,11 @@ struct PyMailbox {
 
 struct PyStream {
   std::shared_ptr<StreamBuffer> buf;
+};
+
+// A streamed request body: Python's feeder holds one reference, the request another.
+struct PyUpload {
+  std::shared_ptr<UploadSource> src;
 };
 
 // Flow-control objects: Python holds one reference, every Options that names it another.

@@ -1,0 +1,280 @@
+"""Streamed request bodies: a task on the loop feeds a payload into the engine's upload queue.
+
+The queue (`_core.UploadSource`) is bounded: `write()` awaits while it is full, so a fast
+payload (a file) never runs ahead of the network by more than HIGH_WATER bytes, and a slow
+one (an async generator) pauses the transfer, not the engine. The engine drains it from
+libcurl's read callback on its own thread and stops the feeder (push answers CLOSED) when the
+transfer ends, however it ends.
+
+A replayable payload (a seekable file, BytesIO, a multipart of such parts) is fed again from
+its start when the engine retries: the queue answers REWOUND, the feeder restarts. A one-shot
+one (an async generator, a pipe) cannot be: a retry policy that would apply to the request is
+refused at the call (check_replay) rather than silently skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+from typing import Any
+
+from . import _core
+from ._bridge import mailbox_for
+
+__all__ = (
+    "HIGH_WATER",
+    "Upload",
+    "UploadClosed",
+    "check_replay",
+    "inline_under_mock",
+    "raise_upload_failure",
+    "start_upload",
+)
+
+# Most bytes of a body queued natively at once (the feeder waits above it).
+HIGH_WATER = 256 * 1024
+
+# Tasks still feeding after their request's future completed (a streamed response, or a server
+# that answered early): kept referenced until they end, or the loop would drop them.
+_running: set[asyncio.Task[None]] = set()
+
+
+class UploadClosed(Exception):
+    """The transfer stopped reading the body (it ended, failed or was cancelled)."""
+
+
+class _Rewound(Exception):
+    """The engine retries the request: what was fed so far is dropped, feed from the start."""
+
+
+class _Writer:
+    """aiohttp's stream-writer interface as payloads use it, over the native queue."""
+
+    def __init__(self, src: _core.UploadSource, size: int | None) -> None:
+        self._src = src
+        self._size = size
+        self.output_size = 0  # bytes written so far (aiohttp's name)
+        self.buffer_size = 0
+        self.length = size
+
+    async def write(self, chunk: bytes | bytearray | memoryview) -> None:
+        view = memoryview(chunk).cast("B") if not isinstance(chunk, bytes) else memoryview(chunk)
+        n = len(view)
+        if self._size is not None and self.output_size + n > self._size:
+            raise ValueError(
+                f"the request body is longer than its declared length ({self._size} bytes)"
+            )
+        step = self._src.high_water
+        pos = 0
+        while pos < n:
+            piece = view[pos : pos + step]
+            state = self._src.push(piece)
+            if state == _core.UPLOAD_ACCEPTED:
+                pos += len(piece)
+            elif state == _core.UPLOAD_FULL:
+                await self._wait(self._src.wait)
+            elif state == _core.UPLOAD_REWOUND:
+                raise _Rewound
+            else:
+                raise UploadClosed
+        self.output_size += n
+
+    async def _wait(self, arm: Any) -> None:
+        loop = asyncio.get_running_loop()
+        mb = mailbox_for(loop)
+        rid = _core.new_id()
+        fut: asyncio.Future[None] = loop.create_future()
+        mb.futures[rid] = fut
+        arm(mb.native, rid)
+        try:
+            await fut
+        finally:
+            mb.futures.pop(rid, None)  # a cancelled wait's late wake-up must find nothing
+
+    async def drain(self) -> None:
+        pass
+
+    async def write_eof(self, chunk: bytes = b"") -> None:
+        if chunk:
+            await self.write(chunk)
+
+    def enable_compression(self, encoding: str = "deflate", strategy: Any = None) -> None:
+        raise NotImplementedError("compressing a streamed request body is not supported")
+
+    def enable_chunking(self) -> None:
+        pass  # the engine chunks on its own when the length is unknown
+
+
+class Upload:
+    """One request's streamed body: the native queue and the task feeding it."""
+
+    __slots__ = ("_owned", "native", "payload", "task")
+
+    def __init__(self, payload: Any, size: int | None, owned: bool) -> None:
+        self.payload = payload
+        self.native = _core.UploadSource(HIGH_WATER, size, replayable(payload))
+        self._owned = owned  # we opened its file: we close it
+        self.task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self.task = asyncio.get_running_loop().create_task(self._feed())
+        _running.add(self.task)
+        self.task.add_done_callback(_finished)
+
+    async def _feed(self) -> None:
+        src = self.native
+        try:
+            while True:
+                writer = _Writer(src, src.size)
+                try:
+                    await self.payload.write(writer)
+                    if src.size is not None and writer.output_size != src.size:
+                        raise ValueError(
+                            "the request body is shorter than its declared length: "
+                            f"{writer.output_size} of {src.size} bytes"
+                        )
+                except _Rewound:
+                    src.restart()
+                    continue
+                src.close()
+                if not src.replayable:
+                    return
+                # The engine may still retry: wait for the transfer's end or a rewind.
+                await writer._wait(src.wait_end)
+                if not src.rewound:
+                    return
+                src.restart()
+        except UploadClosed:
+            return
+        except BaseException as e:
+            src.fail(f"{type(e).__name__}: {e}" if str(e) else type(e).__name__)
+            raise
+        finally:
+            if self._owned:
+                with contextlib.suppress(Exception):
+                    await self.payload.close()
+
+    def failure(self) -> BaseException | None:
+        """The feeder's exception, when it failed (marks it retrieved)."""
+        t = self.task
+        if t is None or not t.done() or t.cancelled():
+            return None
+        return t.exception()
+
+    def cancel(self) -> None:
+        if self.task is not None and not self.task.done():
+            self.task.cancel()
+
+
+def _finished(task: asyncio.Task[None]) -> None:
+    _running.discard(task)
+    if not task.cancelled():
+        task.exception()  # retrieved: the request reports it (or it failed after the response)
+
+
+def start_upload(body: Any, hdrs: Any) -> tuple[bytes | _core.UploadSource | None, Upload | None]:
+    """What to submit for a prepared body (bytes, or the native queue of a streamed one), and
+    its Upload (None for bytes). The payload's own headers join the request's, which win."""
+    for name, value in body.headers:
+        if name not in hdrs:
+            hdrs[name] = value
+    if body.stream is None:
+        return body.data, None
+    size = body.size
+    declared = hdrs.get("Content-Length")
+    if declared is not None:
+        try:
+            size = int(declared)
+        except ValueError:
+            raise ValueError(f"invalid Content-Length header: {declared!r}") from None
+        if size < 0:
+            raise ValueError(f"invalid Content-Length header: {declared!r}")
+    upload = Upload(body.stream, size, body.owned)
+    return upload.native, upload
+
+
+_ONE_SHOT = (
+    "the request body is streamed from a one-shot source (an async iterable, a stream reader, "
+    "a pipe or a payload that cannot be re-read)"
+)
+
+
+def replayable(payload: Any) -> bool:
+    """The payload can write its bytes again from the start (aiohttp 3.12's reusable)."""
+    return getattr(payload, "reusable", False) is True
+
+
+def check_replay(
+    payload: Any,
+    method: str,
+    retry: Any,
+    retry_explicit: bool,
+    hedge: Any,
+    hedge_explicit: bool,
+    fallback: bool,
+) -> None:
+    """Refuse, at the call, any flow option that would send a streamed body again and cannot.
+
+    A replayable stream (seekable file, BytesIO, multipart of those) is retried or sent to a
+    fallback URL: the engine rewinds it. A one-shot one is refused when a retry policy would
+    apply to this method, whether passed here or the session's default, so a retry is never
+    skipped silently."""
+    if fallback and not replayable(payload):
+        raise ValueError(
+            f"fallback= cannot be used here: {_ONE_SHOT} and would be sent only once; pass "
+            "bytes or a seekable file to have it re-sent"
+        )
+    if hedge is not None and method in ("GET", "HEAD", "OPTIONS"):
+        where = "hedge=" if hedge_explicit else "the session's hedge= policy"
+        raise ValueError(
+            f"{where} would send this streamed request body on several connections at once, "
+            "which a stream cannot do: pass hedge=None to this request, or a bytes body"
+        )
+    if retry is None or replayable(payload):
+        return
+    if retry_explicit:
+        raise ValueError(f"retry= cannot be used here: {_ONE_SHOT} and would be sent only once")
+    if method in getattr(retry, "methods", ()):
+        raise ValueError(
+            f"the session's retry policy would re-send this {method} request, but {_ONE_SHOT}: "
+            "pass retry=None to this request to send it once without retries, or pass bytes or "
+            "a seekable file to have it re-sent"
+        )
+
+
+async def inline_under_mock(body: Any) -> Any:
+    """A streamed body, read into bytes while an asiofetch.testing router is active.
+
+    The mock transport answers inside the engine before a transfer reads any body, so routes
+    (content=, json=, data=, match=) and router.calls would see an empty one. Under test the
+    whole body in memory is the lesser evil; without a router this costs one dict lookup."""
+    router = sys.modules.get("asiofetch.testing._router")
+    if body.stream is None or router is None or not router._stack:
+        return body
+    collect = _Collect()
+    try:
+        await body.stream.write(collect)
+    finally:
+        if body.owned:
+            await body.stream.close()
+    raw = b"".join(collect.parts)
+    if body.size is not None and len(raw) != body.size:
+        raise ValueError(f"the request body's size changed: {len(raw)} bytes, declared {body.size}")
+    return body._replace(data=raw, stream=None, size=None, owned=False)
+
+
+class _Collect:
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+
+    async def write(self, chunk: bytes | bytearray | memoryview) -> None:
+        self.parts.append(bytes(chunk))
+
+
+def raise_upload_failure(upload: Upload, error: BaseException) -> None:
+    """The request failed: when its body's feeder raised, that exception is the reason."""
+    failure = upload.failure()
+    upload.cancel()
+    if failure is not None and not isinstance(failure, UploadClosed):
+        raise failure from error
