@@ -8,7 +8,7 @@ from __future__ import annotations
 import collections.abc
 import typing
 import typing_extensions
-__all__: list[str] = ['E_BAD_RESPONSE', 'E_CANCELLED', 'E_CONNECT', 'E_CONNECT_TIMEOUT', 'E_DNS', 'E_INVALID_URL', 'E_OTHER', 'E_PAYLOAD_INCOMPLETE', 'E_POOL_TIMEOUT', 'E_PROXY', 'E_READ_TIMEOUT', 'E_SERVER_DISCONNECTED', 'E_SESSION_CLOSED', 'E_TLS', 'E_TLS_CERTIFICATE', 'E_TOO_MANY_REDIRECTS', 'E_TOTAL_TIMEOUT', 'HEDGE_MAX_EXTRA', 'HTTP_1_1', 'HTTP_2', 'HTTP_2_PRIOR_KNOWLEDGE', 'HTTP_ANY', 'HedgePolicy', 'MAX_REDIRECTS', 'MAX_REDIRECTS_UNLIMITED', 'Mailbox', 'MockAnswer', 'MockTable', 'NativeError', 'Options', 'PoolConfig', 'RETRY_CONNECT', 'RETRY_DISCONNECT', 'RETRY_TIMEOUT', 'RateLimit', 'RawResponse', 'RetryPolicy', 'SUB_NONE', 'SUB_REDIRECT_INVALID_URL', 'SUB_REDIRECT_NON_HTTP', 'Semaphore', 'SessionCore', 'Stream', 'UPLOAD_ACCEPTED', 'UPLOAD_CLOSED', 'UPLOAD_FULL', 'UPLOAD_REWOUND', 'UploadSource', 'after_fork_in_child', 'ca_trust', 'check_deadline', 'check_headers', 'check_seconds', 'curl_version', 'engine_stats', 'mock_install', 'new_id', 'normalize_method', 'set_ca_fallback', 'shutdown']
+__all__: list[str] = ['E_BAD_RESPONSE', 'E_CANCELLED', 'E_CONNECT', 'E_CONNECT_TIMEOUT', 'E_DNS', 'E_INVALID_URL', 'E_OTHER', 'E_PAYLOAD_INCOMPLETE', 'E_POOL_TIMEOUT', 'E_PROXY', 'E_READ_TIMEOUT', 'E_SERVER_DISCONNECTED', 'E_SESSION_CLOSED', 'E_TLS', 'E_TLS_CERTIFICATE', 'E_TOO_MANY_REDIRECTS', 'E_TOTAL_TIMEOUT', 'HEDGE_MAX_EXTRA', 'HTTP_1_1', 'HTTP_2', 'HTTP_2_PRIOR_KNOWLEDGE', 'HTTP_ANY', 'HedgePolicy', 'MAX_REDIRECTS', 'MAX_REDIRECTS_UNLIMITED', 'Mailbox', 'MockAnswer', 'MockTable', 'NativeError', 'Options', 'PoolConfig', 'RETRY_CONNECT', 'RETRY_DISCONNECT', 'RETRY_TIMEOUT', 'RateLimit', 'RawResponse', 'RetryPolicy', 'RowEncoder', 'SUB_NONE', 'SUB_REDIRECT_INVALID_URL', 'SUB_REDIRECT_NON_HTTP', 'Semaphore', 'SessionCore', 'Stream', 'UPLOAD_ACCEPTED', 'UPLOAD_CLOSED', 'UPLOAD_FULL', 'UPLOAD_REWOUND', 'UploadSource', 'after_fork_in_child', 'ca_trust', 'check_deadline', 'check_headers', 'check_seconds', 'curl_version', 'engine_stats', 'mock_install', 'new_id', 'normalize_method', 'set_ca_fallback', 'shutdown']
 class NativeError:
     """
     A native failure, structured: _native_errors maps it to aiohttp's class.
@@ -443,6 +443,26 @@ class MockTable:
         ...
     def unmatched_calls(self) -> list[typing.Any]:
         ...
+class RowEncoder:
+    """
+    The bulk-fetch job's JSONL rows of successful responses, encoded natively in the
+    bytes orjson writes for the same row dict (cli/outputs.py make_row).
+    """
+    def __init__(self, columns: collections.abc.Sequence[str], inline_max: typing.SupportsInt | typing.SupportsIndex, spill_large: bool) -> None:
+        """
+        columns: row column names in output order; bodies up to inline_max bytes go in the row;
+        spill_large: larger bodies go to files, so those rows are left to Python.
+        """
+    def encode(self, rows: typing.Any) -> list[typing.Any]:
+        """
+        rows: (key, line, method, url, RawResponse) tuples or None -> a list with each row's
+        bytes (newline included), or None where Python must build the row (see jsonl_row.hpp).
+        """
+    def take_stats(self) -> tuple[typing.Any, ...]:
+        """
+        (rows, body bytes, {'2xx': rows, ...}, {latency bucket: rows}) of the rows encoded
+        since the last call, in cli.progress.Stats' buckets; resets them.
+        """
 def after_fork_in_child() -> None:
     ...
 def ca_trust() -> tuple[str, str, str]:
