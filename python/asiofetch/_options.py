@@ -14,7 +14,32 @@ from ._connector import TlsSettings
 from ._flow import Flow, native_flow
 from ._timeout import ClientTimeout, engine_timeouts
 
-__all__ = ("OptionsCache",)
+__all__ = ("BodyBounds", "OptionsCache", "body_bounds")
+
+# (max_body_size, max_decompressed_size, stream high-water mark): None is "no bound" for the
+# first two and the engine's mark for the third.
+BodyBounds = tuple["int | None", "int | None", "int | None"]
+
+
+def _size(name: str, value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int or None, got {type(value).__name__}")
+    if value < 1:
+        raise ValueError(f"{name} must be >= 1, got {value}")
+    return value
+
+
+def body_bounds(max_body_size: Any, max_decompressed_size: Any, read_bufsize: Any) -> BodyBounds:
+    """Checked bounds; read_bufsize becomes the pause mark at twice its value, as aiohttp's
+    StreamReader pauses the transport at 2 * limit."""
+    bufsize = _size("read_bufsize", read_bufsize)
+    return (
+        _size("max_body_size", max_body_size),
+        _size("max_decompressed_size", max_decompressed_size),
+        None if bufsize is None else 2 * bufsize,
+    )
 
 _CACHE_LIMIT = 256  # bounded: keys may include per-request values
 
@@ -38,6 +63,7 @@ class OptionsCache:
         stream: bool,
         auto_decompress: bool,
         flow: Flow,
+        body: BodyBounds = (None, None, None),
     ) -> _core.Options:
         # The types are part of the key: 1 == True, and a cached True must not let
         # allow_redirects=1 past the bindings' check.
@@ -52,6 +78,7 @@ class OptionsCache:
             stream,
             auto_decompress,
             flow,
+            body,
         )
         opts = self._cache.get(key)
         if opts is None:
@@ -70,9 +97,15 @@ class OptionsCache:
                 http_version=self._http_version,
                 auto_decompress=auto_decompress,
                 proxy=proxy,
-                stream=stream,
+                # Hedged copies need whole bodies to pick a winner (the engine hedges buffered
+                # requests only); every other request returns at its head.
+                stream=stream and flow[3] is None,
+                max_body_size=body[0],
+                max_decompressed_size=body[1],
                 **native_flow(flow),
             )
+            if body[2] is not None:
+                opts = opts.replace(stream_high_water=body[2])
             if len(self._cache) >= _CACHE_LIMIT:
                 self._cache.clear()
             self._cache[key] = opts

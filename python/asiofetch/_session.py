@@ -43,7 +43,7 @@ from ._errors import ClientResponseError, InvalidUrlClientError, SessionClosedEr
 from ._flow import Flow, Hedge, RateLimit, Retry, Semaphore, check_flow, fallback_list
 from ._headers import merge_headers
 from ._models import Completed, Progress, RequestLike
-from ._options import OptionsCache
+from ._options import OptionsCache, body_bounds
 from ._prepare import (
     EMPTY_AUTHORITY,
     RequestDefaults,
@@ -72,9 +72,12 @@ _NO_LOOP: Any = _no_loop
 class ClientSession:
     """An HTTP client session: default headers, cookies, timeouts and a native connection pool.
 
-    Drop-in for aiohttp.ClientSession. `await session.get(url)` returns a response whose body
-    is already read (buffered natively); `async with session.get(url) as resp:` streams the
-    body through `resp.content` with backpressure.
+    Drop-in for aiohttp.ClientSession. `await session.get(url)` and `async with
+    session.get(url) as resp:` both return the response once its head is complete; the body
+    streams through `resp.content` with backpressure (the engine pauses the transfer when
+    `2 * read_bufsize` decoded bytes wait unread, 256 KiB by default), or came whole with the
+    head when it was that quick. `max_body_size` / `max_decompressed_size` (bytes, None: no
+    bound) fail a larger body with ClientPayloadError.
     """
 
     ATTRS = frozenset(
@@ -109,7 +112,9 @@ class ClientSession:
         version: Any = None,
         requote_redirect_url: bool = True,
         trace_configs: Any = None,
-        read_bufsize: int = 2**16,
+        read_bufsize: int | None = None,
+        max_body_size: int | None = None,
+        max_decompressed_size: int | None = None,
         max_line_size: int = 8190,
         max_field_size: int = 8190,
         fallback_charset_resolver: Any = None,
@@ -163,6 +168,9 @@ class ClientSession:
             auth=auth,
         )
         self._opts = OptionsCache(self._http_version)
+        # Body bounds (None: none, aiohttp's behaviour; memory stays bounded by reading) and the
+        # pause mark (read_bufsize None: the engine's 256 KiB of decoded bytes).
+        self._body_bounds = body_bounds(max_body_size, max_decompressed_size, read_bufsize)
         self._flow: Flow = check_flow(retry, semaphore, rate_limit, hedge)
         self._env_proxies: dict[str, str] = urllib.request.getproxies() if trust_env else {}
         self._proxy = self._proxy_str(proxy, proxy_auth)
@@ -172,9 +180,10 @@ class ClientSession:
             _core.MAX_REDIRECTS,
             connector.tls,
             self._proxy,
-            False,
+            True,
             auto_decompress,
             self._flow,
+            self._body_bounds,
         )
         # (loop, mailbox) of the last request: one identity test instead of a dict lookup.
         # The loop the cached mailbox belongs to, held weakly: a session must not keep a loop
@@ -306,7 +315,7 @@ class ClientSession:
     # ---- verbs ----------------------------------------------------------------------------
 
     def request(self, method: str, url: str | URL, **kwargs: Any) -> _RequestContextManager:
-        """Perform a request: await it (buffered) or use it with `async with` (streamed)."""
+        """Perform a request: await it, or use it with `async with` (released on exit)."""
         return _RequestContextManager(self, method, url, kwargs)
 
     def get(self, url: str | URL, **kwargs: Any) -> _RequestContextManager:
@@ -356,6 +365,18 @@ class ClientSession:
             rl if rate_limit is _SENTINEL else rate_limit,
             h if hedge is _SENTINEL else hedge,
         )
+
+    def _request_bounds(self, max_body: Any, max_decompressed: Any, read_bufsize: Any) -> Any:
+        """The session's body bounds, overridden per request (None removes a bound)."""
+        if max_body is _SENTINEL and max_decompressed is _SENTINEL and read_bufsize is None:
+            return self._body_bounds
+        mb, md, mark = self._body_bounds
+        bounds = body_bounds(
+            mb if max_body is _SENTINEL else max_body,
+            md if max_decompressed is _SENTINEL else max_decompressed,
+            read_bufsize,
+        )
+        return bounds if read_bufsize is not None else (bounds[0], bounds[1], mark)
 
     # ---- native batches ---------------------------------------------------------------------
 
@@ -421,6 +442,7 @@ class ClientSession:
             False,
             self._auto_decompress,
             flow,
+            self._body_bounds,
         )
         return BatchTarget(
             core=self._core,
@@ -482,6 +504,8 @@ class ClientSession:
         proxy_headers: Any = None,
         trace_request_ctx: Any = None,
         read_bufsize: Any = None,
+        max_body_size: Any = _SENTINEL,
+        max_decompressed_size: Any = _SENTINEL,
         max_line_size: Any = None,
         max_field_size: Any = None,
         max_headers: Any = None,
@@ -531,6 +555,7 @@ class ClientSession:
             stream,
             self._auto_decompress if auto_decompress is None else bool(auto_decompress),
             self._request_flow(retry, semaphore, rate_limit, hedge),
+            self._request_bounds(max_body_size, max_decompressed_size, read_bufsize),
         )
 
         # Submit and wait.
@@ -565,8 +590,8 @@ class ClientSession:
 
 
 class _RequestContextManager:
-    """What the verbs return: awaitable (whole body buffered natively, the fast path) and an
-    async context manager (body streamed through resp.content, released on exit)."""
+    """What the verbs return: awaitable (the response at its head, the fast path) and an
+    async context manager (the same response, released on exit)."""
 
     __slots__ = ("_gen", "_kwargs", "_method", "_resp", "_session", "_url")
 
@@ -608,7 +633,7 @@ class _RequestContextManager:
             or s._defaults.cookie_jar
             or url.startswith(EMPTY_AUTHORITY)
         ):
-            return (yield from s._request(self._method, url, False, **self._kwargs).__await__())
+            return (yield from s._request(self._method, url, True, **self._kwargs).__await__())
         # Hot path: one native submit, one future, no URL parsing in Python.
         loop = _get_running_loop()
         if loop is None:

@@ -1,6 +1,7 @@
 // One request's attempts on the engine thread: start, finish, and what the policy says next.
 #include <boost/asio/steady_timer.hpp>
 #include <algorithm>
+#include <cstdint>
 
 #include "asiofetch/curl_errors.hpp"
 #include "asiofetch/engine.hpp"
@@ -45,16 +46,7 @@ void Engine::start(Transfer& t) {
   if (++t.attempts == 1) t.first_started = t.started_at;
   if (t.group && t.copy == 0 && !t.hedge_timer) arm_hedge(t);
   t.resp->timings.queued = std::chrono::duration<double>(t.started_at - t.submitted_at).count();
-  if (t.opts->stream) {
-    const RequestId id = t.id;
-    // The consumer may hold the stream after the engine is gone (interpreter exit).
-    std::weak_ptr<Engine> self = weak_from_this();
-    t.stream = std::make_shared<StreamBuffer>(
-        t.opts->stream_high_water,
-        [self, id] { if (auto e = self.lock()) e->enqueue(cmd::Resume{id}); },
-        [self, id] { if (auto e = self.lock()) e->enqueue(cmd::Cancel{id}); });
-    t.head_to = &delivery_;
-  }
+  if (t.opts->stream) t.head_to = &delivery_;
   if (!configure_attempt(t, curl_http_version(t))) return;
   arm_idle_timer(t);
 }
@@ -69,6 +61,10 @@ bool Engine::configure_attempt(Transfer& t, long version) {
   t.callback_error.clear();
   t.requests_sent = 0;
   t.resend_refused = false;
+  t.body_error.reset();
+  t.decoder.reset();
+  t.raw_bytes = 0;
+  t.paused = false;
   if (auto error = configure_easy(t, version, driver_)) {
     finish(t, std::move(*error));
     return false;
@@ -145,6 +141,12 @@ AttemptState Engine::attempt_state(const Transfer& t) const {
 
 void Engine::attempt_done(Transfer& t, CURLcode rc) {
   driver_.remove(t.easy.get());
+  if (t.body_error) {
+    // The body failed here (decoding, a size limit): the request's error, never retried
+    // (the same server would send the same body).
+    finish(t, std::move(*t.body_error));
+    return;
+  }
   if (rc == CURLE_OK) {
     if (t.follow) {
       follow_redirect(t);
@@ -231,6 +233,7 @@ void Engine::suspend_attempt(Transfer& t) {
   if (t.easy) easy_.recycle(std::move(t.easy), !stopping_);
   t.resp = std::make_unique<Response>();
   t.stream.reset();
+  t.decoder.reset();
   t.idle_expired = false;
 }
 
@@ -311,12 +314,62 @@ bool Engine::settle_group(Transfer& t, Outcome& o) {
   return true;
 }
 
+void Engine::promote(Transfer& t) {
+  const RequestId id = t.id;
+  // The consumer may hold the stream after the engine is gone (interpreter exit).
+  std::weak_ptr<Engine> self = weak_from_this();
+  t.stream = std::make_shared<StreamBuffer>(
+      t.opts->stream_high_water,
+      [self, id] { if (auto e = self.lock()) e->enqueue(cmd::Resume{id}); },
+      [self, id] { if (auto e = self.lock()) e->enqueue(cmd::Cancel{id}); });
+  t.stream->start(std::move(t.decoder), BodyLimits{t.opts->max_body_size, t.opts->max_decompressed_size},
+                  std::move(t.resp->body), t.raw_bytes, t.paused);
+  t.paused = false;  // the stream owns the pause state from here
+  t.resp->body.clear();
+  delivery_.head(t);
+}
+
+void Engine::promote_heads() {
+  for (RequestId id : delivery_.take_heads_due()) {
+    auto it = transfers_.find(id);
+    if (it == transfers_.end()) continue;
+    Transfer& t = *it->second;
+    if (t.outcome_sent || t.stream || t.state != Transfer::State::Active || !t.headers_done || t.follow ||
+        t.hold_head)
+      continue;
+    guarded(id, [&] { promote(t); });
+  }
+}
+
 void Engine::finish_ok(Transfer& t) {
   if (t.stream) {
     t.stream->finish(Error{});
     if (!t.outcome_sent) delivery_.head(t);  // no body callback came (HEAD, 204): head now
     release(t);
     return;
+  }
+  if (t.decoder) {
+    // What the decoder still holds: within the mark it travels with the head (the fast
+    // path); beyond it, the rest streams.
+    const bool bounded = t.opts->stream && !t.hold_head;
+    if (!t.decode_into_body(bounded ? t.opts->stream_high_water : SIZE_MAX)) {
+      finish(t, std::move(*t.body_error));
+      return;
+    }
+    if (bounded && t.decoder->has_more()) {
+      promote(t);
+      t.stream->finish(Error{});
+      release(t);
+      return;
+    }
+    try {
+      t.decoder->finish();
+    } catch (const DecodeError& e) {
+      finish(t, Error{ErrorKind::PayloadIncomplete, 0,
+                      "Can not decode content-encoding: " + t.decoder->encoding() + " (" + e.what() + ")"});
+      return;
+    }
+    t.decoder.reset();
   }
   auto resp = std::move(t.resp);
   read_response_info(t.easy.get(), *resp);
@@ -332,6 +385,13 @@ void Engine::finish_ok(Transfer& t) {
 
 void Engine::finish(Transfer& t, Error error) {
   if (t.easy && t.state == Transfer::State::Active) driver_.remove(t.easy.get());
+  if (!t.outcome_sent && !t.stream && t.opts->stream && t.headers_done && !t.follow && !t.hold_head &&
+      t.resp->status > 0 && error.kind != ErrorKind::Cancelled && error.kind != ErrorKind::SessionClosed) {
+    // The head is complete, so it is the response and the failure is its body's: the
+    // caller sees it from read(), as with aiohttp, after the bytes that did arrive.
+    t.decoder.reset();
+    promote(t);
+  }
   if (t.stream && t.outcome_sent) {
     t.stream->finish(std::move(error));
   } else if (!t.outcome_sent) {
@@ -391,8 +451,11 @@ void Engine::arm_idle_timer(Transfer& t) {
       curl_easy_getinfo(tr.easy.get(), CURLINFO_PRETRANSFER_TIME_T, &pre);
       // Silence counts only once the request is on the wire; before that the connect
       // timeout is in charge. Activity since arming just moves the deadline.
-      if (pre == 0 || Clock::now() < tr.last_activity + tr.opts->read_timeout) {
-        if (pre == 0) tr.last_activity = Clock::now();
+      // Nor while the transfer is paused for a slow reader: the silence is ours (aiohttp
+      // drops its read timer while the transport is paused, too).
+      const bool waits_for_reader = tr.paused || (tr.stream && tr.stream->paused());
+      if (pre == 0 || waits_for_reader || Clock::now() < tr.last_activity + tr.opts->read_timeout) {
+        if (pre == 0 || waits_for_reader) tr.last_activity = Clock::now();
         arm_idle_timer(tr);
         return;
       }
