@@ -84,7 +84,7 @@ test-py: install fixture
 	  $(PY) -m pytest -q -p no:cacheprovider
 
 lint: install
-	$(PY) -m ruff check python tests_py bench scripts
+	$(PY) -m ruff check python tests_py bench scripts examples
 	$(PY) -m mypy
 	$(PY) scripts/check_imports.py --deferred python/asiofetch
 	$(PY) scripts/gen_core_stub.py --check

@@ -83,6 +83,30 @@ TEST_F(Body, endless_body_streams_bounded_and_aborts) {
   EXPECT_TRUE(c.eventually([&] { return c.engine().stats().in_flight == 0; }));
 }
 
+TEST_F(Body, cut_body_fails_the_stream_not_the_head) {
+  // aiohttp raises ClientPayloadError from read(), not from the request.
+  EngineClient c;
+  auto o = c.fetch(make_request("GET", url("/close-mid-body?size=1000000")), head_first());
+  ASSERT_FALSE(o.error) << o.error.message;
+  EXPECT_EQ(o.response->status, 200);
+  ASSERT_TRUE(o.response->stream);
+  std::size_t peak = 0;
+  EXPECT_EQ(read_some(c, *o.response->stream, 0, peak).size(), 500000u);
+  EXPECT_EQ(o.response->stream->error().kind, ErrorKind::PayloadIncomplete);
+}
+
+TEST_F(Body, read_timeout_after_the_head_fails_the_stream) {
+  EngineClient c;
+  RequestOptions opts = head_first();
+  opts.read_timeout = Millis(300);
+  auto o = c.fetch(make_request("GET", url("/drip?chunks=3&size=10&delay_ms=1000")), opts);
+  ASSERT_FALSE(o.error) << o.error.message;
+  ASSERT_TRUE(o.response->stream);
+  std::size_t peak = 0;
+  read_some(c, *o.response->stream, 0, peak);
+  EXPECT_EQ(o.response->stream->error().kind, ErrorKind::ReadTimeout);
+}
+
 class Bomb : public ServerTest, public ::testing::WithParamInterface<const char*> {};
 
 TEST_P(Bomb, stream_buffer_stays_under_the_mark_in_decoded_bytes) {

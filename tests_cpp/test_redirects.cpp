@@ -128,5 +128,34 @@ TEST_F(Redirects, redirect_to_non_http_scheme_fails) {
   EXPECT_EQ(o.error.kind, ErrorKind::InvalidUrl);
 }
 
+TEST_F(Redirects, redirect_to_a_scheme_without_authority_is_non_http) {
+  EngineClient c;
+  auto o = c.get(url("/redirect-to?url=skype:handle"));
+  ASSERT_TRUE(o.error);
+  EXPECT_EQ(o.error.kind, ErrorKind::InvalidUrl);
+  EXPECT_EQ(o.error.sub_kind, ErrorSubKind::RedirectNonHttp) << o.error.message;
+  EXPECT_EQ(o.error.url, "skype:handle");
+}
+
+TEST_F(Redirects, same_scheme_without_authority_stays_on_the_origin) {
+  EngineClient c;
+  auto o = c.get(url("/redirect-to?url=http:/bytes/3"));
+  ASSERT_FALSE(o.error) << o.error.message;
+  EXPECT_EQ(o.response->url, url("/bytes/3"));
+  EXPECT_EQ(o.response->body, "abc");
+  auto rel = c.get(url("/redirect-to?url=http:bytes/2"));
+  ASSERT_FALSE(rel.error) << rel.error.message;
+  EXPECT_EQ(rel.response->url, url("/bytes/2"));
+}
+
+TEST_F(Redirects, empty_location_returns_the_redirect) {
+  EngineClient c;
+  auto o = c.get(url("/raw?head=HTTP%2F1.1%20302%20Found%0D%0ALocation%3A%20%0D%0AContent-Length%3A%203%0D%0A%0D%0Aabc"));
+  ASSERT_FALSE(o.error) << o.error.message;
+  EXPECT_EQ(o.response->status, 302);
+  EXPECT_TRUE(o.response->history.empty());
+  EXPECT_EQ(o.response->body, "abc");
+}
+
 }  // namespace
 }  // namespace asiofetch::testing

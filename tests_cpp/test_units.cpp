@@ -18,6 +18,11 @@ TEST(Units, url_checks) {
   EXPECT_FALSE(parse_http_url("ftp://x/", why));
   EXPECT_NE(why.find("ftp"), std::string::npos);
   EXPECT_FALSE(parse_http_url("http://", why));
+  // libcurl would read these as host "h"; yarl and aiohttp see no host at all.
+  for (const char* no_host : {"http:///h/x", "http:/h/x", "http:h/x", "https:///h", "http://?q", "http://#f"}) {
+    EXPECT_FALSE(parse_http_url(no_host, why)) << no_host;
+    EXPECT_EQ(why, "no host") << no_host;
+  }
   EXPECT_TRUE(has_forbidden_header_chars("a\r\nb"));
   EXPECT_TRUE(has_forbidden_header_chars(std::string_view("a\0b", 3)));
   EXPECT_FALSE(has_forbidden_header_chars("text/html; q=1"));

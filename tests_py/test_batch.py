@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import pytest
 
@@ -354,3 +355,39 @@ async def test_batch_stores_cookies_and_skips_responses_without_them(base_url: s
         assert {m.key for m in s.cookie_jar} == {"a", "b", "c"}
         echoed = await (await s.get(f"{base_url}/cookies")).json()
         assert echoed["cookies"] == {"a": "1", "b": "two", "c": "3"}
+
+
+@pytest.mark.parametrize("chunked", [True, False], ids=["sync-source", "async-source"])
+async def test_as_completed_refused_url_is_that_requests_outcome(
+    base_url: str, chunked: bool
+) -> None:
+    # One malformed URL in a long input fails that request, not the batch: the others are
+    # sent and yielded, each with its input position and key.
+    urls = [
+        f"{base_url}/bytes/1",
+        "http://bad host/x",
+        f"{base_url}/bytes/2",
+        "ftp://example.invalid/f",
+        f"{base_url}/bytes/3",
+        "http:///no-host",
+    ]
+
+    async def agen() -> AsyncIterator[str]:
+        for u in urls:
+            yield u
+
+    async with asiofetch.ClientSession() as s:
+        source: Any = urls if chunked else agen()
+        done = {c.index: c async for c in s.as_completed(source, concurrency=2)}
+    assert sorted(done) == list(range(len(urls)))
+    for i, u in enumerate(urls):
+        assert done[i].key == u
+    for i in (0, 2, 4):
+        assert done[i].exception is None and done[i].response is not None
+        assert done[i].response.status == 200
+        assert len(await done[i].response.read()) == i // 2 + 1
+    assert isinstance(done[1].exception, asiofetch.InvalidUrlClientError)
+    assert isinstance(done[3].exception, asiofetch.NonHttpUrlClientError)
+    assert isinstance(done[5].exception, asiofetch.InvalidURL)
+    assert all(done[i].response is None for i in (1, 3, 5))
+    assert await eventually(lambda: engine_in_flight() == 0)

@@ -172,6 +172,7 @@ async def test_whole_bomb_reads_to_its_exact_size(base_url: str, encoding: str) 
         total = 0
         async for chunk in r.content.iter_chunked(1 << 20):
             total += len(chunk)
+            await asyncio.sleep(0.002)  # a slow reader: the transfer pauses at every mark
         assert total == 128 << 20
 
 
@@ -277,3 +278,53 @@ async def test_links(base_url: str) -> None:
         assert links["last"]["title"] == "end"
         resp = await s.get(f"{base_url}/bytes/1")
         assert resp.links == {}
+
+
+# -- errors raised where aiohttp raises them, release() ----------------------------------------
+
+
+async def test_cut_body_raises_from_read_not_from_get(base_url: str) -> None:
+    async with asiofetch.ClientSession() as s:
+        resp = await s.get(f"{base_url}/close-mid-body?size=1000000")
+        assert resp.status == 200
+        with pytest.raises(asiofetch.ClientPayloadError):
+            await resp.read()
+
+
+async def test_read_timeout_raises_from_read_not_from_get(base_url: str) -> None:
+    timeout = asiofetch.ClientTimeout(sock_read=0.3)
+    async with asiofetch.ClientSession(timeout=timeout) as s:
+        resp = await s.get(f"{base_url}/drip?chunks=3&size=10&delay_ms=1000")
+        assert resp.status == 200
+        with pytest.raises(asiofetch.SocketTimeoutError):
+            await resp.read()
+
+
+def _conn(resp: asiofetch.ClientResponse) -> str:
+    return resp.headers["X-Connection-Id"]
+
+
+async def test_release_of_an_unread_body_aborts_and_closes_its_connection(base_url: str) -> None:
+    # aiohttp: release() with payload left unread closes the connection (should_close); it
+    # does not drain.
+    async with asiofetch.ClientSession() as s:
+        resp = await s.get(f"{base_url}/endless")
+        first = _conn(resp)
+        resp.release()
+        assert await eventually(engine_idle)
+        again = await s.get(f"{base_url}/bytes/10")
+        assert _conn(again) != first
+        async with s.get(f"{base_url}/endless") as resp:
+            await resp.content.read(10)
+        assert await eventually(engine_idle)
+
+
+async def test_release_of_a_whole_body_keeps_its_connection(base_url: str) -> None:
+    async with asiofetch.ClientSession() as s:
+        resp = await s.get(f"{base_url}/bytes/1000")  # came whole with its head
+        first = _conn(resp)
+        resp.release()
+        async with s.get(f"{base_url}/bytes/10") as again:
+            assert _conn(again) == first
+        again = await s.get(f"{base_url}/bytes/10")
+        assert _conn(again) == first

@@ -816,3 +816,373 @@ async def test_module_level_request(client_mod: ModuleType, base_url: str) -> No
     async with client_mod.request("GET", f"{base_url}/json") as resp:
         assert resp.status == 200
         assert await resp.json() == {"hello": "world", "n": 1}
+
+
+# ---- hostile and malformed answers (the fixture's /raw route) ------------------------------
+
+
+def raw_url(base_url: str, head: bytes, fill: int = 0, tail: bytes = b"") -> str:
+    from urllib.parse import quote_from_bytes
+
+    h, t = quote_from_bytes(head, safe=""), quote_from_bytes(tail, safe="")
+    return f"{base_url}/raw?head={h}&fill={fill}&tail={t}"
+
+
+_LONG_FIELD = (b"HTTP/1.1 200 OK\r\nX-Long: ", 8185, b"\r\nContent-Length: 0\r\n\r\n")
+
+
+@pytest.mark.parametrize(
+    ("head", "fill", "tail", "message"),
+    [
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 10\r\n\r\nhello12345",
+            0,
+            b"",
+            "Duplicate Content-Length:\n\n  b'Content-Length: 10'\n                    ^",
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nBad Name: v\r\nContent-Length: 0\r\n\r\n",
+            0,
+            b"",
+            "Invalid header token:\n\n  b'Bad Name: v'\n       ^",
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\n" + b"".join(b"X-H%d: v\r\n" % i for i in range(129)) + b"\r\n",
+            0,
+            b"",
+            "Too many headers received",
+        ),
+        (*_LONG_FIELD, "Got more than 8190 bytes when reading: b'" + "a" * 100 + "...'."),
+        # Same class and status, the parsers word these differently.
+        (b"hello world\r\n", 0, b"", None),
+        (b"HTTP/1.1 99 OK\r\nContent-Length: 0\r\n\r\n", 0, b"", None),
+        (b"HTTP/1.1 abc OK\r\nContent-Length: 0\r\n\r\n", 0, b"", None),
+        (b"HTTP/9.9 200 OK\r\nContent-Length: 0\r\n\r\n", 0, b"", None),
+        (b"HTTP/1.1 2000 OK\r\nContent-Length: 0\r\n\r\n", 0, b"", None),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: abc\r\n\r\nhello", 0, b"", None),
+        (b"HTTP/1.1 200 OK\r\nnocolon\r\nContent-Length: 0\r\n\r\n", 0, b"", None),
+    ],
+    ids=[
+        "dup-cl",
+        "bad-token",
+        "too-many-headers",
+        "long-field",
+        "http09",
+        "status-99",
+        "status-abc",
+        "http-9.9",
+        "status-2000",
+        "cl-abc",
+        "no-colon",
+    ],
+)
+async def test_bad_response_is_client_response_error_400(
+    client_mod: ModuleType,
+    session: Any,
+    base_url: str,
+    head: bytes,
+    fill: int,
+    tail: bytes,
+    message: str | None,
+) -> None:
+    url = raw_url(base_url, head, fill, tail)
+    with pytest.raises(client_mod.ClientResponseError) as info:
+        async with session.get(url) as resp:
+            await resp.read()
+    assert type(info.value) is client_mod.ClientResponseError
+    assert info.value.status == 400
+    assert info.value.request_info.url.path == "/raw"
+    if message is not None:
+        assert info.value.message == message
+
+
+@pytest.mark.parametrize(
+    ("head", "exc"),
+    [
+        (b"", "ServerDisconnectedError"),
+        (b"HTTP/1.1 200 OK\r\nContent-Le", "ServerDisconnectedError"),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello", "ClientPayloadError"),
+    ],
+    ids=["nothing", "cut-head", "cut-body"],
+)
+async def test_cut_answers(
+    client_mod: ModuleType, session: Any, base_url: str, head: bytes, exc: str
+) -> None:
+    with pytest.raises(getattr(client_mod, exc)):
+        async with session.get(raw_url(base_url, head)) as resp:
+            await resp.read()
+
+
+async def test_head_limits_are_session_options(client_mod: ModuleType, base_url: str) -> None:
+    head = b"HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n"
+    async with client_mod.ClientSession(max_headers=2) as s:
+        with pytest.raises(client_mod.ClientResponseError) as info:
+            await s.get(raw_url(base_url, head))
+        assert info.value.message == "Too many headers received"
+    async with client_mod.ClientSession(max_field_size=20) as s:
+        with pytest.raises(client_mod.ClientResponseError) as info:
+            await s.get(raw_url(base_url, *_LONG_FIELD[:2], _LONG_FIELD[2]))
+        assert info.value.status == 400
+
+
+async def test_redirect_with_empty_location_returns_it(session: Any, base_url: str) -> None:
+    resp = await session.get(
+        raw_url(base_url, b"HTTP/1.1 302 Found\r\nLocation: \r\nContent-Length: 3\r\n\r\nabc")
+    )
+    assert resp.status == 302
+    assert await resp.read() == b"abc"
+
+
+async def test_redirect_to_scheme_without_authority(
+    client_mod: ModuleType, session: Any, base_url: str
+) -> None:
+    with pytest.raises(client_mod.NonHttpUrlRedirectClientError) as info:
+        await session.get(f"{base_url}/redirect-to", params={"url": "skype:handle"})
+    assert str(info.value) == "skype:handle"
+    resp = await session.get(f"{base_url}/redirect-to", params={"url": "http:/bytes/3"})
+    assert str(resp.url) == f"{base_url}/bytes/3"
+    assert await resp.read() == b"abc"
+
+
+async def test_too_many_redirects_history(
+    client_mod: ModuleType, session: Any, base_url: str
+) -> None:
+    with pytest.raises(client_mod.TooManyRedirects) as info:
+        await session.get(f"{base_url}/redirect/5", max_redirects=2)
+    assert [r.status for r in info.value.history] == [302, 302]
+    assert [str(r.url) for r in info.value.history] == [
+        f"{base_url}/redirect/5",
+        f"{base_url}/redirect/4",
+    ]
+    assert str(info.value.request_info.url) == f"{base_url}/redirect/5"
+
+
+# ---- request headers, netrc, raise_for_status (issue 13) ----------------------------------
+
+
+@pytest.mark.parametrize("where", ["session", "request"])
+async def test_skip_auto_headers_user_agent(
+    client_mod: ModuleType, base_url: str, where: str
+) -> None:
+    skip = ["user-agent"]  # any case: header names compare case-insensitively
+    session_kw = {"skip_auto_headers": skip} if where == "session" else {}
+    request_kw = {"skip_auto_headers": skip} if where == "request" else {}
+    async with client_mod.ClientSession(**session_kw) as s:
+        resp = await s.get(f"{base_url}/echo", **request_kw)
+        h = echo_headers(await resp.json())
+    assert "User-Agent" not in h
+    assert h["Accept"] == "*/*"
+
+
+async def test_expect100_sends_expect_continue(client_mod: ModuleType) -> None:
+    from aiohttp import web
+
+    from webapp import serve
+
+    seen: list[str | None] = []
+
+    async def expect_handler(request: web.Request) -> None:
+        seen.append(request.headers.get("Expect"))
+        assert request.transport is not None
+        request.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response(text=(await request.text()))
+
+    app = web.Application()
+    app.router.add_post("/", handler, expect_handler=expect_handler)
+    async with serve(app) as server, client_mod.ClientSession() as s:
+        async with s.post(server.make_url("/"), data=b"payload", expect100=True) as resp:
+            assert await resp.text() == "payload"
+        async with s.post(server.make_url("/"), data=b"again") as resp:
+            assert await resp.text() == "again"
+    assert seen == ["100-continue"]  # the second request did not ask
+
+
+async def test_content_length_header_limits_the_body(client_mod: ModuleType) -> None:
+    from aiohttp import web
+
+    from webapp import serve
+
+    received: list[bytes] = []
+
+    async def handler(request: web.Request) -> web.Response:
+        received.append(await request.read())
+        return web.Response(text="OK")
+
+    app = web.Application()
+    app.router.add_post("/", handler)
+    async with serve(app) as server, client_mod.ClientSession() as s:
+        resp = await s.post(
+            server.make_url("/"), data=b"X" * 1000, headers={"Content-Length": "500"}
+        )
+        assert resp.status == 200
+    assert received == [b"X" * 500]
+
+
+async def test_netrc_with_trust_env(
+    client_mod: ModuleType, base_url: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine 127.0.0.1 login netrc_user password netrc_pass\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    basic = "Basic " + __import__("base64").b64encode(b"netrc_user:netrc_pass").decode()
+    async with client_mod.ClientSession(trust_env=True) as s:
+        h = echo_headers(await (await s.get(f"{base_url}/echo")).json())
+        assert h["Authorization"] == basic
+        # Explicit auth wins over netrc.
+        resp = await s.get(f"{base_url}/echo", auth=client_mod.BasicAuth("me", "pw"))
+        h = echo_headers(await resp.json())
+        assert h["Authorization"] == client_mod.BasicAuth("me", "pw").encode()
+    async with client_mod.ClientSession() as s:  # without trust_env: no netrc
+        h = echo_headers(await (await s.get(f"{base_url}/echo")).json())
+        assert "Authorization" not in h
+
+
+async def test_raise_for_status_none(client_mod: ModuleType, base_url: str) -> None:
+    async with client_mod.ClientSession(raise_for_status=None) as s:  # type: ignore[arg-type]
+        resp = await s.get(f"{base_url}/status/500")
+        assert resp.status == 500
+        with pytest.raises(client_mod.ClientResponseError):
+            await s.get(f"{base_url}/status/500", raise_for_status=True)
+
+
+# ---- cookies: Secure, lenient Set-Cookie, quote_cookie, save/load (issue 13) -----------------
+
+
+def _cookie_app() -> Any:
+    from aiohttp import web
+
+    async def set_(request: web.Request) -> web.Response:
+        resp = web.Response()
+        resp.set_cookie("plain", "1")
+        resp.set_cookie("sec", "2", secure=True)
+        resp.headers.add(
+            "Set-Cookie", "ISAWPLB{A7F52349-3531}={925EC0B8-CB17}; HttpOnly; Path=/"
+        )
+        resp.headers.add("Set-Cookie", "invalid,cookie=value; Path=/")
+        resp.headers.add("Set-Cookie", 'quoted="val=foobar"; Path=/')
+        return resp
+
+    async def show(request: web.Request) -> web.Response:
+        return web.Response(text=request.headers.get("Cookie", ""))
+
+    app = web.Application()
+    app.router.add_get("/set", set_)
+    app.router.add_get("/show", show)
+    return app
+
+
+async def test_set_cookie_lenient_and_secure_not_over_http(
+    client_mod: ModuleType, caplog: pytest.LogCaptureFixture
+) -> None:
+    from webapp import serve
+
+    async with (
+        serve(_cookie_app()) as server,
+        client_mod.ClientSession(cookie_jar=client_mod.CookieJar(unsafe=True)) as s,
+    ):
+        await s.get(server.make_url("/set"))
+        names = {m.key for m in s.cookie_jar}
+        sent = await (await s.get(server.make_url("/show"))).text()
+    assert names == {"plain", "sec", "ISAWPLB{A7F52349-3531}", "quoted"}
+    assert "Illegal cookie name 'invalid,cookie'" in caplog.text
+    pairs = dict(p.split("=", 1) for p in sent.split("; "))
+    assert "sec" not in pairs  # Secure: https only (aiohttp has no localhost exception)
+    assert pairs["plain"] == "1"
+    assert pairs["ISAWPLB{A7F52349-3531}"] == '"{925EC0B8-CB17}"'  # re-quoted when sent
+    assert pairs["quoted"] == '"val=foobar"'
+
+
+async def test_cookie_jar_quote_cookie_false(client_mod: ModuleType) -> None:
+    from webapp import serve
+
+    async with serve(_cookie_app()) as server:
+        jar = client_mod.CookieJar(unsafe=True, quote_cookie=False)
+        async with client_mod.ClientSession(cookie_jar=jar) as s:
+            await s.get(server.make_url("/set"))
+            sent = await (await s.get(server.make_url("/show"))).text()
+    assert "quoted=val=foobar" in sent.split("; ")
+
+
+async def test_cookie_jar_save_load(client_mod: ModuleType, tmp_path: Any) -> None:
+    from webapp import serve
+
+    path = tmp_path / "cookies.json"
+    async with serve(_cookie_app()) as server:
+        async with client_mod.ClientSession(cookie_jar=client_mod.CookieJar(unsafe=True)) as s:
+            await s.get(server.make_url("/set"))
+            s.cookie_jar.save(path)
+        assert path.stat().st_mode & 0o777 == 0o600
+        jar = client_mod.CookieJar(unsafe=True)
+        jar.load(path)
+        assert {m.key for m in jar} == {"plain", "sec", "ISAWPLB{A7F52349-3531}", "quoted"}
+        async with client_mod.ClientSession(cookie_jar=jar) as s:
+            sent = await (await s.get(server.make_url("/show"))).text()
+    assert sorted(sent.split("; ")) == sorted(
+        ["plain=1", 'ISAWPLB{A7F52349-3531}="{925EC0B8-CB17}"', 'quoted="val=foobar"']
+    )
+    assert json.loads(path.read_text())  # JSON, as aiohttp 3.14 writes it
+
+
+async def test_session_auth_with_request_headers(client_mod: ModuleType, base_url: str) -> None:
+    auth = client_mod.BasicAuth("login", "pass")
+    async with client_mod.ClientSession(auth=auth) as s:
+        resp = await s.get(f"{base_url}/echo", headers={"X-Other": "1"})
+        assert echo_headers(await resp.json())["Authorization"] == auth.encode()
+        with pytest.raises(ValueError):
+            await s.get(f"{base_url}/echo", headers={"Authorization": "Basic b3RoZXI6cA=="})
+
+
+async def test_request_cookies_follow_the_jars_quoting(
+    client_mod: ModuleType, base_url: str
+) -> None:
+    jar = client_mod.CookieJar(quote_cookie=False)
+    async with client_mod.ClientSession(cookie_jar=jar) as s:
+        resp = await s.get(f"{base_url}/echo", cookies={"name": "val=foobar"})
+        assert echo_headers(await resp.json())["Cookie"] == "name=val=foobar"
+    async with client_mod.ClientSession() as s:
+        resp = await s.get(f"{base_url}/echo", cookies={"name": "val=foobar"})
+        assert echo_headers(await resp.json())["Cookie"] == 'name="val=foobar"'
+
+
+async def test_set_cookie_attributes_split_on_white_space(client_mod: ModuleType) -> None:
+    """"Path=/ Max-Age=0" is two attributes (http.cookies' and aiohttp's tokenising): the
+    cookie is deleted at once; "Path=/ Expires=<past>" likewise."""
+    from aiohttp import web
+
+    from webapp import serve
+
+    async def handler(request: web.Request) -> web.Response:
+        resp = web.Response()
+        resp.set_cookie("kept", "1")
+        resp.headers.add("Set-Cookie", "gone1=x; HttpOnly; Path=/ Max-Age=0; ")
+        resp.headers.add(
+            "Set-Cookie", "gone2=x; HttpOnly; Path=/ Expires=Tue, 1 Jan 1980 12:00:00 GMT; "
+        )
+        return resp
+
+    app = web.Application()
+    app.router.add_get("/", handler)
+    jar = client_mod.CookieJar(unsafe=True)
+    async with serve(app) as server, client_mod.ClientSession(cookie_jar=jar) as s:
+        await s.get(server.make_url("/"))
+        assert {m.key for m in s.cookie_jar} == {"kept"}
+
+
+async def test_json_serialize_bytes(client_mod: ModuleType, base_url: str) -> None:
+    """aiohttp 3.14: a bytes-returning encoder for json=, used instead of json_serialize."""
+    calls: list[Any] = []
+
+    def encode(obj: Any) -> bytes:
+        calls.append(obj)
+        return json.dumps(obj, separators=(",", ":")).encode()
+
+    async with client_mod.ClientSession(json_serialize_bytes=encode) as s:
+        assert s.json_serialize is json.dumps
+        resp = await s.post(f"{base_url}/echo", json={"a": [1, 2]})
+        body = await resp.json()
+    assert calls == [{"a": [1, 2]}]
+    assert body["body"] == '{"a":[1,2]}'
+    assert echo_headers(body)["Content-Type"] == "application/json"

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote_from_bytes
 
 import pytest
 
@@ -127,3 +128,46 @@ async def test_redirect_to_non_http_scheme_fails(base_url: str) -> None:
             await s.get(f"{base_url}/redirect-to?url=ftp://example.com/file")
     # The engine reports the target as a field (aiohttp: NonHttpUrlRedirectClientError(url)).
     assert info.value.args == ("ftp://example.com/file",)
+
+
+async def test_redirect_to_a_scheme_without_authority_is_non_http(base_url: str) -> None:
+    # aiohttp: NonHttpUrlRedirectClientError('skype:handle'), not an invalid-URL error.
+    async with asiofetch.ClientSession() as s:
+        with pytest.raises(asiofetch.NonHttpUrlRedirectClientError) as info:
+            await s.get(f"{base_url}/redirect-to?url=skype:handle")
+    assert info.value.args == ("skype:handle",)
+    assert str(info.value) == "skype:handle"
+
+
+async def test_same_scheme_without_authority_stays_on_the_origin(base_url: str) -> None:
+    # "http:/bytes/3" is a reference to the current origin for yarl, aiohttp and browsers.
+    async with asiofetch.ClientSession() as s:
+        r = await s.get(f"{base_url}/redirect-to?url=http:/bytes/3")
+        assert r.status == 200
+        assert str(r.url) == f"{base_url}/bytes/3"
+        assert await r.read() == b"abc"
+        r = await s.get(f"{base_url}/redirect-to?url=http:bytes/2")
+        assert str(r.url) == f"{base_url}/bytes/2"
+
+
+async def test_empty_location_returns_the_redirect(base_url: str) -> None:
+    # aiohttp reads `Location or URI`; an empty one ends the chain with the 302 itself.
+    head = quote_from_bytes(
+        b"HTTP/1.1 302 Found\r\nLocation: \r\nContent-Length: 3\r\n\r\nabc", safe=""
+    )
+    async with asiofetch.ClientSession() as s:
+        r = await s.get(f"{base_url}/raw?head={head}")
+        assert r.status == 302
+        assert r.history == ()
+        assert await r.read() == b"abc"
+
+
+async def test_too_many_redirects_carries_the_history(base_url: str) -> None:
+    async with asiofetch.ClientSession() as s:
+        with pytest.raises(asiofetch.TooManyRedirects) as info:
+            await s.get(f"{base_url}/redirect/5", max_redirects=3)
+    e = info.value
+    # aiohttp: history holds every redirect response seen, request_info the first request.
+    assert [r.status for r in e.history] == [302, 302, 302]
+    assert [str(r.url) for r in e.history] == [f"{base_url}/redirect/{n}" for n in (5, 4, 3)]
+    assert e.request_info is not None and str(e.request_info.url) == f"{base_url}/redirect/5"

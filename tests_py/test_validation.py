@@ -27,6 +27,37 @@ async def test_gather_deadline_of_wrong_type_is_a_type_error(base_url: str) -> N
             s.as_completed([f"{base_url}/bytes/1"], deadline=-1)
 
 
+async def test_gather_concurrency_too_large_reads_like_python(base_url: str) -> None:
+    # Was pybind11's "submit_batch(): incompatible function arguments ...".
+    async with asiofetch.ClientSession() as s:
+        too_big = r"^concurrency must be <= 9223372036854775807, got 100000000000000000000$"
+        with pytest.raises(OverflowError, match=too_big):
+            await s.gather([f"{base_url}/bytes/1"], concurrency=10**20)
+        done = await s.gather([f"{base_url}/bytes/1"], concurrency=2**63 - 1)
+        assert [r.status for r in done] == [200]
+
+
+def test_http2_flag_must_be_a_bool() -> None:
+    with pytest.raises(TypeError, match=r"^http2 must be a bool, got str$"):
+        asiofetch.ClientSession(http2="yes")  # type: ignore[arg-type]
+
+
+def test_unknown_session_keyword_leaves_no_unraisable_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The TypeError came with "Exception ignored in: ClientSession.__del__" (AttributeError):
+    # __init__ never ran, and __del__ read attributes it had not set.
+    import gc
+    import sys
+
+    seen: list[Any] = []
+    monkeypatch.setattr(sys, "unraisablehook", seen.append)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'bad_kw'"):
+        asiofetch.ClientSession(bad_kw=1)  # type: ignore[call-arg]
+    gc.collect()
+    assert seen == []
+
+
 @pytest.mark.parametrize(
     ("kwargs", "exc", "message"),
     [

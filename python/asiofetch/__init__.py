@@ -39,12 +39,23 @@ from ._errors import (
 )
 from ._fetch import fetch
 from ._flow import Hedge, RateLimit, Retry, Semaphore
+from ._middlewares import ClientHandlerType, ClientMiddlewareType, ClientRequest
 from ._models import Completed, HttpVersion, Progress, RequestInfo, RequestSpec
 from ._request import request
 from ._response import ClientResponse
 from ._session import ClientSession, Session
 from ._stream import EofStream, StreamReader
 from ._timeout import ClientTimeout
+from ._tracing import (
+    TraceConfig,
+    TraceRequestChunkSentParams,
+    TraceRequestEndParams,
+    TraceRequestExceptionParams,
+    TraceRequestHeadersSentParams,
+    TraceRequestRedirectParams,
+    TraceRequestStartParams,
+    TraceResponseChunkReceivedParams,
+)
 from ._version import __version__
 
 __all__ = (
@@ -56,10 +67,13 @@ __all__ = (
     "ClientConnectorError",
     "ClientConnectorSSLError",
     "ClientError",
+    "ClientHandlerType",
     "ClientHttpProxyError",
+    "ClientMiddlewareType",
     "ClientOSError",
     "ClientPayloadError",
     "ClientProxyConnectionError",
+    "ClientRequest",
     "ClientResponse",
     "ClientResponseError",
     "ClientSSLError",
@@ -97,6 +111,14 @@ __all__ = (
     "StreamReader",
     "TCPConnector",
     "TooManyRedirects",
+    "TraceConfig",
+    "TraceRequestChunkSentParams",
+    "TraceRequestEndParams",
+    "TraceRequestExceptionParams",
+    "TraceRequestHeadersSentParams",
+    "TraceRequestRedirectParams",
+    "TraceRequestStartParams",
+    "TraceResponseChunkReceivedParams",
     "__version__",
     "fetch",
     "request",

@@ -22,13 +22,17 @@ from typing import Any
 
 from . import _core
 from ._bridge import mailbox_for
+from ._errors import ClientResponseError, InvalidURL, NonHttpUrlClientError
 from ._models import Completed, Progress, RequestLike, RequestSpec
-from ._prepare import RequestDefaults, batch_item, store_cookies
+from ._prepare import RequestDefaults, batch_item, fill_request_info, store_cookies
 from ._response import ClientResponse
 
 __all__ = ("BatchTarget", "as_completed", "gather")
 
 _ITEM_OK, _ITEM_ERROR, _PROGRESS, _END = 0, 1, 2, 3
+_REFUSED = -1  # never sent: its URL was refused before it reached the engine
+# What makes one item unsendable (its URL), as opposed to a wrong argument type.
+_BAD_URL = (InvalidURL, NonHttpUrlClientError)
 
 
 @dataclass(frozen=True)
@@ -51,9 +55,17 @@ def _key_of(r: Any) -> Any:
     )
 
 
-def _wrap(target: BatchTarget, raw: Any) -> Any:
-    """A RawResponse becomes a ClientResponse (cookies stored); an exception stays as is."""
+def _wrap(target: BatchTarget, raw: Any, item: Any) -> Any:
+    """A RawResponse becomes a ClientResponse (cookies stored); an exception stays as is,
+    given the request it is about when it is a ClientResponseError (`item`: what batch_item
+    made of the request)."""
     if isinstance(raw, BaseException):
+        if isinstance(raw, ClientResponseError) and raw.request_info is None and item is not None:
+            if isinstance(item, str):
+                fill_request_info(raw, "GET", item, target.defaults.default_header_proxy)
+            else:
+                headers = item[2] if item[2] is not None else target.defaults.default_header_proxy
+                fill_request_info(raw, item[0], item[1], headers)
         return raw
     resp = ClientResponse(raw, target.defaults.default_header_proxy)
     store_cookies(target.defaults, resp)
@@ -133,7 +145,7 @@ async def gather(
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        results = [_wrap(target, raw) for raw in raws]
+        results = [_wrap(target, raw, item) for raw, item in zip(raws, items, strict=True)]
     finally:
         if gc_was_enabled:
             gc.enable()
@@ -194,7 +206,8 @@ async def _as_completed(
     ready: collections.deque[tuple[int, int, Any]] = collections.deque()
     wake_consumer = asyncio.Event()
     wake_feeder = asyncio.Event()
-    keys: dict[int, Any] = {}
+    keys: dict[int, tuple[int, Any]] = {}  # native index -> (input position, key)
+    sent: dict[int, Any] = {}  # native index -> batch item, until its outcome is yielded
     outstanding = 0  # read from the source, not yet yielded
     feeder_error: list[BaseException] = []
     feeder_abandoned: list[bool] = []
@@ -209,9 +222,41 @@ async def _as_completed(
     )  # fmt: skip
     mb.listeners[bid] = on_outcome
 
+    next_native = 0  # the engine numbers only the items it was given
+
+    def refuse(pos: int, key: Any, exc: BaseException) -> None:
+        # A URL the engine cannot send is that request's outcome, not the whole batch's: one
+        # malformed line in a million-URL input must not stop the job.
+        ready.append((_REFUSED, pos, (key, exc)))
+        wake_consumer.set()
+
+    def feed_items(items: list[tuple[int, Any, Any]], close: bool) -> None:
+        """Sends (input position, key, item) triples; a refused URL becomes its outcome."""
+        nonlocal next_native
+        try:
+            core.feed_batch(
+                mb.native, bid, [it for _, _, it in items], defaults.default_header_list, opts,
+                close=close,
+            )  # fmt: skip
+        except _BAD_URL as e:
+            if len(items) == 1:
+                refuse(items[0][0], items[0][1], e)
+            else:
+                # The engine refused the chunk as a whole: send the items one by one to find
+                # which (rare: Python's checks pass all but what the engine's parser refuses).
+                for one in items:
+                    feed_items([one], close=False)
+            if close:
+                feed_items([], close=True)
+            return
+        for pos, key, item in items:
+            keys[next_native] = (pos, key)
+            sent[next_native] = item
+            next_native += 1
+
     async def feed() -> None:
         nonlocal outstanding
-        next_index = 0
+        next_input = 0  # input position of the next request read from the source
         closed = False  # the native input was closed (no more items will come)
         try:
             while True:
@@ -225,14 +270,14 @@ async def _as_completed(
                 taken = await source.take(free if source.is_sync else 1)
                 items = []
                 for r in taken:
-                    keys[next_index] = _key_of(r)
-                    next_index += 1
-                    items.append(batch_item(defaults, r))
-                outstanding += len(items)
-                core.feed_batch(
-                    mb.native, bid, items, defaults.default_header_list, opts,
-                    close=source.exhausted,
-                )  # fmt: skip
+                    key = _key_of(r)
+                    try:
+                        items.append((next_input, key, batch_item(defaults, r)))
+                    except _BAD_URL as e:
+                        refuse(next_input, key, e)
+                    next_input += 1
+                outstanding += len(taken)
+                feed_items(items, close=source.exhausted)
                 closed = source.exhausted
                 if source.error is not None:
                     raise source.error
@@ -278,10 +323,14 @@ async def _as_completed(
                 continue
             if kind == _PROGRESS:
                 continue
-            out = _wrap(target, value)
-            key = keys.pop(index, None)
             outstanding -= 1
             wake_feeder.set()
+            if kind == _REFUSED:
+                key, exc = value
+                yield Completed(index, key, None, exc)
+                continue
+            out = _wrap(target, value, sent.pop(index, None))
+            index, key = keys.pop(index)
             if isinstance(out, BaseException):
                 yield Completed(index, key, None, out)
             else:

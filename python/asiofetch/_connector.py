@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import os
+import shutil
 import ssl as _ssl
 import tempfile
+import threading
 from dataclasses import dataclass
 from typing import Any
 
 from . import _core
 
-__all__ = ("SSLOptions", "TCPConnector", "close_now", "native_pool", "tls_settings")
+__all__ = (
+    "SSLOptions",
+    "TCPConnector",
+    "check_resolver",
+    "check_server_hostname",
+    "close_now",
+    "native_pool",
+    "refuse_fingerprint",
+    "tls_settings",
+)
 
 # The engine's pool defaults, read once: the signature below shows them, nothing restates them.
 _POOL = _core.PoolConfig.defaults()
@@ -38,17 +50,42 @@ _DEFAULT_TLS: TlsSettings = (True, "", "", "")
 _NO_VERIFY: TlsSettings = (False, "", "", "")
 
 
+# Where the CA files handed to libcurl live: one private directory per process (mode 0700,
+# made by mkdtemp), removed at exit. A shared, predictable name in /tmp (what this used to
+# be) let another local user pre-create the file with their own CA in it, and every test
+# run left its files behind.
+_ca_dir: str | None = None
+_ca_dir_pid = 0
+
+
+def _private_ca_dir() -> str:
+    global _ca_dir, _ca_dir_pid
+    if _ca_dir is None or _ca_dir_pid != os.getpid():
+        # A forked child makes its own: the parent removes its directory when it exits.
+        _ca_dir = tempfile.mkdtemp(prefix="asiofetch-ca-")
+        _ca_dir_pid = os.getpid()
+        atexit.register(_remove_ca_dir, _ca_dir, _ca_dir_pid)
+    return _ca_dir
+
+
+def _remove_ca_dir(path: str, pid: int) -> None:
+    if os.getpid() == pid:
+        shutil.rmtree(path, ignore_errors=True)
+
+
 def _ca_file_of(ctx: _ssl.SSLContext) -> str:
     """The CAs loaded into `ctx` (load_verify_locations / create_default_context(cafile=))
-    written to a PEM file libcurl can read; "" when the context only uses the system store."""
+    written to a PEM file libcurl can read; "" when the context only uses the system store.
+    libcurl needs a path (a CAINFO blob would be parsed again on every new connection);
+    the file stays for the life of the process, as sessions may use it until then."""
     certs = ctx.get_ca_certs(binary_form=True)
     if not certs:
         return ""
     pem = "".join(_ssl.DER_cert_to_PEM_cert(c) for c in certs).encode()
     digest = hashlib.sha256(pem).hexdigest()[:24]
-    path = os.path.join(tempfile.gettempdir(), f"asiofetch-ca-{os.getuid()}-{digest}.pem")
+    path = os.path.join(_private_ca_dir(), f"{digest}.pem")
     if not os.path.exists(path):
-        tmp = f"{path}.{os.getpid()}.tmp"
+        tmp = f"{path}.{threading.get_ident()}.tmp"
         with open(tmp, "wb") as f:
             f.write(pem)
         os.replace(tmp, path)  # atomic: concurrent writers produce identical content
@@ -56,6 +93,17 @@ def _ca_file_of(ctx: _ssl.SSLContext) -> str:
 
 
 _ctx_cache: dict[int, tuple[_ssl.SSLContext, TlsSettings]] = {}
+
+
+def refuse_fingerprint() -> None:
+    # libcurl verifies a pin only as a public key (CURLOPT_PINNEDPUBLICKEY, SPKI digests);
+    # aiohttp's Fingerprint is a digest of the whole DER certificate. Checking it from Python
+    # on a separate connection would not bind the check to the connection that carries the
+    # request, so it is refused rather than half-enforced.
+    raise ValueError(
+        "ssl=Fingerprint(...) / fingerprint= cannot be enforced: libcurl pins public keys "
+        "(SPKI), not certificate digests; verify with a CA (ssl=SSLContext or SSLOptions)"
+    )
 
 
 def tls_settings(value: Any) -> TlsSettings:
@@ -77,6 +125,8 @@ def tls_settings(value: Any) -> TlsSettings:
             settings = (True, _ca_file_of(value), "", "")
         _ctx_cache[id(value)] = (value, settings)
         return settings
+    if type(value).__name__ == "Fingerprint" and hasattr(value, "fingerprint"):
+        refuse_fingerprint()
     raise TypeError(
         "ssl must be True, False, an ssl.SSLContext or asiofetch.SSLOptions, "
         f"got {type(value).__name__}"
@@ -93,7 +143,12 @@ class TCPConnector:
     keepalive_timeout: an idle connection older than this is not reused (seconds).
     ttl_dns_cache:   seconds DNS answers are cached (None = forever); use_dns_cache=False: 0.
     keepalive_timeout=None: idle connections are not reused (as with force_close).
-    Other aiohttp arguments are accepted and ignored (the engine resolves and connects).
+    resolver:        None, or aiohttp's ThreadedResolver/DefaultResolver (getaddrinfo, what
+                     libcurl's own resolver does); any other resolver is refused.
+    fingerprint=:    refused (see ssl=Fingerprint).
+    Arguments about aiohttp's socket handling (enable_cleanup_closed, family, local_addr,
+    timeout_ceil_threshold, happy_eyeballs_delay, interleave) are accepted and have no
+    effect: libcurl opens the sockets (it does happy eyeballs itself).
     """
 
     def __init__(
@@ -118,6 +173,9 @@ class TCPConnector:
         interleave: int | None = None,
         loop: Any = None,
     ) -> None:
+        check_resolver(resolver)
+        if fingerprint is not None:
+            refuse_fingerprint()
         if force_close and keepalive_timeout not in (None, _POOL.keepalive_timeout):
             raise ValueError("keepalive_timeout cannot be set if force_close is True")
         if ssl_context is not None:
@@ -185,10 +243,44 @@ class TCPConnector:
     async def __aexit__(self, *exc: object) -> None:
         self._close()
 
+    def clear_dns_cache(self, host: str | None = None, port: int | None = None) -> None:
+        """Refused: libcurl's DNS cache lives in the engine's connection share, which has no
+        flush; `ttl_dns_cache=` (0 with use_dns_cache=False) bounds how long answers live."""
+        raise NotImplementedError(
+            "TCPConnector.clear_dns_cache() is not supported: libcurl's DNS cache cannot be "
+            "flushed; use ttl_dns_cache= or use_dns_cache=False"
+        )
+
     def stats(self) -> dict[str, int]:
         """Native pool counters: in_flight, queued, completed."""
         core = self._core
         return core.stats() if core is not None else {"in_flight": 0, "queued": 0, "completed": 0}
+
+
+# aiohttp's resolvers that call getaddrinfo in a thread, as libcurl's threaded resolver does.
+_GETADDRINFO_RESOLVERS = frozenset(("ThreadedResolver", "DefaultResolver"))
+
+
+def check_resolver(resolver: Any) -> None:
+    """`resolver=`: libcurl resolves on the engine; only a getaddrinfo resolver matches it."""
+    if resolver is None:
+        return
+    name = type(resolver).__name__
+    if name in _GETADDRINFO_RESOLVERS and type(resolver).__module__.startswith("aiohttp"):
+        return
+    raise ValueError(
+        f"TCPConnector(resolver={name}(...)) is not supported: libcurl resolves host names "
+        "itself (getaddrinfo); a custom resolver cannot feed it"
+    )
+
+
+def check_server_hostname(server_hostname: Any) -> None:
+    """`server_hostname=`: refused, libcurl takes the TLS name from the URL's host."""
+    if server_hostname is not None:
+        raise ValueError(
+            "server_hostname= is not supported: libcurl verifies and sends as SNI the URL's "
+            "host name"
+        )
 
 
 def native_pool(connector: TCPConnector) -> _core.SessionCore:

@@ -5,6 +5,11 @@ from __future__ import annotations
 import http.cookiejar
 import ipaddress
 import itertools
+import json
+import logging
+import math
+import os
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from http.cookies import BaseCookie, CookieError, Morsel, SimpleCookie
@@ -16,6 +21,16 @@ __all__ = ("CookieJar", "DummyCookieJar", "cookie_header", "parse_set_cookies")
 
 _MAX_TIME = 2**31 - 1  # far future, still a valid epoch on every platform
 _EMPTY_URL = URL()
+_log = logging.getLogger("asiofetch")
+# Cookie names as aiohttp 3.14 accepts them: RFC 6265's token characters plus the ones real
+# servers send ("{", "}", "[", "]"...), no separators that break the header (",", ";", "=",
+# white space, quotes, backslash).
+_NAME_OK = re.compile(r"^[!#$%&'()*+\-./0-9:<=>?@A-Z\[\]^_`a-z{|}~]+$")
+# Morsel attributes, as this Python's Morsel knows them ("partitioned" is 3.14+); "expires"
+# values hold a comma, so each header is parsed alone.
+_ATTRS = frozenset(Morsel().keys())
+_FLAGS = frozenset(("secure", "httponly", "partitioned")) & _ATTRS
+_QUOTER = SimpleCookie()
 
 
 def _is_ip(host: str | None) -> bool:
@@ -28,14 +43,63 @@ def _is_ip(host: str | None) -> bool:
     return True
 
 
+def _morsel(key: str, value: str, coded_value: str) -> Morsel[str]:
+    """A Morsel without http.cookies' name check (it refuses "{", which servers send)."""
+    m: Morsel[str] = Morsel()
+    m.__setstate__({"key": key, "value": value, "coded_value": coded_value})  # type: ignore[attr-defined]
+    return m
+
+
+# One "name=value" or attribute of a Set-Cookie header, tokenised the way http.cookies
+# does (and aiohttp after it): a plain value ends at white space or ";", so
+# "Path=/ Max-Age=1" is two attributes; an Expires date keeps its comma and spaces.
+_CHARS = r"\w!#%&'~`><@,:/$*+\-.^|)(?}{=\[\]"
+_TOKEN = re.compile(
+    rf"""\s*(?P<key>[{_CHARS}]+?)
+    (?:\s*=\s*(?P<val>"(?:[^\\"]|\\.)*"
+        |\w{{3}},\s[\w\s-]{{9,11}}\s[\d:]{{8}}\sGMT
+        |[{_CHARS}]*))?
+    \s*(?:\s+|;|$)""",
+    re.ASCII | re.VERBOSE,
+)
+
+
+def _parse_one(header: str) -> Morsel[str] | None:
+    morsel: Morsel[str] | None = None
+    pos, n = 0, len(header)
+    while pos < n:
+        m = _TOKEN.match(header, pos)
+        if m is None or m.end() == pos:
+            break
+        pos = m.end()
+        key, val = m.group("key"), m.group("val")
+        if morsel is None:
+            if val is None:
+                return None  # RFC 6265 5.2: no "=" in the first pair: ignore the header
+            if not _NAME_OK.match(key):
+                _log.warning("Can not load cookies: Illegal cookie name %r", key)
+                return None
+            plain = val[1:-1] if len(val) >= 2 and val[0] == val[-1] == '"' else val
+            morsel = _morsel(key, plain, val)
+            continue
+        lower = key.lower()
+        if lower in _FLAGS:
+            morsel[lower] = True
+        elif lower in _ATTRS and val is not None:
+            morsel[lower] = val
+        # Unknown attributes are ignored (RFC 6265 5.2).
+    return morsel
+
+
 def parse_set_cookies(values: Iterable[str]) -> SimpleCookie:
-    """Set-Cookie header values -> SimpleCookie (one header at a time: Expires holds commas)."""
+    """Set-Cookie header values -> SimpleCookie, parsed one header at a time (Expires holds
+    commas) and leniently as aiohttp does: a name with "{" is kept, an illegal one is
+    skipped with a warning, the others of the response still count."""
     out = SimpleCookie()
     for value in values:
-        try:
-            out.load(value)
-        except CookieError:
-            continue  # a malformed cookie is skipped, like browsers (and aiohttp) do
+        morsel = _parse_one(value)
+        if morsel is not None:
+            dict.__setitem__(out, morsel.key, morsel)
     return out
 
 
@@ -208,8 +272,10 @@ class CookieJar:
         )
         shared = self._cookies.get(("", ""))
         if shared:
-            for morsel in shared.values():
-                filtered[morsel.key] = morsel.value
+            for name, morsel in shared.items():
+                if not secure and morsel["secure"]:
+                    continue
+                filtered[name] = self._copy(morsel)
         if _is_ip(hostname):
             if not self._unsafe:
                 return filtered
@@ -228,10 +294,78 @@ class CookieJar:
                     continue
                 if not secure and morsel["secure"]:
                     continue
-                fresh: Morsel[str] = Morsel()
-                fresh.set(morsel.key, morsel.value, morsel.coded_value)
-                filtered[name] = fresh
+                if len(morsel["path"]) > len(request_url.path):
+                    continue  # "/a/" does not match the request path "/a"
+                filtered[name] = self._copy(morsel)
         return filtered
+
+    def _copy(self, morsel: Morsel[str]) -> Morsel[str]:
+        # aiohttp quotes a value with characters outside RFC 6265's cookie-octets ("{", "=")
+        # when it sends it; quote_cookie=False sends the value as stored.
+        coded = _QUOTER.value_encode(morsel.value)[1] if self._quote_cookie else morsel.value
+        return _morsel(morsel.key, morsel.value, coded)
+
+    def save(self, file_path: str | os.PathLike[str]) -> None:
+        """Write the jar to `file_path` as JSON, in aiohttp 3.14's format (one object per
+        "domain|path", each cookie with its attributes, host-only flag and absolute expiry),
+        readable only by the owner: cookies carry session tokens."""
+        self._do_expiration()
+        data: dict[str, dict[str, dict[str, Any]]] = {}
+        for (domain, path), cookies in self._cookies.items():
+            entries = data.setdefault(f"{domain}|{path}", {})
+            for name, morsel in cookies.items():
+                entry: dict[str, Any] = {
+                    "key": morsel.key,
+                    "value": morsel.value,
+                    "coded_value": morsel.coded_value,
+                }
+                for attr in _ATTRS - {"max-age", "expires"}:
+                    if morsel[attr]:
+                        entry[attr] = morsel[attr]
+                if (domain, name) in self._host_only:
+                    entry["host_only"] = True
+                when = self._expirations.get((domain, path, name))
+                if when is not None:
+                    entry["expires_timestamp"] = when
+                entries[name] = entry
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+        with open(os.open(file_path, flags, 0o600), "w", encoding="utf-8") as f:
+            json.dump(data, f, indent=2)
+
+    def load(self, file_path: str | os.PathLike[str]) -> None:
+        """Replace the jar's cookies with those `save()` wrote (aiohttp 3.14's JSON format).
+        aiohttp's legacy pickle files are refused (unpickling runs code). A malformed file
+        raises ValueError and leaves the jar unchanged."""
+        with open(file_path, encoding="utf-8") as f:
+            try:
+                data = json.load(f)
+            except json.JSONDecodeError as e:
+                raise ValueError(f"{os.fspath(file_path)!r} is not a JSON cookie file: {e}") from e
+        cookies: dict[tuple[str, str], SimpleCookie] = {}
+        host_only: set[tuple[str, str]] = set()
+        expirations: dict[tuple[str, str, str], float] = {}
+        try:
+            for compound, entries in data.items():
+                domain, path = compound.split("|", 1)
+                for name, entry in entries.items():
+                    morsel = _morsel(entry["key"], entry["value"], entry["coded_value"])
+                    for attr in _ATTRS:
+                        if attr in entry:
+                            morsel[attr] = entry[attr]
+                    bucket = cookies.setdefault((domain, path), SimpleCookie())
+                    dict.__setitem__(bucket, name, morsel)
+                    if entry.get("host_only"):
+                        host_only.add((domain, name))
+                    if "expires_timestamp" in entry:
+                        when = float(entry["expires_timestamp"])
+                        if not math.isfinite(when):
+                            raise ValueError(f"cookie {name!r}: expiry must be finite")
+                        expirations[(domain, path, name)] = when
+        except (AttributeError, KeyError, TypeError, ValueError, CookieError) as e:
+            raise ValueError(f"{os.fspath(file_path)!r} is not a cookie file: {e!r}") from e
+        self._cookies, self._host_only, self._expirations = cookies, host_only, expirations
+        self._next_expiration = min(expirations.values(), default=float(_MAX_TIME))
+        self._do_expiration()
 
 
 class DummyCookieJar(CookieJar):

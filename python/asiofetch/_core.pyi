@@ -5,8 +5,9 @@
 asiofetch native engine: Boost.Asio + libcurl multi on one thread
 """
 from __future__ import annotations
+import collections.abc
 import typing
-__all__: list[str] = ['E_CANCELLED', 'E_CONNECT', 'E_CONNECT_TIMEOUT', 'E_DNS', 'E_INVALID_URL', 'E_OTHER', 'E_PAYLOAD_INCOMPLETE', 'E_POOL_TIMEOUT', 'E_PROXY', 'E_READ_TIMEOUT', 'E_SERVER_DISCONNECTED', 'E_SESSION_CLOSED', 'E_TLS', 'E_TLS_CERTIFICATE', 'E_TOO_MANY_REDIRECTS', 'E_TOTAL_TIMEOUT', 'HEDGE_MAX_EXTRA', 'HTTP_1_1', 'HTTP_2', 'HTTP_2_PRIOR_KNOWLEDGE', 'HTTP_ANY', 'HedgePolicy', 'MAX_REDIRECTS', 'MAX_REDIRECTS_UNLIMITED', 'Mailbox', 'NativeError', 'Options', 'PoolConfig', 'RETRY_CONNECT', 'RETRY_DISCONNECT', 'RETRY_TIMEOUT', 'RateLimit', 'RawResponse', 'RetryPolicy', 'SUB_NONE', 'SUB_REDIRECT_INVALID_URL', 'SUB_REDIRECT_NON_HTTP', 'Semaphore', 'SessionCore', 'Stream', 'after_fork_in_child', 'ca_trust', 'check_deadline', 'check_headers', 'check_seconds', 'curl_version', 'engine_stats', 'new_id', 'normalize_method', 'set_ca_fallback', 'shutdown']
+__all__: list[str] = ['E_BAD_RESPONSE', 'E_CANCELLED', 'E_CONNECT', 'E_CONNECT_TIMEOUT', 'E_DNS', 'E_INVALID_URL', 'E_OTHER', 'E_PAYLOAD_INCOMPLETE', 'E_POOL_TIMEOUT', 'E_PROXY', 'E_READ_TIMEOUT', 'E_SERVER_DISCONNECTED', 'E_SESSION_CLOSED', 'E_TLS', 'E_TLS_CERTIFICATE', 'E_TOO_MANY_REDIRECTS', 'E_TOTAL_TIMEOUT', 'HEDGE_MAX_EXTRA', 'HTTP_1_1', 'HTTP_2', 'HTTP_2_PRIOR_KNOWLEDGE', 'HTTP_ANY', 'HedgePolicy', 'MAX_REDIRECTS', 'MAX_REDIRECTS_UNLIMITED', 'Mailbox', 'MockAnswer', 'MockTable', 'NativeError', 'Options', 'PoolConfig', 'RETRY_CONNECT', 'RETRY_DISCONNECT', 'RETRY_TIMEOUT', 'RateLimit', 'RawResponse', 'RetryPolicy', 'SUB_NONE', 'SUB_REDIRECT_INVALID_URL', 'SUB_REDIRECT_NON_HTTP', 'Semaphore', 'SessionCore', 'Stream', 'after_fork_in_child', 'ca_trust', 'check_deadline', 'check_headers', 'check_seconds', 'curl_version', 'engine_stats', 'mock_install', 'new_id', 'normalize_method', 'set_ca_fallback', 'shutdown']
 class NativeError:
     """
     A native failure, structured: _native_errors maps it to aiohttp's class.
@@ -19,6 +20,16 @@ class NativeError:
     def curl_code(self) -> int:
         """
         CURLcode, 0 for the engine's own failures
+        """
+    @property
+    def history(self) -> list[typing.Any]:
+        """
+        TooManyRedirects: the redirect responses followed, as RawResponse.history
+        """
+    @property
+    def http_version(self) -> str:
+        """
+        the HTTP version of `history`'s responses ("" without a history)
         """
     @property
     def kind(self) -> int:
@@ -82,7 +93,17 @@ class Stream:
         ...
     @property
     def buffered(self) -> int:
+        """
+        decoded bytes waiting to be read (at most high_water plus one chunk)
+        """
+    @property
+    def high_water(self) -> int:
         ...
+    @property
+    def raw_bytes(self) -> int:
+        """
+        body bytes received on the wire so far (before decoding)
+        """
 class RawResponse:
     """
     A response as the engine delivers it; converted to Python lazily.
@@ -215,7 +236,7 @@ class Options:
     arguments: connect/read/total/pool_timeout (seconds, None or 0: no limit),
     follow_redirects, max_redirects (0: MAX_REDIRECTS_UNLIMITED), verify_tls, ca_file,
     client_cert, client_key, http_version (HTTP_*), auto_decompress, proxy, stream,
-    stream_high_water, hedge (HedgePolicy), retry, semaphore, rate_limit.
+    stream_high_water, max_body_size, max_decompressed_size (None: no limit), hedge (HedgePolicy), retry, semaphore, rate_limit.
     """
     def __init__(self, **kwargs: typing.Any) -> None:
         ...
@@ -250,6 +271,12 @@ class Options:
         ...
     @property
     def http_version(self) -> int:
+        ...
+    @property
+    def max_body_size(self) -> int | None:
+        ...
+    @property
+    def max_decompressed_size(self) -> int | None:
         ...
     @property
     def max_redirects(self) -> int:
@@ -329,13 +356,41 @@ class SessionCore:
         call: InvalidUrlClientError / NonHttpUrlClientError, ValueError for a bad method or
         header, TypeError for wrong types, SessionClosedError when closed.
         """
-    def submit_batch(self, mailbox: Mailbox, items: typing.Any, headers: typing.Any, options: Options, *, concurrency: typing.SupportsInt | typing.SupportsIndex = 0, fail_fast: bool = False, deadline: typing.Any = None, progress_id: typing.SupportsInt | typing.SupportsIndex = 0, progress_every: typing.Any = 0.1, streaming: bool = False) -> int:
+    def submit_batch(self, mailbox: Mailbox, items: typing.Any, headers: typing.Any, options: Options, *, concurrency: typing.Any = 0, fail_fast: bool = False, deadline: typing.Any = None, progress_id: typing.SupportsInt | typing.SupportsIndex = 0, progress_every: typing.Any = 0.1, streaming: bool = False) -> int:
         """
         Queue a native batch; returns its id. Items are URL strs (GET with `headers`) or
         (method, url, headers or None, body or None, Options or None[, fallback]) tuples.
         """
     @property
     def closed(self) -> bool:
+        ...
+class MockAnswer:
+    def __init__(self, status: typing.SupportsInt | typing.SupportsIndex, reason: str, headers: collections.abc.Sequence[tuple[str, str]], delay: typing.Any, chunks: collections.abc.Sequence[tuple[typing.Any, bytes]], error_kind: typing.SupportsInt | typing.SupportsIndex, error_message: str, error_after_body: bool) -> None:
+        ...
+class MockTable:
+    def __init__(self) -> None:
+        ...
+    def add_route(self, describe: str, method: str, url_mode: typing.SupportsInt | typing.SupportsIndex, url: str, params: collections.abc.Sequence[tuple[str, str]], params_exact: bool, headers: collections.abc.Sequence[tuple[str, str]], body: bytes | None) -> int:
+        ...
+    def call_count(self, route: typing.SupportsInt | typing.SupportsIndex) -> int:
+        ...
+    def calls(self, route: typing.SupportsInt | typing.SupportsIndex) -> list[typing.Any]:
+        ...
+    def close(self) -> None:
+        ...
+    def next_job(self) -> typing.Any:
+        ...
+    def reply(self, token: typing.SupportsInt | typing.SupportsIndex, matched: bool, answer: MockAnswer | None) -> None:
+        ...
+    def reset_calls(self) -> None:
+        ...
+    def set_answers(self, route: typing.SupportsInt | typing.SupportsIndex, answers: collections.abc.Sequence[MockAnswer], repeat_last: bool) -> None:
+        ...
+    def set_mode(self, route: typing.SupportsInt | typing.SupportsIndex, python_check: bool, passthrough: bool) -> None:
+        ...
+    def set_passthrough_unmatched(self, on: bool) -> None:
+        ...
+    def unmatched_calls(self) -> list[typing.Any]:
         ...
 def after_fork_in_child() -> None:
     ...
@@ -357,6 +412,10 @@ def curl_version() -> str:
     ...
 def engine_stats() -> dict[str, int]:
     ...
+def mock_install(table: MockTable | None) -> None:
+    """
+    asiofetch.testing: every request registered from now on is answered by `table` (None: the network).
+    """
 def new_id() -> int:
     ...
 def normalize_method(method: typing.Any) -> str:
@@ -367,6 +426,7 @@ def set_ca_fallback(arg0: str) -> bool:
     ...
 def shutdown() -> None:
     ...
+E_BAD_RESPONSE: int = 17
 E_CANCELLED: int = 13
 E_CONNECT: int = 3
 E_CONNECT_TIMEOUT: int = 6

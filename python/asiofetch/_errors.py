@@ -112,6 +112,10 @@ class ClientHttpProxyError(ClientResponseError):
 class TooManyRedirects(ClientResponseError):
     """Client was redirected too many times."""
 
+    # Set by the native error mapping: (http_version, raw hops) for the session to turn into
+    # `history`; None once it has (or for one built in Python).
+    native_hops: tuple[str, list[Any]] | None = None
+
 
 class ClientConnectionError(ClientError):
     """Base class for client socket errors."""

@@ -21,6 +21,7 @@ from ._errors import (
     ClientError,
     ClientPayloadError,
     ClientProxyConnectionError,
+    ClientResponseError,
     ConnectionKey,
     ConnectionTimeoutError,
     InvalidUrlClientError,
@@ -71,8 +72,18 @@ def _invalid_url(e: NativeError) -> BaseException:
 
 
 def _too_many_redirects(e: NativeError) -> BaseException:
-    # The session fills in request_info (it knows the request); history is not reported.
-    return TooManyRedirects(None, (), message=e.message)
+    # The session fills in request_info and turns the raw hops into ClientResponses (it
+    # knows the request's headers; _response sits above this module).
+    exc = TooManyRedirects(None, (), message=e.message)
+    exc.native_hops = (e.http_version, e.history)
+    return exc
+
+
+def _bad_response(e: NativeError) -> BaseException:
+    # aiohttp turns every parser failure (bad status line, duplicate or malformed
+    # Content-Length, a line over max_line_size/max_field_size, too many headers) into
+    # ClientResponseError 400 with the parser's reason; the session fills in request_info.
+    return ClientResponseError(None, (), status=400, message=e.message)
 
 
 _FACTORIES: dict[int, Callable[[NativeError], BaseException]] = {
@@ -94,11 +105,18 @@ _FACTORIES: dict[int, Callable[[NativeError], BaseException]] = {
     _core.E_SESSION_CLOSED: lambda e: SessionClosedError(e.message),
     _core.E_PROXY: _connector(ClientProxyConnectionError),
     _core.E_OTHER: lambda e: ClientError(e.message),
+    _core.E_BAD_RESPONSE: _bad_response,
 }
+
+
+# Set by asiofetch.testing: the exception instance a mocked answer names, or None.
+mock_exception: Callable[[NativeError], BaseException | None] | None = None
 
 
 def make_error(e: NativeError) -> BaseException:
     """The exception instance for a native failure."""
+    if mock_exception is not None and (exc := mock_exception(e)) is not None:
+        return exc
     factory = _FACTORIES.get(e.kind)
     if factory is None:
         return ClientError(e.message)

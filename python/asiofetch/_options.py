@@ -14,7 +14,11 @@ from ._connector import TlsSettings
 from ._flow import Flow, native_flow
 from ._timeout import ClientTimeout, engine_timeouts
 
-__all__ = ("BodyBounds", "OptionsCache", "body_bounds")
+__all__ = ("BodyBounds", "HeadLimits", "OptionsCache", "body_bounds")
+
+# aiohttp's response-head limits: (max_line_size, max_field_size, max_headers). Checked by
+# the bindings when the Options are built (a session's at construction).
+HeadLimits = tuple[Any, Any, Any]
 
 # (max_body_size, max_decompressed_size, stream high-water mark): None is "no bound" for the
 # first two and the engine's mark for the third.
@@ -47,11 +51,16 @@ _CACHE_LIMIT = 256  # bounded: keys may include per-request values
 class OptionsCache:
     """The native Options of one session, keyed by what varies per request."""
 
-    __slots__ = ("_cache", "_http_version")
+    __slots__ = ("_cache", "_head_limits", "_http_version")
 
-    def __init__(self, http_version: int) -> None:
+    def __init__(self, http_version: int, head_limits: HeadLimits = (8190, 8190, 128)) -> None:
         self._http_version = http_version
+        self._head_limits = head_limits
         self._cache: dict[tuple[Any, ...], _core.Options] = {}
+
+    @property
+    def head_limits(self) -> HeadLimits:
+        return self._head_limits
 
     def get(
         self,
@@ -63,10 +72,12 @@ class OptionsCache:
         stream: bool,
         auto_decompress: bool,
         flow: Flow,
+        head_limits: HeadLimits | None = None,
         body: BodyBounds = (None, None, None),
     ) -> _core.Options:
         # The types are part of the key: 1 == True, and a cached True must not let
         # allow_redirects=1 past the bindings' check.
+        limits = self._head_limits if head_limits is None else head_limits
         key = (
             timeout,
             follow,
@@ -78,6 +89,8 @@ class OptionsCache:
             stream,
             auto_decompress,
             flow,
+            limits,
+            tuple(map(type, limits)),
             body,
         )
         opts = self._cache.get(key)
@@ -102,6 +115,9 @@ class OptionsCache:
                 stream=stream and flow[3] is None,
                 max_body_size=body[0],
                 max_decompressed_size=body[1],
+                max_line_size=limits[0],
+                max_field_size=limits[1],
+                max_headers=limits[2],
                 **native_flow(flow),
             )
             if body[2] is not None:

@@ -8,6 +8,8 @@ here reads a session's attributes. The session imports this module, never the re
 
 from __future__ import annotations
 
+import netrc
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
@@ -19,19 +21,27 @@ from yarl import URL
 from . import _core
 from ._body import BasicAuth, encode_body
 from ._cookiejar import CookieJar, DummyCookieJar, cookie_header
-from ._errors import ClientResponseError, InvalidUrlClientError, NonHttpUrlClientError
+from ._errors import (
+    ClientResponseError,
+    InvalidUrlClientError,
+    NonHttpUrlClientError,
+    TooManyRedirects,
+)
 from ._flow import fallback_list
 from ._headers import merge_headers
 from ._models import RequestInfo, RequestSpec
-from ._response import ClientResponse, set_cookie_headers
+from ._response import ClientResponse, _Hop, set_cookie_headers
 from ._version import __version__
 
 __all__ = (
     "EMPTY_AUTHORITY",
     "RequestDefaults",
     "batch_item",
+    "body_headers",
     "check_auth",
     "fill_request_info",
+    "load_netrc",
+    "netrc_auth",
     "request_headers",
     "store_cookies",
 )
@@ -40,6 +50,9 @@ _USER_AGENT = f"asiofetch/{__version__}"
 # Added when absent (and not skipped), like aiohttp's auto headers. Accept-Encoding is
 # advertised natively (libcurl knows which decoders it has) when auto_decompress is on.
 _AUTO_HEADERS = ((istr("Accept"), "*/*"), (istr("User-Agent"), _USER_AGENT))
+# libcurl always sends Host, and Accept-Encoding whenever it decodes: skipping either cannot
+# be honoured (auto_decompress=False is what stops Accept-Encoding).
+_NATIVE_AUTO = frozenset(("host", "accept-encoding"))
 # libcurl's parser reads "http:///x" as host "x"; aiohttp (and RFC 3986) see an empty host.
 EMPTY_AUTHORITY = ("http:///", "https:///", "HTTP:///", "HTTPS:///")
 
@@ -63,8 +76,9 @@ class RequestDefaults:
 
     def __post_init__(self) -> None:
         defaults = CIMultiDict(self.headers)
+        skip = _lower(self.skip_auto_headers)
         for name, value in _AUTO_HEADERS:
-            if name not in defaults and name not in self.skip_auto_headers:
+            if name not in defaults and name.lower() not in skip:
                 defaults[name] = value
         if self.auth is not None and "Authorization" not in defaults:
             defaults["Authorization"] = self.auth.encode()
@@ -114,10 +128,11 @@ class RequestDefaults:
         for name, morsel in self.cookie_jar.filter_cookies(url).items():
             merged[name] = morsel
         if cookies:
-            tmp = CookieJar(unsafe=True)
+            # aiohttp: a jar of the request's cookies, quoting like the session's jar.
+            tmp = CookieJar(unsafe=True, quote_cookie=self.cookie_jar.quote_cookie)
             tmp.update_cookies(cookies)
-            for morsel in tmp:
-                merged[morsel.key] = morsel.value
+            for name, morsel in tmp.filter_cookies(url).items():
+                merged[name] = morsel
         if merged:
             hdrs["Cookie"] = cookie_header(merged)
 
@@ -132,12 +147,18 @@ def request_headers(
     """Session defaults, then the request's headers, then what its arguments imply."""
     if headers or skip_auto_headers:
         hdrs = merge_headers(d.headers, headers)
-        skip = d.skip_auto_headers
+        skip = _lower(d.skip_auto_headers)
         if skip_auto_headers:
-            skip = skip | {istr(h) for h in skip_auto_headers}
+            skip = skip | _lower(skip_auto_headers)
         for name, value in _AUTO_HEADERS:
-            if name not in hdrs and name not in skip:
+            if name not in hdrs and name.lower() not in skip:
                 hdrs[name] = value
+        if auth is None and d.auth is not None:
+            # The session's auth= applies here too (it was dropped when headers= was given);
+            # with an Authorization header as well, aiohttp refuses the request.
+            if "Authorization" in hdrs:
+                raise ValueError("Cannot combine AUTHORIZATION header with AUTH argument")
+            hdrs["Authorization"] = d.auth.encode()
     else:
         hdrs = CIMultiDict(d.default_headers)
     if content_type is not None and "Content-Type" not in hdrs:
@@ -148,6 +169,62 @@ def request_headers(
             raise ValueError("Cannot combine AUTHORIZATION header with AUTH argument")
         hdrs["Authorization"] = auth.encode()
     return hdrs
+
+
+def _lower(names: Any) -> frozenset[str]:
+    """Header names of skip_auto_headers, compared case-insensitively (an istr hashes as
+    its own spelling: "user-agent" would not match "User-Agent" in a set)."""
+    out = frozenset(str(n).lower() for n in names)
+    native = out & _NATIVE_AUTO
+    if native:
+        raise ValueError(
+            f"skip_auto_headers: {sorted(native)[0]} is added by libcurl and cannot be skipped "
+            "(for Accept-Encoding pass auto_decompress=False)"
+        )
+    return out
+
+
+def body_headers(hdrs: CIMultiDict[str], body: Any, expect100: bool) -> Any:
+    """aiohttp's body-related headers: `expect100=True` sends `Expect: 100-continue`; an
+    explicit Content-Length shorter than the body sends only that many bytes (aiohttp's
+    writer stops there). One longer than the body is refused: the server would wait for
+    bytes that never come."""
+    if expect100 and "Expect" not in hdrs:
+        hdrs["Expect"] = "100-continue"
+    declared = hdrs.get("Content-Length")
+    if declared is None or not isinstance(body, (bytes, bytearray, memoryview)):
+        return body
+    if not declared.isdigit():
+        raise ValueError(f"Content-Length header must be a non-negative integer, got {declared!r}")
+    n = int(declared)
+    if n > len(body):
+        raise ValueError(f"Content-Length header says {n} bytes but the body has {len(body)}")
+    del hdrs["Content-Length"]  # libcurl sends the length of what it is given
+    return bytes(body[:n])
+
+
+def load_netrc() -> netrc.netrc | None:
+    """NETRC, else ~/.netrc, as aiohttp reads it with trust_env=True (None if unreadable)."""
+    path = os.environ.get("NETRC") or os.path.join(os.path.expanduser("~"), ".netrc")
+    try:
+        return netrc.netrc(path)
+    except (OSError, netrc.NetrcParseError):
+        return None
+
+
+def netrc_auth(
+    n: netrc.netrc, host: str | None, d: RequestDefaults, headers: Any
+) -> BasicAuth | None:
+    """The netrc entry for `host` (or its `default`), unless the request has Authorization."""
+    if host is None or "Authorization" in d.headers:
+        return None
+    if headers and "Authorization" in CIMultiDict(headers):
+        return None
+    entry = n.authenticators(host)
+    if entry is None:
+        return None
+    login, account, password = entry
+    return BasicAuth(login or account or "", password or "")
 
 
 def check_auth(auth: Any) -> None:
@@ -198,12 +275,18 @@ def store_cookies(d: RequestDefaults, resp: ClientResponse) -> None:
 
 
 def fill_request_info(exc: ClientResponseError, method: str, url: str, headers: Any) -> None:
-    """Native failures (TooManyRedirects) do not know the request; aiohttp's carry it."""
-    if exc.request_info is None:
-        u = URL(url, encoded=True)
-        if isinstance(headers, CIMultiDictProxy):
-            proxy = headers
-        else:
-            proxy = CIMultiDictProxy(CIMultiDict(headers or ()))
-        exc.request_info = RequestInfo(u, method, proxy, u)
-        exc.args = (exc.request_info, exc.history)
+    """Native failures (TooManyRedirects, a bad response) do not know the request; aiohttp's
+    carry it, and TooManyRedirects its history (aiohttp: history[0].request_info)."""
+    if exc.request_info is not None:
+        return
+    u = URL(url, encoded=True)
+    if isinstance(headers, CIMultiDictProxy):
+        proxy = headers
+    else:
+        proxy = CIMultiDictProxy(CIMultiDict(headers or ()))
+    exc.request_info = RequestInfo(u, method, proxy, u)
+    if isinstance(exc, TooManyRedirects) and exc.native_hops is not None:
+        version, hops = exc.native_hops
+        exc.native_hops = None
+        exc.history = tuple(ClientResponse(_Hop(h, version), proxy) for h in hops)
+    exc.args = (exc.request_info, exc.history)

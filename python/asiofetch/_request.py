@@ -26,6 +26,7 @@ _SESSION_KEYS = frozenset(
         "max_decompressed_size",
         "max_line_size",
         "max_field_size",
+        "max_headers",
         "http2",
     }
 )

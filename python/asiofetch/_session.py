@@ -3,11 +3,12 @@
 The top layer. Import order of the package, each module importing only those before it:
 _errors -> _models -> _native_errors -> _bridge -> _stream -> _response -> _flow ->
 _connector -> _prepare (request preparation) -> _options (native Options) -> _batch -> _session
--> _fetch / _request; the leaves (_core, _headers, _body, _cookiejar, _timeout, _version) come
-first. `scripts/check_imports.py` (run by `make lint`) fails on any cycle. Responses and
-flow objects sit right above the bridge, below request preparation, because a streamed body
-and `Semaphore.acquire()` wait on the loop's mailbox, and preparation stores cookies from
-responses. Exceptions refer to responses in annotations only (`TYPE_CHECKING`).
+-> _fetch / _request; the leaves (_core, _headers, _body, _cookiejar, _timeout, _tracing,
+_version) come first, _middlewares right after _body. `scripts/check_imports.py` (run by
+`make lint`) fails on any cycle. Responses and flow objects sit right above the bridge, below
+request preparation, because a streamed body and `Semaphore.acquire()` wait on the loop's
+mailbox, and preparation stores cookies from responses. Exceptions refer to responses in
+annotations only (`TYPE_CHECKING`).
 
 Over 400 lines because aiohttp's constructor, properties and request signatures are long
 (about 200 lines of them), and the verbs' awaitable (`_RequestContextManager`, the hot path)
@@ -26,7 +27,15 @@ import traceback
 import urllib.request
 import warnings
 import weakref
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Generator, Iterable
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Generator,
+    Iterable,
+    Sequence,
+)
 from types import TracebackType
 from typing import Any
 
@@ -37,23 +46,35 @@ from . import _batch, _core
 from ._batch import BatchTarget
 from ._body import BasicAuth, encode_body
 from ._bridge import LoopMailbox, mailbox_for
-from ._connector import TCPConnector, close_now, native_pool, tls_settings
+from ._connector import (
+    TCPConnector,
+    check_server_hostname,
+    close_now,
+    native_pool,
+    refuse_fingerprint,
+    tls_settings,
+)
 from ._cookiejar import CookieJar
 from ._errors import ClientResponseError, InvalidUrlClientError, SessionClosedError
 from ._flow import Flow, Hedge, RateLimit, Retry, Semaphore, check_flow, fallback_list
 from ._headers import merge_headers
+from ._middlewares import ClientMiddlewareType, ClientRequest, check_middlewares, run_middlewares
 from ._models import Completed, Progress, RequestLike
-from ._options import OptionsCache, body_bounds
+from ._options import HeadLimits, OptionsCache, body_bounds
 from ._prepare import (
     EMPTY_AUTHORITY,
     RequestDefaults,
+    body_headers,
     check_auth,
     fill_request_info,
+    load_netrc,
+    netrc_auth,
     request_headers,
     store_cookies,
 )
 from ._response import ClientResponse
 from ._timeout import DEFAULT_TIMEOUT, ClientTimeout, to_timeout
+from ._tracing import RequestTrace, check_trace_configs
 
 __all__ = ("ClientSession", "Session", "close_session_now", "unowned_session")
 
@@ -68,6 +89,7 @@ def _no_loop() -> None:
 
 
 _NO_LOOP: Any = _no_loop
+
 
 class ClientSession:
     """An HTTP client session: default headers, cookies, timeouts and a native connection pool.
@@ -96,6 +118,7 @@ class ClientSession:
         skip_auto_headers: Any = None,
         auth: BasicAuth | None = None,
         json_serialize: Callable[[Any], str | bytes] = _json.dumps,
+        json_serialize_bytes: Callable[[Any], bytes] | None = None,
         cookie_jar: CookieJar | None = None,
         connector_owner: bool = True,
         raise_for_status: bool | Callable[[ClientResponse], Awaitable[None]] = False,
@@ -107,16 +130,18 @@ class ClientSession:
         semaphore: Semaphore | None = None,
         rate_limit: RateLimit | None = None,
         hedge: Hedge | None = None,
+        middlewares: Sequence[ClientMiddlewareType] = (),
+        trace_configs: Sequence[Any] | None = None,  # TraceConfig (asiofetch's or aiohttp's)
         # Accepted for aiohttp compatibility; the engine has no equivalent knob.
         loop: Any = None,
         version: Any = None,
         requote_redirect_url: bool = True,
-        trace_configs: Any = None,
         read_bufsize: int | None = None,
         max_body_size: int | None = None,
         max_decompressed_size: int | None = None,
         max_line_size: int = 8190,
         max_field_size: int = 8190,
+        max_headers: int = 128,
         fallback_charset_resolver: Any = None,
     ) -> None:
         # First: __del__ must find these even if validation below fails.
@@ -146,7 +171,13 @@ class ClientSession:
         else:
             self._timeout = to_timeout(timeout)
         _check_raise_for_status(raise_for_status)
+        if not isinstance(http2, bool):
+            raise TypeError(f"http2 must be a bool, got {type(http2).__name__}")
         check_auth(auth)
+        self._middlewares = check_middlewares(middlewares)
+        self._json_serialize = json_serialize
+        self._json_serialize_bytes = json_serialize_bytes
+        self._trace_configs = check_trace_configs(trace_configs)
 
         self._connector = connector
         self._core: _core.SessionCore = native_pool(connector)
@@ -164,15 +195,19 @@ class ClientSession:
             headers=merge_headers(CIMultiDict(), headers),
             skip_auto_headers=frozenset(istr(h) for h in (skip_auto_headers or ())),
             cookie_jar=jar,
-            json_serialize=json_serialize,
+            # aiohttp 3.14: a bytes encoder, when given, is used instead of json_serialize.
+            json_serialize=json_serialize if json_serialize_bytes is None else json_serialize_bytes,
             auth=auth,
         )
-        self._opts = OptionsCache(self._http_version)
+        self._opts = OptionsCache(self._http_version, (max_line_size, max_field_size, max_headers))
         # Body bounds (None: none, aiohttp's behaviour; memory stays bounded by reading) and the
         # pause mark (read_bufsize None: the engine's 256 KiB of decoded bytes).
         self._body_bounds = body_bounds(max_body_size, max_decompressed_size, read_bufsize)
         self._flow: Flow = check_flow(retry, semaphore, rate_limit, hedge)
         self._env_proxies: dict[str, str] = urllib.request.getproxies() if trust_env else {}
+        # aiohttp reads NETRC or ~/.netrc per request; read once here (a file edited during
+        # the session's life is not seen).
+        self._netrc = load_netrc() if trust_env else None
         self._proxy = self._proxy_str(proxy, proxy_auth)
         self._opts_buffered = self._opts.get(
             self._timeout,
@@ -183,7 +218,7 @@ class ClientSession:
             True,
             auto_decompress,
             self._flow,
-            self._body_bounds,
+            body=self._body_bounds,
         )
         # (loop, mailbox) of the last request: one identity test instead of a dict lookup.
         # The loop the cached mailbox belongs to, held weakly: a session must not keep a loop
@@ -204,6 +239,9 @@ class ClientSession:
             and self._base_url is None
             and not self._env_proxies
             and isinstance(self._raise_for_status, bool)
+            and self._netrc is None
+            and not self._middlewares
+            and not self._trace_configs
         )
 
     # ---- properties -----------------------------------------------------------------------
@@ -242,7 +280,11 @@ class ClientSession:
 
     @property
     def json_serialize(self) -> Callable[[Any], str | bytes]:
-        return self._defaults.json_serialize
+        return self._json_serialize
+
+    @property
+    def json_serialize_bytes(self) -> Callable[[Any], bytes] | None:
+        return self._json_serialize_bytes
 
     @property
     def raise_for_status(self) -> bool | Callable[[ClientResponse], Awaitable[None]]:
@@ -255,6 +297,14 @@ class ClientSession:
     @property
     def trust_env(self) -> bool:
         return self._trust_env
+
+    @property
+    def middlewares(self) -> tuple[Any, ...]:
+        return self._middlewares
+
+    @property
+    def trace_configs(self) -> list[Any]:
+        return list(self._trace_configs)
 
     @property
     def http2(self) -> bool:
@@ -296,7 +346,8 @@ class ClientSession:
         self._close()
 
     def __del__(self, _warnings: Any = warnings) -> None:
-        if self._closed:
+        # __init__ may never have run (an unknown keyword argument fails before it starts).
+        if getattr(self, "_closed", True):
             return
         if not self._quiet:
             _warnings.warn(f"Unclosed client session {self!r}", ResourceWarning, source=self)
@@ -424,12 +475,29 @@ class ClientSession:
             target, requests, concurrency=concurrency, buffer=buffer, deadline=deadline
         )
 
+    def _head_limits(self, line: Any, field: Any, headers: Any) -> HeadLimits | None:
+        """A request's own limits over the session's (aiohttp: None keeps the session's)."""
+        if line is None and field is None and headers is None:
+            return None
+        own = self._opts.head_limits
+        return (
+            own[0] if line is None else line,
+            own[1] if field is None else field,
+            own[2] if headers is None else headers,
+        )
+
     def _batch_target(
         self, retry: Any, semaphore: Any, rate_limit: Any, hedge: Any, timeout: Any
     ) -> BatchTarget:
         """What a batch gets from this session (checked here, at the call)."""
         if self._closed:
             raise SessionClosedError("Session is closed")
+        if self._middlewares or self._trace_configs:
+            # A native batch runs no Python per request: neither could run.
+            raise ValueError(
+                "gather()/as_completed() run no Python per request: a session with "
+                "middlewares= or trace_configs= cannot run native batches"
+            )
         flow = self._request_flow(retry, semaphore, rate_limit, hedge)
         real_timeout = self._timeout if timeout is _SENTINEL else to_timeout(timeout)
         assert self._connector is not None
@@ -442,7 +510,7 @@ class ClientSession:
             False,
             self._auto_decompress,
             flow,
-            self._body_bounds,
+            body=self._body_bounds,
         )
         return BatchTarget(
             core=self._core,
@@ -514,6 +582,7 @@ class ClientSession:
         rate_limit: Any = _SENTINEL,
         hedge: Any = _SENTINEL,
         fallback: Any = None,
+        middlewares: Sequence[ClientMiddlewareType] | None = None,
     ) -> ClientResponse:
         if self._closed:
             raise SessionClosedError("Session is closed")
@@ -522,12 +591,30 @@ class ClientSession:
         if raise_for_status is not None:
             _check_raise_for_status(raise_for_status)
 
+        check_server_hostname(server_hostname)
+        if fingerprint is not None:
+            refuse_fingerprint()
         d = self._defaults
         url_str, url = d.build_url(str_or_url, params)
         body, content_type = encode_body(data, json, d.json_serialize)
+        if auth is None and self._netrc is not None and d.auth is None:
+            auth = netrc_auth(self._netrc, (url or URL(url_str)).host, d, headers)
         hdrs = request_headers(d, headers, skip_auto_headers, content_type, auth)
+        body = body_headers(hdrs, body, expect100)
         if cookies or d.cookie_jar:
             d.add_cookie_header(hdrs, url or URL(url_str), cookies)
+        trace = None
+        if self._trace_configs:
+            trace = RequestTrace(
+                self,
+                self._trace_configs,
+                trace_request_ctx,
+                method,
+                url or URL(url_str),
+                merge_headers(d.headers, headers),
+            )
+            if trace.wants_response_chunks():
+                stream = False  # the body goes to the callbacks whole (see _tracing)
 
         # Options.
         real_timeout = self._timeout if timeout is _SENTINEL else to_timeout(timeout)
@@ -555,18 +642,55 @@ class ClientSession:
             stream,
             self._auto_decompress if auto_decompress is None else bool(auto_decompress),
             self._request_flow(retry, semaphore, rate_limit, hedge),
+            self._head_limits(max_line_size, max_field_size, max_headers),
             self._request_bounds(max_body_size, max_decompressed_size, read_bufsize),
         )
+        fallbacks = fallback_list(fallback)
+        rfs = self._raise_for_status if raise_for_status is None else raise_for_status
+        mws = self._middlewares if middlewares is None else check_middlewares(middlewares)
+        if not mws and trace is None:
+            resp = await self._send(method, url_str, hdrs, body, opts, fallbacks, stream)
+            await _check_status(resp, rfs)
+            return resp
 
-        # Submit and wait.
+        async def send(req: ClientRequest) -> ClientResponse:
+            m = _core.normalize_method(req.method)
+            u = str(req.url)
+            return await self._send(m, u, req.headers, req._body, opts, fallbacks, stream)
+
+        req = ClientRequest(method, url or URL(url_str), hdrs, body, self, d.json_serialize)
+        if trace is None:
+            resp = await run_middlewares(mws, req, send)
+            await _check_status(resp, rfs)
+            return resp
+        await trace.start()
+        try:
+            resp = await (run_middlewares(mws, req, send) if mws else send(req))
+            await trace.sent(resp, req.headers, req._body)
+            await _check_status(resp, rfs)
+        except BaseException as e:
+            await trace.exception(e)
+            raise
+        await trace.end(resp)
+        return resp
+
+    async def _send(
+        self,
+        method: str,
+        url_str: str,
+        hdrs: CIMultiDict[str],
+        body: Any,
+        opts: _core.Options,
+        fallbacks: Any,
+        stream: bool,
+    ) -> ClientResponse:
+        """One native request (redirects and retries included) and its response."""
         loop = asyncio.get_running_loop()
         mb = self._mb if loop is self._mb_loop() else self._bind_loop(loop)
         assert mb is not None
         header_list = list(hdrs.items())
         fut: asyncio.Future[Any] = loop.create_future()
-        rid = self._core.submit(
-            mb.native, method, url_str, header_list, body, opts, fallback_list(fallback)
-        )
+        rid = self._core.submit(mb.native, method, url_str, header_list, body, opts, fallbacks)
         mb.futures[rid] = fut
         try:
             raw = await fut
@@ -579,14 +703,16 @@ class ClientSession:
             raise
 
         resp = ClientResponse(raw, CIMultiDictProxy(hdrs), stream)
-        store_cookies(d, resp)
-
-        rfs = self._raise_for_status if raise_for_status is None else raise_for_status
-        if rfs is True:
-            resp.raise_for_status()
-        elif rfs is not False and rfs is not None:
-            await rfs(resp)
+        store_cookies(self._defaults, resp)
         return resp
+
+
+async def _check_status(resp: ClientResponse, rfs: Any) -> None:
+    """aiohttp's raise_for_status: True raises on >= 400, a callable is awaited with resp."""
+    if rfs is True:
+        resp.raise_for_status()
+    elif rfs is not False and rfs is not None:
+        await rfs(resp)
 
 
 class _RequestContextManager:
@@ -681,8 +807,9 @@ collections.abc.Coroutine.register(_RequestContextManager)
 
 
 def _check_raise_for_status(value: Any) -> None:
-    if not isinstance(value, bool) and not callable(value):
-        raise TypeError("raise_for_status must be a bool or an async callable")
+    # None: no check, as in aiohttp (a request's None means "the session's").
+    if value is not None and not isinstance(value, bool) and not callable(value):
+        raise TypeError("raise_for_status must be a bool, None or an async callable")
 
 
 def _loop_debug() -> bool:

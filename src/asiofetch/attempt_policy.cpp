@@ -1,5 +1,7 @@
 #include "asiofetch/attempt_policy.hpp"
 
+#include <cctype>
+
 #include "asiofetch/headers.hpp"
 #include "asiofetch/url.hpp"
 
@@ -29,10 +31,57 @@ bool decide_fallback(const AttemptState& s, std::size_t pos, std::size_t count, 
   return end.status >= 500;
 }
 
+const std::string* redirect_target(const Headers& headers) {
+  // `Location:` with an empty value loops on the same URL if followed; aiohttp's
+  // `headers.get(LOCATION) or headers.get(URI)` falls through an empty one.
+  for (std::string_view name : {"location", "uri"})
+    if (const std::string* v = find_header(headers, name); v && !v->empty()) return v;
+  return nullptr;
+}
+
+namespace {
+
+// The scheme of a URL reference (RFC 3986 3.1), lower-cased; empty for a relative reference.
+std::string reference_scheme(std::string_view ref) {
+  const auto colon = ref.find(':');
+  if (colon == 0 || colon == std::string_view::npos) return {};
+  std::string scheme;
+  for (std::size_t i = 0; i < colon; ++i) {
+    const auto c = static_cast<unsigned char>(ref[i]);
+    const bool ok = std::isalpha(c) || (i > 0 && (std::isdigit(c) || c == '+' || c == '-' || c == '.'));
+    if (!ok) return {};
+    scheme += static_cast<char>(std::tolower(c));
+  }
+  return scheme;
+}
+
+}  // namespace
+
 RedirectStep decide_redirect(const Request& req, const std::string& origin, int status,
                              const std::string* location, std::size_t hops, int max_redirects) {
   RedirectStep step;
-  auto next = location ? resolve_redirect(req.url, *location) : std::nullopt;
+  std::string target = location ? *location : std::string();
+  if (const std::string scheme = reference_scheme(target); !scheme.empty()) {
+    // aiohttp: a scheme other than http(s) is NonHttpUrlRedirectClientError, checked before
+    // anything tries to parse the rest ("skype:handle" has no authority to parse).
+    if (scheme != "http" && scheme != "https") {
+      step.error = Error{ErrorKind::InvalidUrl, 0, "redirect to a non-HTTP URL '" + target + "'", target,
+                         ErrorSubKind::RedirectNonHttp};
+      return step;
+    }
+    // "http:/ok" and "http:ok" carry no authority: browsers, yarl and aiohttp read them as
+    // references to the current origin when the scheme is the current one (libcurl would
+    // take "ok" for a host name).
+    if (std::string_view(target).substr(scheme.size() + 1).substr(0, 2) != "//") {
+      if (reference_scheme(req.url) != scheme) {
+        step.error = Error{ErrorKind::InvalidUrl, 0, "cannot follow redirect to '" + target + "': Invalid redirect URL origin",
+                           target, ErrorSubKind::RedirectInvalidUrl};
+        return step;
+      }
+      target.erase(0, scheme.size() + 1);
+    }
+  }
+  auto next = location ? resolve_redirect(req.url, target) : std::nullopt;
   if (!next) {
     step.error = Error{ErrorKind::InvalidUrl, 0, "cannot follow redirect to '" + (location ? *location : "") + "'",
                        location ? *location : "", ErrorSubKind::RedirectInvalidUrl};

@@ -51,6 +51,9 @@ struct RedirectStep {
   bool to_get = false;               // the method becomes GET, the body and Content-Length go
   bool cross_origin = false;         // Authorization and Cookie are dropped
 };
+// Where a redirect response points: `Location`, else `URI`, as aiohttp reads them; null when
+// neither is there or both are empty, and then the response is returned, not followed.
+const std::string* redirect_target(const Headers& headers);
 RedirectStep decide_redirect(const Request& req, const std::string& origin, int status,
                              const std::string* location, std::size_t hops, int max_redirects);
 // Applies a step without an error to the request; returns the new origin.

@@ -14,6 +14,7 @@ namespace asiofetch {
 struct FailurePhase {
   bool connected = false;        // TCP (and TLS) done: the request could be sent
   bool got_status = false;       // a response status line arrived
+  bool head_done = false;        // the final response's header block ended
   bool connect_deadline = false; // the connect timeout was the nearer deadline when it fired
   bool via_proxy = false;
 };

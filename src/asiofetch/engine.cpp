@@ -122,6 +122,7 @@ EngineStats Engine::stats() const {
   s.queued = scheduler_.queued();
   s.easy_handles = easy_.count();
   s.sockets = driver_.socket_count();
+  s.sockets_opened = driver_.sockets_opened();
   s.sessions = stat_sessions_.load();
   return s;
 }
@@ -235,6 +236,7 @@ void Engine::handle(cmd::SemOp& c) {
 void Engine::handle(cmd::Resume& c) {
   auto it = transfers_.find(c.id);
   if (it == transfers_.end() || !it->second->easy) return;
+  if (it->second->mock_play) return mock_resume(*it->second);
   // May call the write callback right here with the held-back bytes: that is fine, we are
   // on the engine thread and not inside another curl call.
   curl_easy_pause(it->second->easy.get(), CURLPAUSE_CONT);

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <exception>
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -29,11 +30,16 @@
 
 namespace asiofetch {
 
+class MockTable;
+struct MockDecision;
+struct MockAnswer;
+
 struct EngineStats {
   std::size_t in_flight = 0;    // requests submitted and not yet finished (queued included)
   std::size_t queued = 0;       // waiting for a slot
   std::size_t easy_handles = 0; // created and not yet cleaned up (idle ones included)
   std::size_t sockets = 0;      // sockets libcurl asked us to watch
+  std::size_t sockets_opened = 0;  // connection sockets opened since the engine started
   std::size_t sessions = 0;
 };
 
@@ -81,6 +87,9 @@ class Engine : public std::enable_shared_from_this<Engine> {
   // A waiter that gave up: dequeued if still waiting, its permit returned if already granted.
   void semaphore_cancel(std::shared_ptr<Semaphore> sem, RequestId id);
   void stop();
+  // asiofetch.testing: requests registered from now on are answered by `table` (null: by the
+  // network again). Any thread.
+  void install_mock(std::shared_ptr<MockTable> table);
 
   EngineStats stats() const;
 
@@ -129,6 +138,19 @@ class Engine : public std::enable_shared_from_this<Engine> {
   void arm_idle_timer(Transfer& t);
   AttemptState attempt_state(const Transfer& t) const;
 
+  // ---- engine_mock.cpp: attempts answered by asiofetch.testing's table ---------------
+  std::shared_ptr<MockTable> current_mock() const;  // any thread
+  bool mock_begin(Transfer& t);  // false: the table passes this attempt to the network
+  void mock_apply(Transfer& t, MockDecision d);
+  void mock_ask(Transfer& t, std::size_t route);
+  void mock_replied(RequestId id, std::uint64_t serial, bool matched, std::shared_ptr<const MockAnswer> a);
+  void mock_passthrough(Transfer& t);
+  void mock_schedule(Transfer& t, Millis delay);
+  void mock_wake(RequestId id, std::uint64_t serial, Clock::time_point due);
+  void mock_step(Transfer& t);
+  void mock_resume(Transfer& t);
+  void mock_fail(Transfer& t, Error e);
+
   // ---- engine_batch.cpp: batches ------------------------------------------------------
   void launch(Batch& b);
   void batch_outcome(RequestId batch, std::size_t index, Outcome&& o);
@@ -160,8 +182,12 @@ class Engine : public std::enable_shared_from_this<Engine> {
   };
   std::unordered_map<RequestId, HedgeGroup> groups_;  // by the original's id
   bool stopping_ = false;
+  std::uint64_t mock_serial_ = 0;  // numbers each mocked attempt (stale timers and replies)
 
   // Any thread.
+  mutable std::mutex mock_mutex_;
+  std::shared_ptr<MockTable> mock_;  // guarded by mock_mutex_; mock_on_ says it is set
+  std::atomic<bool> mock_on_{false};
   Inbox inbox_;
   std::atomic<std::size_t> stat_in_flight_{0}, stat_sessions_{0};
 

@@ -1,4 +1,4 @@
-// One request's attempts on the engine thread: start, finish, and what the policy says next.
+// One request's attempts on the engine thread: start, retry, redirect, hedge, read timeout.
 #include <boost/asio/steady_timer.hpp>
 #include <algorithm>
 #include <cstdint>
@@ -28,6 +28,7 @@ void Engine::register_transfer(std::unique_ptr<Transfer>& tp) {
   t.pool = pit->second.get();
   t.submitted_at = Clock::now();
   t.slot_origin = t.origin;
+  if (!t.mock) t.mock = current_mock();  // a hedge copy keeps its original's
   const bool hedged = is_hedged(*t.opts, t.req, t.copy);
   // A retry, fallback or hedge starts over from here, not from a redirect hop.
   if (t.opts->retry || hedged || !t.req.fallback.empty()) t.original = t.req;
@@ -59,12 +60,14 @@ bool Engine::configure_attempt(Transfer& t, long version) {
   t.follow = false;
   t.errbuf[0] = '\0';
   t.callback_error.clear();
+  t.head_checks.clear();
   t.requests_sent = 0;
   t.resend_refused = false;
   t.body_error.reset();
   t.decoder.reset();
   t.raw_bytes = 0;
   t.paused = false;
+  if (t.mock && mock_begin(t)) return true;
   if (auto error = configure_easy(t, version, driver_)) {
     finish(t, std::move(*error));
     return false;
@@ -147,6 +150,14 @@ void Engine::attempt_done(Transfer& t, CURLcode rc) {
     finish(t, std::move(*t.body_error));
     return;
   }
+  if (rc == CURLE_OK && !t.headers_done) {
+    // libcurl ends a transfer whose head was cut by the close as a success; aiohttp's parser
+    // raises ServerDisconnectedError for it.
+    Error e{ErrorKind::ServerDisconnected, 0, "server disconnected before the end of the response head (" + t.req.url + ")",
+            t.req.url};
+    if (!try_again(t, &e)) finish(t, std::move(e));
+    return;
+  }
   if (rc == CURLE_OK) {
     if (t.follow) {
       follow_redirect(t);
@@ -158,6 +169,11 @@ void Engine::attempt_done(Transfer& t, CURLcode rc) {
   }
   if (!t.callback_error.empty()) {
     finish(t, Error{ErrorKind::Other, static_cast<int>(rc), "asiofetch engine internal error: " + t.callback_error});
+    return;
+  }
+  if (t.head_checks.failed()) {
+    Error e{ErrorKind::BadResponse, static_cast<int>(rc), t.head_checks.reason(), t.req.url};
+    if (!try_again(t, &e)) finish(t, std::move(e));
     return;
   }
   if (t.idle_expired) {
@@ -177,6 +193,7 @@ void Engine::attempt_done(Transfer& t, CURLcode rc) {
   curl_easy_getinfo(t.easy.get(), CURLINFO_PRETRANSFER_TIME_T, &pre);
   phase.connected = pre > 0;
   phase.got_status = t.resp->status > 0;
+  phase.head_done = t.headers_done;
   phase.via_proxy = !t.opts->proxy.empty();
   if (t.opts->connect_timeout.count() > 0) {
     auto attempt = Clock::now() - t.attempt_at;
@@ -228,6 +245,7 @@ void Engine::suspend_attempt(Transfer& t) {
   // same logical request. The rate limiter is asked again (one token per attempt).
   if (t.easy) driver_.remove(t.easy.get());  // no-op when already out
   t.idle_timer.reset();
+  t.mock_play.reset();
   scheduler_.leave(t);
   t.state = Transfer::State::Backoff;
   if (t.easy) easy_.recycle(std::move(t.easy), !stopping_);
@@ -239,13 +257,15 @@ void Engine::suspend_attempt(Transfer& t) {
 
 void Engine::follow_redirect(Transfer& t) {
   Response& r = *t.resp;
-  const std::string* location = find_header(r.headers, "location");
+  const std::string* location = redirect_target(r.headers);
   const int status = r.status;
   RedirectStep step = decide_redirect(t.req, t.origin, status, location, r.history.size() + 1, t.opts->max_redirects);
   HopResponse hop{r.status, r.reason, t.req.url, t.req.method, std::move(r.headers)};
   r.history.push_back(std::move(hop));
   r.headers.clear();
   if (step.error) {
+    if (step.error->kind == ErrorKind::TooManyRedirects)
+      step.error->trail = std::make_shared<RedirectTrail>(RedirectTrail{r.http_version, std::move(r.history)});
     finish(t, std::move(*step.error));
     return;
   }
@@ -285,6 +305,7 @@ void Engine::launch_hedge(RequestId id) {
   copy->batch = orig.batch;
   copy->index = orig.index;
   copy->group = orig.group;
+  copy->mock = orig.mock;
   copy->copy = ++git->second.launched;
   git->second.members.push_back(copy->id);
   register_transfer(copy);
@@ -314,130 +335,8 @@ bool Engine::settle_group(Transfer& t, Outcome& o) {
   return true;
 }
 
-void Engine::promote(Transfer& t) {
-  const RequestId id = t.id;
-  // The consumer may hold the stream after the engine is gone (interpreter exit).
-  std::weak_ptr<Engine> self = weak_from_this();
-  t.stream = std::make_shared<StreamBuffer>(
-      t.opts->stream_high_water,
-      [self, id] { if (auto e = self.lock()) e->enqueue(cmd::Resume{id}); },
-      [self, id] { if (auto e = self.lock()) e->enqueue(cmd::Cancel{id}); });
-  t.stream->start(std::move(t.decoder), BodyLimits{t.opts->max_body_size, t.opts->max_decompressed_size},
-                  std::move(t.resp->body), t.raw_bytes, t.paused);
-  t.paused = false;  // the stream owns the pause state from here
-  t.resp->body.clear();
-  delivery_.head(t);
-}
-
-void Engine::promote_heads() {
-  for (RequestId id : delivery_.take_heads_due()) {
-    auto it = transfers_.find(id);
-    if (it == transfers_.end()) continue;
-    Transfer& t = *it->second;
-    if (t.outcome_sent || t.stream || t.state != Transfer::State::Active || !t.headers_done || t.follow ||
-        t.hold_head)
-      continue;
-    guarded(id, [&] { promote(t); });
-  }
-}
-
-void Engine::finish_ok(Transfer& t) {
-  if (t.stream) {
-    t.stream->finish(Error{});
-    if (!t.outcome_sent) delivery_.head(t);  // no body callback came (HEAD, 204): head now
-    release(t);
-    return;
-  }
-  if (t.decoder) {
-    // What the decoder still holds: within the mark it travels with the head (the fast
-    // path); beyond it, the rest streams.
-    const bool bounded = t.opts->stream && !t.hold_head;
-    if (!t.decode_into_body(bounded ? t.opts->stream_high_water : SIZE_MAX)) {
-      finish(t, std::move(*t.body_error));
-      return;
-    }
-    if (bounded && t.decoder->has_more()) {
-      promote(t);
-      t.stream->finish(Error{});
-      release(t);
-      return;
-    }
-    try {
-      t.decoder->finish();
-    } catch (const DecodeError& e) {
-      finish(t, Error{ErrorKind::PayloadIncomplete, 0,
-                      "Can not decode content-encoding: " + t.decoder->encoding() + " (" + e.what() + ")"});
-      return;
-    }
-    t.decoder.reset();
-  }
-  auto resp = std::move(t.resp);
-  read_response_info(t.easy.get(), *resp);
-  resp->attempts = t.attempts;
-  resp->url = t.req.url;
-  resp->method = t.req.method;
-  Outcome o;
-  o.id = t.id;
-  o.response = std::move(resp);
-  t.outcome_sent = true;
-  deliver(t, std::move(o));
-}
-
-void Engine::finish(Transfer& t, Error error) {
-  if (t.easy && t.state == Transfer::State::Active) driver_.remove(t.easy.get());
-  if (!t.outcome_sent && !t.stream && t.opts->stream && t.headers_done && !t.follow && !t.hold_head &&
-      t.resp->status > 0 && error.kind != ErrorKind::Cancelled && error.kind != ErrorKind::SessionClosed) {
-    // The head is complete, so it is the response and the failure is its body's: the
-    // caller sees it from read(), as with aiohttp, after the bytes that did arrive.
-    t.decoder.reset();
-    promote(t);
-  }
-  if (t.stream && t.outcome_sent) {
-    t.stream->finish(std::move(error));
-  } else if (!t.outcome_sent) {
-    if (t.stream) t.stream->finish(error);
-    Outcome o;
-    o.id = t.id;
-    o.error = std::move(error);
-    t.outcome_sent = true;
-    deliver(t, std::move(o));
-    return;
-  }
-  release(t);
-}
-
-void Engine::deliver(Transfer& t, Outcome&& o) {
-  // Release first: whoever sees the outcome must also see the slot and counters freed.
-  std::shared_ptr<Mailbox> mailbox = t.mailbox;
-  const RequestId batch = t.batch;
-  const std::size_t index = t.index;
-  // A hedged copy delivers only as the winner, or as the last one standing.
-  const bool deliverable = t.group == 0 || settle_group(t, o);
-  release(t);
-  if (!deliverable) return;
-  if (batch)
-    batch_outcome(batch, index, std::move(o));
-  else
-    delivery_.push(mailbox, std::move(o));
-}
-
-void Engine::release(Transfer& t) {
-  Pool* pool = t.pool;
-  const bool was_active = t.state == Transfer::State::Active;
-  scheduler_.leave(t);
-  t.state = Transfer::State::Done;
-  t.idle_timer.reset();
-  t.backoff_timer.reset();
-  t.hedge_timer.reset();
-  if (t.easy) easy_.recycle(std::move(t.easy), !stopping_);
-  std::shared_ptr<Semaphore> permit = t.holds_permit ? t.opts->semaphore : nullptr;
-  transfers_.erase(t.id);  // destroys t
-  stat_in_flight_.store(transfers_.size());
-  if (!stopping_) scheduler_.after_release(*pool, was_active, permit.get());
-}
-
 void Engine::arm_idle_timer(Transfer& t) {
-  if (t.opts->read_timeout.count() <= 0) return;
+  if (t.opts->read_timeout.count() <= 0 || t.mock_play) return;  // a mocked attempt keeps its own
   if (!t.idle_timer) t.idle_timer.emplace(io_);
   t.idle_timer->expires_at(t.last_activity + t.opts->read_timeout);
   const RequestId id = t.id;
@@ -450,9 +349,14 @@ void Engine::arm_idle_timer(Transfer& t) {
       curl_off_t pre = 0;
       curl_easy_getinfo(tr.easy.get(), CURLINFO_PRETRANSFER_TIME_T, &pre);
       // Silence counts only once the request is on the wire; before that the connect
-      // timeout is in charge. Activity since arming just moves the deadline.
+      // timeout is in charge. Activity since arming just moves the deadline. Like aiohttp's
+      // sock_read, any byte counts: a header line dribbled slower than the timeout reaches
+      // no callback until it ends, but its socket shows the reads. Asked only when the
+      // callbacks saw silence: last_read() walks the watched sockets.
       // Nor while the transfer is paused for a slow reader: the silence is ours (aiohttp
       // drops its read timer while the transport is paused, too).
+      if (Clock::now() >= tr.last_activity + tr.opts->read_timeout)
+        tr.last_activity = std::max(tr.last_activity, driver_.last_read(tr.easy.get()));
       const bool waits_for_reader = tr.paused || (tr.stream && tr.stream->paused());
       if (pre == 0 || waits_for_reader || Clock::now() < tr.last_activity + tr.opts->read_timeout) {
         if (pre == 0 || waits_for_reader) tr.last_activity = Clock::now();

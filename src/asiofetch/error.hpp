@@ -2,11 +2,14 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
 
 namespace asiofetch {
+
+struct RedirectTrail;  // response.hpp
 
 // Stable numbers: the Python layer maps them to aiohttp's exception classes.
 enum class ErrorKind : std::uint8_t {
@@ -27,6 +30,7 @@ enum class ErrorKind : std::uint8_t {
   SessionClosed = 14,
   Other = 15,
   Proxy = 16,
+  BadResponse = 17,  // the server's answer is not valid HTTP (aiohttp: ClientResponseError 400)
 };
 
 std::string_view error_kind_name(ErrorKind kind) noexcept;
@@ -52,6 +56,8 @@ struct Error {
   std::string message;    // human-readable, curl's error buffer included
   std::string url;        // the URL it is about (the request's, or a redirect's target); may be ""
   ErrorSubKind sub_kind = ErrorSubKind::None;
+  // TooManyRedirects: the redirect responses followed (aiohttp's TooManyRedirects.history).
+  std::shared_ptr<const RedirectTrail> trail;
 
   explicit operator bool() const noexcept { return kind != ErrorKind::None; }
 };

@@ -21,6 +21,10 @@ struct SocketWatch {
   bool read_armed = false;
   bool write_armed = false;
   bool gone = false;
+  // The handle libcurl last named for this socket (compared, never dereferenced: it may be
+  // gone), and when the socket last woke up readable. For the read timeout (last_read()).
+  const CURL* easy = nullptr;
+  std::chrono::steady_clock::time_point last_read{};
 };
 
 namespace {
@@ -87,13 +91,20 @@ void MultiDriver::shutdown() {
   multi_.reset();
 }
 
-int MultiDriver::on_socket(CURL*, curl_socket_t s, int what, void* self, void*) {
+int MultiDriver::on_socket(CURL* easy, curl_socket_t s, int what, void* self, void*) {
   auto& d = *static_cast<MultiDriver*>(self);
   if (what == CURL_POLL_REMOVE)
     d.unwatch(s);
   else
-    d.watch(s, what);
+    d.watch(s, what, easy);
   return 0;
+}
+
+std::chrono::steady_clock::time_point MultiDriver::last_read(const CURL* easy) const noexcept {
+  std::chrono::steady_clock::time_point t{};
+  for (const auto& [s, w] : sockets_)
+    if (w->easy == easy && w->last_read > t) t = w->last_read;
+  return t;
 }
 
 int MultiDriver::on_close_socket(void* self, curl_socket_t s) {
@@ -104,11 +115,14 @@ int MultiDriver::on_close_socket(void* self, curl_socket_t s) {
 }
 
 int MultiDriver::on_sockopt(void* self, curl_socket_t s, curlsocktype purpose) {
-  if (purpose == CURLSOCKTYPE_IPCXN) static_cast<MultiDriver*>(self)->conn_fds_.insert(s);
+  if (purpose == CURLSOCKTYPE_IPCXN) {
+    static_cast<MultiDriver*>(self)->conn_fds_.insert(s);
+    static_cast<MultiDriver*>(self)->sockets_opened_.fetch_add(1, std::memory_order_relaxed);
+  }
   return CURL_SOCKOPT_OK;
 }
 
-void MultiDriver::watch(curl_socket_t s, int what) {
+void MultiDriver::watch(curl_socket_t s, int what, CURL* easy) {
   auto& w = sockets_[s];
   if (!w) {
     // Any fd libcurl names is accepted, including ones it opened without us (the threaded
@@ -117,6 +131,7 @@ void MultiDriver::watch(curl_socket_t s, int what) {
     socket_count_.store(sockets_.size(), std::memory_order_relaxed);
   }
   w->want = what;
+  w->easy = easy;
   arm(w, s);
 }
 
@@ -127,7 +142,10 @@ void MultiDriver::unwatch(curl_socket_t s) {
   // while parked finds want == 0 and is ignored, and libcurl checks the connection is alive
   // before reusing it.
   if (conn_fds_.contains(s)) {
-    if (auto it = sockets_.find(s); it != sockets_.end()) it->second->want = 0;
+    if (auto it = sockets_.find(s); it != sockets_.end()) {
+      it->second->want = 0;
+      it->second->easy = nullptr;  // the next transfer on it is named when it starts
+    }
     return;
   }
   forget(s);
@@ -149,6 +167,7 @@ void MultiDriver::arm(const std::shared_ptr<SocketWatch>& w, curl_socket_t s) {
                        [this, w, s](const boost::system::error_code& ec) {
                          w->read_armed = false;
                          if (ec || w->gone || !(w->want & CURL_POLL_IN)) return;
+                         w->last_read = std::chrono::steady_clock::now();
                          socket_action(s, CURL_CSELECT_IN);
                          if (!w->gone) arm(w, s);
                        });

@@ -4,6 +4,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <unordered_map>
@@ -45,14 +46,22 @@ class MultiDriver {
   void shutdown();
   bool running() const noexcept { return static_cast<bool>(multi_); }
 
+  // When a socket libcurl watches for this handle was last readable (bytes, or the peer's
+  // close); the epoch when none was. Bytes of a header line arrive before libcurl hands the
+  // line over, so this is the read timeout's measure of activity. Engine thread; walks the
+  // watched sockets, so it is for timer expiry, not per event.
+  std::chrono::steady_clock::time_point last_read(const CURL* easy) const noexcept;
+
   std::size_t socket_count() const noexcept { return socket_count_.load(std::memory_order_relaxed); }  // any thread
+  // Connection sockets libcurl opened since start (asiofetch.testing asserts none). Any thread.
+  std::size_t sockets_opened() const noexcept { return sockets_opened_.load(std::memory_order_relaxed); }
 
  private:
   static int on_socket(CURL* easy, curl_socket_t s, int what, void* self, void* socketp);
   static int on_timer(CURLM* multi, long timeout_ms, void* self);
   static int on_close_socket(void* self, curl_socket_t s);
   static int on_sockopt(void* self, curl_socket_t s, curlsocktype purpose);
-  void watch(curl_socket_t s, int what);
+  void watch(curl_socket_t s, int what, CURL* easy);
   void unwatch(curl_socket_t s);
   void forget(curl_socket_t s);
   void arm(const std::shared_ptr<SocketWatch>& w, curl_socket_t s);
@@ -76,6 +85,7 @@ class MultiDriver {
   std::unordered_set<curl_socket_t> conn_fds_;
 
   std::atomic<std::size_t> socket_count_{0};  // written on the engine thread, read anywhere
+  std::atomic<std::size_t> sockets_opened_{0};  // likewise
 };
 
 }  // namespace asiofetch

@@ -26,6 +26,14 @@ enum class HttpVersion : std::uint8_t {
   Http2PriorKnowledge,  // h2c: speak HTTP/2 from the first byte on cleartext
 };
 
+// aiohttp's response-head limits (ClientSession(max_line_size=, max_field_size=, max_headers=)),
+// with aiohttp 3.14's defaults; head_checks.cpp enforces them.
+struct HeadLimits {
+  std::size_t max_line_size = 8190;   // the status line's reason phrase
+  std::size_t max_field_size = 8190;  // one header's name plus value
+  std::size_t max_headers = 128;      // header lines in one head
+};
+
 // Options shared by many requests: built once (per session, per batch) and referenced, so the
 // per-request path copies a pointer instead of a dozen fields. Immutable once submitted.
 struct RequestOptions {
@@ -48,6 +56,7 @@ struct RequestOptions {
   // Hard bounds of one response body, 0: none. Over one, the body fails (PayloadIncomplete).
   std::uint64_t max_body_size = 0;          // bytes on the wire
   std::uint64_t max_decompressed_size = 0;  // bytes after Content-Encoding decoding
+  HeadLimits head_limits;
 
   // Native flow control. The pointees are shared with Python objects and with other requests;
   // their state is touched on the engine thread only.

@@ -31,6 +31,12 @@ struct HopResponse {
   Headers headers;
 };
 
+// The hops of a chain that ended in an error (TooManyRedirects), with the chain's HTTP version.
+struct RedirectTrail {
+  std::string http_version;
+  std::vector<HopResponse> hops;
+};
+
 struct Response {
   int status = 0;
   std::string reason;

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "asiofetch/attempt_policy.hpp"
 #include "asiofetch/delivery.hpp"
 #include "asiofetch/fault.hpp"
 #include "asiofetch/headers.hpp"
@@ -73,6 +74,7 @@ std::size_t Transfer::header_line(std::string_view line) {
   auto& self = *this;
   const std::size_t len = line.size();
   self.last_activity = Clock::now();
+  if (!self.head_checks.line(line, self.opts->head_limits)) return 0;  // aborts: CURLE_WRITE_ERROR
   if (line.starts_with("HTTP/")) {
     // A new header block: an interim 1xx, a redirect hop, or the final response.
     self.parse_status_line(line);
@@ -133,13 +135,14 @@ void Transfer::end_of_headers() {
   if (status >= 100 && status < 200 && status != 101) return;  // interim: the real one follows
   headers_done = true;
   if (opts->follow_redirects && is_redirect_status(status) && req.method != "CONNECT") {
-    if (has_header(resp->headers, "location")) {
+    if (redirect_target(resp->headers)) {
       follow = true;
       return;
     }
   }
-  if (opts->auto_decompress) {
-    // libcurl's decoding is off (easy_setup): every Content-Encoding line, in order.
+  if (opts->auto_decompress && !mock_play) {
+    // libcurl's decoding is off (easy_setup): every Content-Encoding line, in order. A mocked
+    // answer's body is given decoded (asiofetch.testing), whatever Content-Encoding it names.
     std::string encodings;
     for (const auto& [k, v] : resp->headers)
       if (iequals(k, "content-encoding")) encodings.append(encodings.empty() ? "" : ", ").append(v);

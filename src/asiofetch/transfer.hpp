@@ -9,6 +9,7 @@
 
 #include "asiofetch/content_decoder.hpp"
 #include "asiofetch/curl_handles.hpp"
+#include "asiofetch/head_checks.hpp"
 #include "asiofetch/mailbox.hpp"
 #include "asiofetch/outcome.hpp"
 #include "asiofetch/request.hpp"
@@ -19,6 +20,8 @@ namespace asiofetch {
 
 struct Pool;
 class Delivery;
+class MockTable;
+struct MockPlay;
 using SessionId = std::uint64_t;
 using Clock = std::chrono::steady_clock;
 
@@ -70,6 +73,7 @@ struct Transfer {
   // An exception thrown inside a libcurl callback (it must not unwind through libcurl): the
   // callback aborts the transfer instead, and the engine fails the request with this text.
   std::string callback_error;
+  HeadChecks head_checks;  // refuses a malformed or oversized head (reason kept for the error)
 
   std::shared_ptr<StreamBuffer> stream;
   // The body's decoding and bounds while it is buffered here (before a stream takes over,
@@ -79,6 +83,8 @@ struct Transfer {
   bool paused = false;        // body_bytes paused the transfer before a stream existed
   bool hold_head = false;     // this hop's whole body is buffered (a retry or fallback may redo it)
   std::optional<Error> body_error;  // the body failed here (decoding, limits): the attempt's error
+  std::shared_ptr<MockTable> mock;      // asiofetch.testing's router when registered under one
+  std::shared_ptr<MockPlay> mock_play;  // the current attempt, when the router answers it
   std::optional<boost::asio::steady_timer> idle_timer;
   std::optional<boost::asio::steady_timer> pool_timer;
   std::optional<boost::asio::steady_timer> backoff_timer;

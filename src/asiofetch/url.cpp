@@ -99,6 +99,19 @@ std::optional<ParsedUrl> parse_http_url(const std::string& url, std::string& why
     why = "NUL byte in the URL";
     return std::nullopt;
   }
+  // libcurl reads "http:/host" and "http:///host" as "http://host"; yarl (so aiohttp) reads
+  // both as a URL without a host and aiohttp refuses them. A request to a host the caller
+  // never wrote is the worse surprise, so refuse them too.
+  if (has_http_scheme(url)) {
+    const auto colon = url.find(':');
+    const bool has_authority =
+        url.size() > colon + 3 && url.compare(colon + 1, 2, "//") == 0 &&
+        std::string_view("/?#").find(url[colon + 3]) == std::string_view::npos;
+    if (!has_authority) {
+      why = "no host";
+      return std::nullopt;
+    }
+  }
   UrlPtr u(curl_url());
   if (!u) {
     why = "out of memory";

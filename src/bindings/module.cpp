@@ -27,6 +27,7 @@ PYBIND11_MODULE(_core, m) {
   m.attr("E_SESSION_CLOSED") = static_cast<int>(ErrorKind::SessionClosed);
   m.attr("E_OTHER") = static_cast<int>(ErrorKind::Other);
   m.attr("E_PROXY") = static_cast<int>(ErrorKind::Proxy);
+  m.attr("E_BAD_RESPONSE") = static_cast<int>(ErrorKind::BadResponse);
 
   m.attr("HTTP_ANY") = static_cast<int>(HttpVersion::Any);
   m.attr("HTTP_1_1") = static_cast<int>(HttpVersion::Http1_1);
@@ -44,6 +45,7 @@ PYBIND11_MODULE(_core, m) {
   py_bind::register_flow(m);
   py_bind::register_options(m);
   py_bind::register_session(m);
+  py_bind::register_mock(m);
 
   m.def("engine_stats", [] {
     EngineStats s = Engine::instance()->stats();
@@ -52,6 +54,7 @@ PYBIND11_MODULE(_core, m) {
     d["queued"] = s.queued;
     d["easy_handles"] = s.easy_handles;
     d["sockets"] = s.sockets;
+    d["sockets_opened"] = s.sockets_opened;
     d["sessions"] = s.sessions;
     return d;
   });

@@ -52,6 +52,12 @@ void apply(RequestOptions& o, const std::string& key, py::handle v) {
     o.max_body_size = v.is_none() ? 0 : static_cast<std::uint64_t>(int_arg(key, v, 1, PY_SSIZE_T_MAX));
   } else if (key == "max_decompressed_size") {
     o.max_decompressed_size = v.is_none() ? 0 : static_cast<std::uint64_t>(int_arg(key, v, 1, PY_SSIZE_T_MAX));
+  } else if (key == "max_line_size") {
+    o.head_limits.max_line_size = static_cast<std::size_t>(int_arg(key, v, 1, PY_SSIZE_T_MAX));
+  } else if (key == "max_field_size") {
+    o.head_limits.max_field_size = static_cast<std::size_t>(int_arg(key, v, 1, PY_SSIZE_T_MAX));
+  } else if (key == "max_headers") {
+    o.head_limits.max_headers = static_cast<std::size_t>(int_arg(key, v, 1, PY_SSIZE_T_MAX));
   } else if (key == "hedge") {
     if (v.is_none()) {
       o.hedge_after = Millis(0);

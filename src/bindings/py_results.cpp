@@ -60,10 +60,12 @@ struct PyNativeError {
   int curl_code = 0;
   std::string message;
   std::string url;
+  std::shared_ptr<const RedirectTrail> trail;  // TooManyRedirects: the hops followed
 };
 
 py::object native_error(const Error& e) {
-  return py::cast(PyNativeError{static_cast<int>(e.kind), static_cast<int>(e.sub_kind), e.curl_code, e.message, e.url});
+  return py::cast(PyNativeError{static_cast<int>(e.kind), static_cast<int>(e.sub_kind), e.curl_code, e.message, e.url,
+                                e.trail});
 }
 
 py::object make_exception(PyMailbox& mb, const Error& e) { return mb.make_error(native_error(e)); }
@@ -186,7 +188,7 @@ std::size_t drain(PyMailbox& mb, py::dict futures, py::object listeners) {
 void register_results(py::module_& m) {
   py::class_<PyNativeError>(m, "NativeError", "A native failure, structured: _native_errors maps it to aiohttp's class.")
       .def(py::init([](int kind, std::string message, std::string url, int sub_kind, int curl_code) {
-        return PyNativeError{kind, sub_kind, curl_code, std::move(message), std::move(url)};
+        return PyNativeError{kind, sub_kind, curl_code, std::move(message), std::move(url), nullptr};
       }), py::arg("kind"), py::arg("message"), py::kw_only(), py::arg("url") = "", py::arg("sub_kind") = 0,
           py::arg("curl_code") = 0)
       .def_readonly("kind", &PyNativeError::kind, "E_*: which failure")
@@ -196,6 +198,16 @@ void register_results(py::module_& m) {
                              "what failed; bytes that are not UTF-8 show as \\xNN")
       .def_property_readonly("url", [](const PyNativeError& e) { return message_str(e.url); },
                              "the URL it is about (a redirect's target for SUB_REDIRECT_*)")
+      .def_property_readonly("history", [](const PyNativeError& e) {
+        py::list out;
+        if (e.trail)
+          for (const auto& h : e.trail->hops)
+            out.append(py::make_tuple(h.status, decode_header(h.reason), h.url, h.method, headers_list(h.headers)));
+        return out;
+      }, "TooManyRedirects: the redirect responses followed, as RawResponse.history")
+      .def_property_readonly("http_version", [](const PyNativeError& e) {
+        return e.trail ? e.trail->http_version : std::string();
+      }, "the HTTP version of `history`'s responses (\"\" without a history)")
       .def("__repr__", [](const PyNativeError& e) {
         return "NativeError(kind=" + std::to_string(e.kind) + ", sub_kind=" + std::to_string(e.sub_kind) +
                ", url=" + py::repr(py::str(e.url)).cast<std::string>() + ")";
@@ -234,7 +246,7 @@ void register_results(py::module_& m) {
       .def("error", [](PyStream& s) -> std::optional<PyNativeError> {
         Error e = s.buf->error();
         if (!e) return std::nullopt;
-        return PyNativeError{static_cast<int>(e.kind), static_cast<int>(e.sub_kind), e.curl_code, e.message, e.url};
+        return PyNativeError{static_cast<int>(e.kind), static_cast<int>(e.sub_kind), e.curl_code, e.message, e.url, e.trail};
       })
       .def("abort", [](PyStream& s) { s.buf->abort(); })
       .def_property_readonly("at_eof", [](PyStream& s) { return s.buf->at_eof(); })

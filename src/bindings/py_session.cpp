@@ -64,14 +64,15 @@ class PySession {
   // (method, url, headers or None, body or None, Options or None). Everything is validated
   // here, before the engine sees any of it, so a bad item fails the call, not the batch.
   RequestId submit_batch(PyMailbox& mb, py::handle items, py::handle headers, const PyOptions& options,
-                         std::size_t concurrency, bool fail_fast, py::handle deadline, RequestId progress_id,
+                         py::handle concurrency, bool fail_fast, py::handle deadline, RequestId progress_id,
                          py::handle progress_every, bool streaming) {
     check_open(mb);
     auto b = std::make_unique<Batch>();
     b->id = Engine::next_id();
     b->session = id_;
     b->mailbox = mb.native;
-    b->concurrency = concurrency;
+    // Checked here, not by pybind11's conversion: 10**20 must read "concurrency must be <= ...".
+    b->concurrency = static_cast<std::size_t>(int_arg("concurrency", concurrency, 0, PY_SSIZE_T_MAX));
     b->fail_fast = fail_fast;
     b->streaming = streaming;
     b->input_closed = !streaming;
@@ -190,7 +191,7 @@ void register_session(py::module_& m) {
            "call: InvalidUrlClientError / NonHttpUrlClientError, ValueError for a bad method or\n"
            "header, TypeError for wrong types, SessionClosedError when closed.")
       .def("submit_batch", &PySession::submit_batch, py::arg("mailbox"), py::arg("items"), py::arg("headers"),
-           py::arg("options"), py::kw_only(), py::arg("concurrency") = 0, py::arg("fail_fast") = false,
+           py::arg("options"), py::kw_only(), py::arg("concurrency") = py::int_(0), py::arg("fail_fast") = false,
            py::arg("deadline") = py::none(), py::arg("progress_id") = 0, py::arg("progress_every") = 0.1,
            py::arg("streaming") = false,
            "Queue a native batch; returns its id. Items are URL strs (GET with `headers`) or\n"

@@ -275,6 +275,37 @@ TEST(RedirectDecision, relative_locations_resolve_against_the_current_url) {
   EXPECT_EQ(decide_redirect(r, kOrigin, 302, &abs_path, 1, 10).url, "http://a.test/root");
 }
 
+TEST(RedirectDecision, target_is_location_else_uri_and_never_empty) {
+  EXPECT_EQ(redirect_target({{"Location", ""}}), nullptr);
+  EXPECT_EQ(redirect_target({}), nullptr);
+  ASSERT_NE(redirect_target({{"Location", ""}, {"URI", "/u"}}), nullptr);
+  EXPECT_EQ(*redirect_target({{"Location", ""}, {"URI", "/u"}}), "/u");
+  EXPECT_EQ(*redirect_target({{"location", "/l"}, {"URI", "/u"}}), "/l");
+}
+
+TEST(RedirectDecision, schemes_aiohttp_does_not_follow_and_references_without_authority) {
+  const std::string skype = "skype:handle";
+  RedirectStep s = decide_redirect(request("GET", "http://a.test/x"), kOrigin, 302, &skype, 1, 10);
+  ASSERT_TRUE(s.error);
+  EXPECT_EQ(s.error->sub_kind, ErrorSubKind::RedirectNonHttp);
+  EXPECT_EQ(s.error->url, "skype:handle");
+  for (const std::string loc : {"http:/ok", "HTTP:/ok"}) {
+    RedirectStep same = decide_redirect(request("GET", "http://a.test/x/y"), kOrigin, 302, &loc, 1, 10);
+    ASSERT_FALSE(same.error) << loc << ": " << same.error->message;
+    EXPECT_EQ(same.url, "http://a.test/ok") << loc;
+    EXPECT_FALSE(same.cross_origin);
+  }
+  const std::string rel = "http:ok";
+  EXPECT_EQ(decide_redirect(request("GET", "http://a.test/x/y"), kOrigin, 302, &rel, 1, 10).url, "http://a.test/x/ok");
+  // From https, "http:/ok" names no host for the other scheme: refused, as aiohttp's origin().
+  const std::string other = "http:/ok";
+  RedirectStep down = decide_redirect(request("GET", "https://a.test/"), "https://a.test:443", 302, &other, 1, 10);
+  ASSERT_TRUE(down.error);
+  EXPECT_EQ(down.error->sub_kind, ErrorSubKind::RedirectInvalidUrl);
+  const std::string full = "http://b.test/z";
+  EXPECT_TRUE(decide_redirect(request("GET", "http://a.test/"), kOrigin, 302, &full, 1, 10).cross_origin);
+}
+
 // ---- hedging ------------------------------------------------------------------------------
 
 TEST(HedgeDecision, only_safe_unstreamed_originals_with_a_hedge_configured) {
