@@ -292,12 +292,12 @@ class ClientResponse:
     async def read(self) -> bytes:
         """The whole body (decoded when auto_decompress). Errors of the body (a cut
         connection, bad compressed data, a read timeout) are raised here, as by aiohttp."""
+        if not self._streaming:
+            # The body came whole with the head (it may be here already through .content).
+            self._released = True  # aiohttp: closed once the body is read
+            return self._body_bytes()
         body = self._body
         if body is not None:
-            return body
-        if not self._streaming:
-            body = self._body_bytes()
-            self._released = True  # aiohttp: closed once the body is read
             return body
         if self._released:
             raise ClientConnectionError("Connection closed")
