@@ -80,6 +80,7 @@ class ClientResponse:
     __slots__ = (
         "__weakref__",
         "_body",
+        "_closed",
         "_content",
         "_cookies",
         "_headers",
@@ -110,7 +111,8 @@ class ClientResponse:
         self._url: URL | None = None
         self._history: tuple[ClientResponse, ...] | None = None
         self._cookies: SimpleCookie | None = None
-        self._released = False
+        self._released = False  # release()/close() was called
+        self._closed = False  # the body was read to its end
         self._in_context = False
         # A streamed body: the reader exists from the start so that dropping the response
         # unread aborts the transfer (StreamReader.__del__). `stream` is kept for callers
@@ -294,7 +296,10 @@ class ClientResponse:
         connection, bad compressed data, a read timeout) are raised here, as by aiohttp."""
         if not self._streaming:
             # The body came whole with the head (it may be here already through .content).
-            self._released = True  # aiohttp: closed once the body is read
+            # Released unread, it is gone, as with aiohttp (whose release() fails the reader).
+            if self._released and not self._closed:
+                raise ClientConnectionError("Connection closed")
+            self._closed = True  # aiohttp: closed once the body is read
             return self._body_bytes()
         body = self._body
         if body is not None:
@@ -306,7 +311,7 @@ class ClientResponse:
         except BaseException:
             self.close()
             raise
-        self._released = True
+        self._closed = True
         return body
 
     def get_encoding(self) -> str:
@@ -363,7 +368,7 @@ class ClientResponse:
 
     @property
     def closed(self) -> bool:
-        return self._released
+        return self._released or self._closed
 
     @property
     def connection(self) -> None:

@@ -791,7 +791,9 @@ class _RequestContextManager:
 
     async def __aenter__(self) -> ClientResponse:
         self._resp = await self._session._request(self._method, self._url, True, **self._kwargs)
-        return self._resp
+        # As aiohttp: the response is in its context (raise_for_status leaves it unreleased,
+        # so the body stays readable until the block ends).
+        return await self._resp.__aenter__()
 
     async def __aexit__(
         self,
