@@ -45,6 +45,7 @@ def body_bounds(max_body_size: Any, max_decompressed_size: Any, read_bufsize: An
         None if bufsize is None else 2 * bufsize,
     )
 
+
 _CACHE_LIMIT = 256  # bounded: keys may include per-request values
 
 
