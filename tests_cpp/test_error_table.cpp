@@ -262,7 +262,10 @@ TEST_F(ErrorTable, undecodable_body_is_payload_incomplete) {
   EngineClient c;
   Error e = fails(c, raw("HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 10\r\n\r\nnot gzip!!"));
   EXPECT_EQ(e.kind, ErrorKind::PayloadIncomplete) << e.message;
-  EXPECT_EQ(e.curl_code, CURLE_BAD_CONTENT_ENCODING);
+  // asiofetch decodes Content-Encoding itself (libcurl's decoding is off, issue 12), so the
+  // error is its decoder's, not libcurl's CURLE_BAD_CONTENT_ENCODING.
+  EXPECT_EQ(e.curl_code, 0);
+  EXPECT_NE(e.message.find("Can not decode content-encoding: gzip"), std::string::npos) << e.message;
 }
 
 TEST_F(ErrorTable, bad_chunk_size_is_payload_incomplete) {

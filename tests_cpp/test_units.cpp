@@ -133,8 +133,8 @@ TEST(Units, mailbox_deferred_push_signals_on_wake) {
 TEST(Units, stream_buffer_backpressure_and_resume) {
   int resumed = 0, aborted = 0;
   StreamBuffer s(10, [&] { ++resumed; }, [&] { ++aborted; });
-  EXPECT_TRUE(s.offer("0123456789"));
-  EXPECT_FALSE(s.offer("x")) << "full: the engine must pause";
+  EXPECT_EQ(s.offer("0123456789"), StreamBuffer::Offer::Taken);
+  EXPECT_EQ(s.offer("x"), StreamBuffer::Offer::Full) << "full: the engine must pause";
   EXPECT_EQ(s.read(4), "0123");
   EXPECT_EQ(resumed, 0) << "still above half of high water";
   EXPECT_EQ(s.read(4), "4567");

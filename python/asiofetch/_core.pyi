@@ -94,7 +94,17 @@ class Stream:
         ...
     @property
     def buffered(self) -> int:
+        """
+        decoded bytes waiting to be read (at most high_water plus one chunk)
+        """
+    @property
+    def high_water(self) -> int:
         ...
+    @property
+    def raw_bytes(self) -> int:
+        """
+        body bytes received on the wire so far (before decoding)
+        """
 class RawResponse:
     """
     A response as the engine delivers it; converted to Python lazily.
@@ -293,7 +303,7 @@ class Options:
     arguments: connect/read/total/pool_timeout (seconds, None or 0: no limit),
     follow_redirects, max_redirects (0: MAX_REDIRECTS_UNLIMITED), verify_tls, ca_file,
     client_cert, client_key, http_version (HTTP_*), auto_decompress, proxy, stream,
-    stream_high_water, hedge (HedgePolicy), retry, semaphore, rate_limit.
+    stream_high_water, max_body_size, max_decompressed_size (None: no limit), hedge (HedgePolicy), retry, semaphore, rate_limit.
     """
     def __init__(self, **kwargs: typing.Any) -> None:
         ...
@@ -328,6 +338,12 @@ class Options:
         ...
     @property
     def http_version(self) -> int:
+        ...
+    @property
+    def max_body_size(self) -> int | None:
+        ...
+    @property
+    def max_decompressed_size(self) -> int | None:
         ...
     @property
     def max_redirects(self) -> int:

@@ -34,7 +34,10 @@ async def fetch(url: Any, *, method: str = "GET", **kwargs: Any) -> ClientRespon
     Takes the same keyword arguments as ClientSession.request().
     """
     session = _default_session(asyncio.get_running_loop())
-    return await session.request(method, url, **kwargs)
+    resp = await session.request(method, url, **kwargs)
+    # The response comes at its head; fetch() promises the body too (its errors raise here).
+    await resp.read()
+    return resp
 
 
 @atexit.register

@@ -14,11 +14,37 @@ from ._connector import TlsSettings
 from ._flow import Flow, native_flow
 from ._timeout import ClientTimeout, engine_timeouts
 
-__all__ = ("HeadLimits", "OptionsCache")
+__all__ = ("BodyBounds", "HeadLimits", "OptionsCache", "body_bounds")
 
 # aiohttp's response-head limits: (max_line_size, max_field_size, max_headers). Checked by
 # the bindings when the Options are built (a session's at construction).
 HeadLimits = tuple[Any, Any, Any]
+
+# (max_body_size, max_decompressed_size, stream high-water mark): None is "no bound" for the
+# first two and the engine's mark for the third.
+BodyBounds = tuple["int | None", "int | None", "int | None"]
+
+
+def _size(name: str, value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int or None, got {type(value).__name__}")
+    if value < 1:
+        raise ValueError(f"{name} must be >= 1, got {value}")
+    return value
+
+
+def body_bounds(max_body_size: Any, max_decompressed_size: Any, read_bufsize: Any) -> BodyBounds:
+    """Checked bounds; read_bufsize becomes the pause mark at twice its value, as aiohttp's
+    StreamReader pauses the transport at 2 * limit."""
+    bufsize = _size("read_bufsize", read_bufsize)
+    return (
+        _size("max_body_size", max_body_size),
+        _size("max_decompressed_size", max_decompressed_size),
+        None if bufsize is None else 2 * bufsize,
+    )
+
 
 _CACHE_LIMIT = 256  # bounded: keys may include per-request values
 
@@ -48,6 +74,7 @@ class OptionsCache:
         auto_decompress: bool,
         flow: Flow,
         head_limits: HeadLimits | None = None,
+        body: BodyBounds = (None, None, None),
     ) -> _core.Options:
         # The types are part of the key: 1 == True, and a cached True must not let
         # allow_redirects=1 past the bindings' check.
@@ -65,6 +92,7 @@ class OptionsCache:
             flow,
             limits,
             tuple(map(type, limits)),
+            body,
         )
         opts = self._cache.get(key)
         if opts is None:
@@ -83,12 +111,18 @@ class OptionsCache:
                 http_version=self._http_version,
                 auto_decompress=auto_decompress,
                 proxy=proxy,
-                stream=stream,
+                # Hedged copies need whole bodies to pick a winner (the engine hedges buffered
+                # requests only); every other request returns at its head.
+                stream=stream and flow[3] is None,
+                max_body_size=body[0],
+                max_decompressed_size=body[1],
                 max_line_size=limits[0],
                 max_field_size=limits[1],
                 max_headers=limits[2],
                 **native_flow(flow),
             )
+            if body[2] is not None:
+                opts = opts.replace(stream_high_water=body[2])
             if len(self._cache) >= _CACHE_LIMIT:
                 self._cache.clear()
             self._cache[key] = opts

@@ -22,6 +22,8 @@ _SESSION_KEYS = frozenset(
         "auto_decompress",
         "trust_env",
         "read_bufsize",
+        "max_body_size",
+        "max_decompressed_size",
         "max_line_size",
         "max_field_size",
         "max_headers",

@@ -10,7 +10,7 @@ from http.cookies import SimpleCookie
 from types import TracebackType
 from typing import Any
 
-from multidict import CIMultiDict, CIMultiDictProxy
+from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
 from yarl import URL
 
 from ._cookiejar import parse_set_cookies
@@ -69,15 +69,18 @@ class _Hop:
 
 
 class ClientResponse:
-    """A finished (or, in stream mode, started) response.
+    """A response, returned as soon as its head is complete (aiohttp's model).
 
-    Buffered responses (`await session.get(...)`) hold the whole body already; responses
-    used as `async with session.get(...) as resp:` stream it through `resp.content`.
+    A body that arrived with the head (the common small response) is held whole; a longer one
+    keeps arriving into the engine's bounded buffer and is read through `resp.content` or
+    collected by `read()`/`text()`/`json()`. Batches (`gather`, `as_completed`) hold whole
+    bodies.
     """
 
     __slots__ = (
         "__weakref__",
         "_body",
+        "_closed",
         "_content",
         "_cookies",
         "_headers",
@@ -108,15 +111,16 @@ class ClientResponse:
         self._url: URL | None = None
         self._history: tuple[ClientResponse, ...] | None = None
         self._cookies: SimpleCookie | None = None
-        self._released = False
+        self._released = False  # release()/close() was called
+        self._closed = False  # the body was read to its end
         self._in_context = False
-        # Stream mode: the reader exists from the start so that dropping the response unread
-        # aborts the transfer (StreamReader.__del__).
+        # A streamed body: the reader exists from the start so that dropping the response
+        # unread aborts the transfer (StreamReader.__del__). `stream` is kept for callers
+        # that pass it; the engine decides (raw.stream is None when the body came whole).
         self._content: StreamReader | None = None
-        if stream:
-            native = raw.stream
-            if native is not None:
-                self._content = StreamReader(None, native)
+        native = raw.stream
+        if native is not None:
+            self._content = StreamReader(None, native)
 
     # ---- status line -------------------------------------------------------------------
 
@@ -192,6 +196,30 @@ class ClientResponse:
         return None if value is None else int(value)
 
     @property
+    def links(self) -> MultiDictProxy[MultiDictProxy[str | URL]]:
+        """The Link headers (RFC 8288) keyed by rel (or URL), as aiohttp parses them."""
+        links_str = ", ".join(self.headers.getall("Link", ()))
+        links: MultiDict[MultiDictProxy[str | URL]] = MultiDict()
+        if not links_str:
+            return MultiDictProxy(links)
+        for val in re.split(r",(?=\s*<)", links_str):
+            match = re.match(r"\s*<(.*)>(.*)", val)
+            if match is None:
+                continue
+            url, params_str = match.groups()
+            link: MultiDict[str | URL] = MultiDict()
+            for param in params_str.split(";")[1:]:
+                pm = re.match(r"^\s*(\S*)\s*=\s*(['\"]?)(.*?)(\2)\s*$", param, re.M)
+                if pm is None:
+                    continue
+                key, _, value, _ = pm.groups()
+                link.add(key, value)
+            key = link.get("rel", url)
+            link.add("url", self.url.join(URL(url)))
+            links.add(str(key), MultiDictProxy(link))
+        return MultiDictProxy(links)
+
+    @property
     def cookies(self) -> SimpleCookie:
         cookies = self._cookies
         if cookies is None:
@@ -264,12 +292,18 @@ class ClientResponse:
         return content is not None and is_native(content)
 
     async def read(self) -> bytes:
-        """The whole body (decoded when auto_decompress)."""
+        """The whole body (decoded when auto_decompress). Errors of the body (a cut
+        connection, bad compressed data, a read timeout) are raised here, as by aiohttp."""
+        if not self._streaming:
+            # The body came whole with the head (it may be here already through .content).
+            # Released unread, it is gone, as with aiohttp (whose release() fails the reader).
+            if self._released and not self._closed:
+                raise ClientConnectionError("Connection closed")
+            self._closed = True  # aiohttp: closed once the body is read
+            return self._body_bytes()
         body = self._body
         if body is not None:
             return body
-        if not self._streaming:
-            return self._body_bytes()
         if self._released:
             raise ClientConnectionError("Connection closed")
         try:
@@ -277,6 +311,7 @@ class ClientResponse:
         except BaseException:
             self.close()
             raise
+        self._closed = True
         return body
 
     def get_encoding(self) -> str:
@@ -333,7 +368,7 @@ class ClientResponse:
 
     @property
     def closed(self) -> bool:
-        return self._released
+        return self._released or self._closed
 
     @property
     def connection(self) -> None:

@@ -63,7 +63,7 @@ from ._flow import Flow, Hedge, RateLimit, Retry, Semaphore, check_flow, fallbac
 from ._headers import merge_headers
 from ._middlewares import ClientMiddlewareType, ClientRequest, check_middlewares, run_middlewares
 from ._models import Completed, Progress, RequestLike
-from ._options import HeadLimits, OptionsCache
+from ._options import HeadLimits, OptionsCache, body_bounds
 from ._prepare import (
     EMPTY_AUTHORITY,
     RequestDefaults,
@@ -104,9 +104,12 @@ _NO_LOOP: Any = _no_loop
 class ClientSession:
     """An HTTP client session: default headers, cookies, timeouts and a native connection pool.
 
-    Drop-in for aiohttp.ClientSession. `await session.get(url)` returns a response whose body
-    is already read (buffered natively); `async with session.get(url) as resp:` streams the
-    body through `resp.content` with backpressure.
+    Drop-in for aiohttp.ClientSession. `await session.get(url)` and `async with
+    session.get(url) as resp:` both return the response once its head is complete; the body
+    streams through `resp.content` with backpressure (the engine pauses the transfer when
+    `2 * read_bufsize` decoded bytes wait unread, 256 KiB by default), or came whole with the
+    head when it was that quick. `max_body_size` / `max_decompressed_size` (bytes, None: no
+    bound) fail a larger body with ClientPayloadError.
     """
 
     ATTRS = frozenset(
@@ -143,7 +146,9 @@ class ClientSession:
         loop: Any = None,
         version: Any = None,
         requote_redirect_url: bool = True,
-        read_bufsize: int = 2**16,
+        read_bufsize: int | None = None,
+        max_body_size: int | None = None,
+        max_decompressed_size: int | None = None,
         max_line_size: int = 8190,
         max_field_size: int = 8190,
         max_headers: int = 128,
@@ -205,6 +210,9 @@ class ClientSession:
             auth=auth,
         )
         self._opts = OptionsCache(self._http_version, (max_line_size, max_field_size, max_headers))
+        # Body bounds (None: none, aiohttp's behaviour; memory stays bounded by reading) and the
+        # pause mark (read_bufsize None: the engine's 256 KiB of decoded bytes).
+        self._body_bounds = body_bounds(max_body_size, max_decompressed_size, read_bufsize)
         self._flow: Flow = check_flow(retry, semaphore, rate_limit, hedge)
         self._env_proxies: dict[str, str] = urllib.request.getproxies() if trust_env else {}
         # aiohttp reads NETRC or ~/.netrc per request; read once here (a file edited during
@@ -217,9 +225,10 @@ class ClientSession:
             _core.MAX_REDIRECTS,
             connector.tls,
             self._proxy,
-            False,
+            True,
             auto_decompress,
             self._flow,
+            body=self._body_bounds,
         )
         # (loop, mailbox) of the last request: one identity test instead of a dict lookup.
         # The loop the cached mailbox belongs to, held weakly: a session must not keep a loop
@@ -367,7 +376,7 @@ class ClientSession:
     # ---- verbs ----------------------------------------------------------------------------
 
     def request(self, method: str, url: str | URL, **kwargs: Any) -> _RequestContextManager:
-        """Perform a request: await it (buffered) or use it with `async with` (streamed)."""
+        """Perform a request: await it, or use it with `async with` (released on exit)."""
         return _RequestContextManager(self, method, url, kwargs)
 
     def get(self, url: str | URL, **kwargs: Any) -> _RequestContextManager:
@@ -417,6 +426,18 @@ class ClientSession:
             rl if rate_limit is _SENTINEL else rate_limit,
             h if hedge is _SENTINEL else hedge,
         )
+
+    def _request_bounds(self, max_body: Any, max_decompressed: Any, read_bufsize: Any) -> Any:
+        """The session's body bounds, overridden per request (None removes a bound)."""
+        if max_body is _SENTINEL and max_decompressed is _SENTINEL and read_bufsize is None:
+            return self._body_bounds
+        mb, md, mark = self._body_bounds
+        bounds = body_bounds(
+            mb if max_body is _SENTINEL else max_body,
+            md if max_decompressed is _SENTINEL else max_decompressed,
+            read_bufsize,
+        )
+        return bounds if read_bufsize is not None else (bounds[0], bounds[1], mark)
 
     # ---- native batches ---------------------------------------------------------------------
 
@@ -536,6 +557,7 @@ class ClientSession:
             False,
             self._auto_decompress,
             flow,
+            body=self._body_bounds,
         )
         return BatchTarget(
             core=self._core,
@@ -607,6 +629,8 @@ class ClientSession:
         proxy_headers: Any = None,
         trace_request_ctx: Any = None,
         read_bufsize: Any = None,
+        max_body_size: Any = _SENTINEL,
+        max_decompressed_size: Any = _SENTINEL,
         max_line_size: Any = None,
         max_field_size: Any = None,
         max_headers: Any = None,
@@ -692,6 +716,7 @@ class ClientSession:
             self._auto_decompress if auto_decompress is None else bool(auto_decompress),
             self._request_flow(retry, semaphore, rate_limit, hedge),
             self._head_limits(max_line_size, max_field_size, max_headers),
+            self._request_bounds(max_body_size, max_decompressed_size, read_bufsize),
         )
         fallbacks = fallback_list(fallback)
         rfs = self._raise_for_status if raise_for_status is None else raise_for_status
@@ -777,8 +802,8 @@ async def _check_status(resp: ClientResponse, rfs: Any) -> None:
 
 
 class _RequestContextManager:
-    """What the verbs return: awaitable (whole body buffered natively, the fast path) and an
-    async context manager (body streamed through resp.content, released on exit)."""
+    """What the verbs return: awaitable (the response at its head, the fast path) and an
+    async context manager (the same response, released on exit)."""
 
     __slots__ = ("_gen", "_kwargs", "_method", "_resp", "_session", "_url")
 
@@ -820,7 +845,7 @@ class _RequestContextManager:
             or s._defaults.cookie_jar
             or url.startswith(EMPTY_AUTHORITY)
         ):
-            return (yield from s._request(self._method, url, False, **self._kwargs).__await__())
+            return (yield from s._request(self._method, url, True, **self._kwargs).__await__())
         # Hot path: one native submit, one future, no URL parsing in Python.
         loop = _get_running_loop()
         if loop is None:
@@ -852,7 +877,9 @@ class _RequestContextManager:
 
     async def __aenter__(self) -> ClientResponse:
         self._resp = await self._session._request(self._method, self._url, True, **self._kwargs)
-        return self._resp
+        # As aiohttp: the response is in its context (raise_for_status leaves it unreleased,
+        # so the body stays readable until the block ends).
+        return await self._resp.__aenter__()
 
     async def __aexit__(
         self,

@@ -33,7 +33,7 @@ class StreamReader:
     instead of downloading the rest.
     """
 
-    __slots__ = ("_buf", "_closed_error", "_eof", "_native", "_on_eof", "_total")
+    __slots__ = ("_buf", "_closed_error", "_eof", "_native", "_on_eof", "_total", "_waiter")
 
     def __init__(
         self,
@@ -48,6 +48,8 @@ class StreamReader:
         self._total = len(self._buf)
         self._on_eof = on_eof
         self._closed_error: BaseException | None = None
+        # The future a read is waiting on (set_exception() fails it, as aiohttp does).
+        self._waiter: asyncio.Future[None] | None = None
 
     def __repr__(self) -> str:
         state = "eof" if self.at_eof() else f"{len(self._buf)} bytes buffered"
@@ -80,8 +82,31 @@ class StreamReader:
     def exception(self) -> BaseException | None:
         return self._closed_error
 
-    def set_exception(self, exc: BaseException) -> None:
+    def set_exception(self, exc: BaseException, exc_cause: BaseException | None = None) -> None:
+        """Fail the stream: the pending read and every later one raise `exc` (aiohttp)."""
+        if exc_cause is not None:
+            exc.__cause__ = exc_cause
         self._closed_error = exc
+        waiter = self._waiter
+        if waiter is not None:
+            self._waiter = None
+            if not waiter.done():
+                waiter.set_exception(exc)
+
+    @property
+    def total_raw_bytes(self) -> int:
+        """Body bytes received on the wire (before Content-Encoding decoding)."""
+        native = self._native
+        return self._total if native is None else int(native.raw_bytes)
+
+    def get_read_buffer_limits(self) -> tuple[int, int]:
+        """(low, high) water marks of the native buffer: the transfer pauses at `high` and
+        resumes once a read brings the buffer under `low`."""
+        native = self._native
+        if native is None:
+            return (0, 0)
+        high = int(native.high_water)
+        return (high // 2, high)
 
     def abort(self) -> None:
         """Stop the transfer; unread data is dropped (reads now raise 'Connection closed')."""
@@ -104,10 +129,10 @@ class StreamReader:
 
     async def _pull(self, n: int) -> bytes:
         """Next bytes from the native stream (up to n, all buffered when n < 0); b"" at end."""
+        if self._closed_error is not None:
+            raise self._closed_error
         native = self._native
         if native is None or self._eof:
-            if self._closed_error is not None:
-                raise self._closed_error
             return b""
         while True:
             data = native.read_nowait(n)
@@ -125,19 +150,20 @@ class StreamReader:
                 raise exc
             return b""
 
-    @staticmethod
-    async def _wait(native: _core.Stream) -> None:
+    async def _wait(self, native: _core.Stream) -> None:
         loop = _get_running_loop()
         mb = mailbox_for(loop)
         rid = _core.new_id()
         fut: asyncio.Future[None] = loop.create_future()
         mb.futures[rid] = fut
+        self._waiter = fut
         native.wait(mb.native, rid)
         try:
             await fut
         finally:
             # Normally drain() popped it; on cancellation the late wake-up must find nothing.
             mb.futures.pop(rid, None)
+            self._waiter = None
 
     def _take(self, n: int) -> bytes:
         if n < 0 or n >= len(self._buf):
@@ -152,6 +178,8 @@ class StreamReader:
 
     def read_nowait(self, n: int = -1) -> bytes:
         """What is buffered right now (never waits)."""
+        if self._closed_error is not None:
+            raise self._closed_error
         if self._buf:
             return self._take(n)
         if self._native is None or self._eof:
@@ -164,6 +192,8 @@ class StreamReader:
 
     async def read(self, n: int = -1) -> bytes:
         """Up to n bytes (the whole rest when n < 0); b"" at the end of the body."""
+        if self._closed_error is not None:
+            raise self._closed_error
         if n == 0:
             return b""
         if n < 0:
@@ -180,6 +210,8 @@ class StreamReader:
 
     async def readany(self) -> bytes:
         """Whatever arrives next (b"" at the end)."""
+        if self._closed_error is not None:
+            raise self._closed_error
         if self._buf:
             return self._take(-1)
         return await self._pull(-1)

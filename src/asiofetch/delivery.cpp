@@ -42,6 +42,17 @@ void Delivery::head(Transfer& t) {
   push(t.mailbox, std::move(o));
 }
 
+void Delivery::head_due(const Transfer& t) {
+  heads_due_.push_back(t.id);
+  end_round_soon();
+}
+
+std::vector<RequestId> Delivery::take_heads_due() {
+  std::vector<RequestId> out;
+  out.swap(heads_due_);
+  return out;
+}
+
 void Delivery::end_round_soon() {
   // Posted behind the handlers already queued, i.e. after the events at hand.
   if (round_end_posted_) return;

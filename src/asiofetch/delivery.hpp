@@ -34,6 +34,11 @@ class Delivery {
   // A streamed request's head (status, headers, timings, the body's StreamBuffer): the
   // transfer's outcome, sent before its body. Sets t.outcome_sent.
   void head(Transfer& t);
+  // A streamed request's head is complete: at the round's end, before the wake-ups, the
+  // engine takes these (take_heads_due) and hands over each head still unanswered with a
+  // stream, so a body that completed within the round goes whole, in one outcome.
+  void head_due(const Transfer& t);
+  std::vector<RequestId> take_heads_due();
   // Posts the round's end unless it is posted already.
   void end_round_soon();
   // Signals every mailbox owed a wake-up now (shutdown: nothing may wait for a later round).
@@ -50,6 +55,7 @@ class Delivery {
   // Engine thread only.
   bool round_end_posted_ = false;
   std::vector<std::shared_ptr<Mailbox>> pending_wakes_;  // mailboxes owed a signal at round end
+  std::vector<RequestId> heads_due_;  // streamed requests whose head completed this round
 };
 
 }  // namespace asiofetch

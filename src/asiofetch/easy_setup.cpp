@@ -5,6 +5,7 @@
 #include <string>
 
 #include "asiofetch/ca_trust.hpp"
+#include "asiofetch/content_decoder.hpp"
 #include "asiofetch/headers.hpp"
 #include "asiofetch/multi_driver.hpp"
 #include "asiofetch/pool.hpp"
@@ -182,12 +183,11 @@ std::optional<Error> configure_easy(Transfer& t, long version, MultiDriver& driv
   if (!list_ok) set.fail(CURLOPT_HTTPHEADER, CURLE_OUT_OF_MEMORY);
   set(CURLOPT_HTTPHEADER, list);
 
-  if (o.auto_decompress) {
-    set(CURLOPT_ACCEPT_ENCODING, "");  // every encoding this libcurl decodes
-  } else {
-    set(CURLOPT_ACCEPT_ENCODING, static_cast<const char*>(nullptr));
-    set(CURLOPT_HTTP_CONTENT_DECODING, 0L);
-  }
+  // libcurl never decodes: paused, it keeps the decoded output of a whole receive buffer
+  // (1 KB of brotli is 1 GiB of zeros) and then fails with CURLE_TOO_LARGE. Transfer and
+  // StreamBuffer decode in bounded steps (content_decoder.hpp); we offer what they decode.
+  set(CURLOPT_HTTP_CONTENT_DECODING, 0L);
+  set(CURLOPT_ACCEPT_ENCODING, o.auto_decompress ? ContentDecoder::accept_encoding() : static_cast<const char*>(nullptr));
 
   // Timeouts. The total budget counts from the slot, across redirects.
   set(CURLOPT_CONNECTTIMEOUT_MS, ms_count(o.connect_timeout));

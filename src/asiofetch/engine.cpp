@@ -360,6 +360,10 @@ void Engine::on_granted(void* self, const std::shared_ptr<Mailbox>& mb, RequestI
   static_cast<Engine*>(self)->delivery_.push(mb, std::move(o));
 }
 
-void Engine::on_round_end(void* self) { static_cast<Engine*>(self)->flush_adds(); }
+void Engine::on_round_end(void* self) {
+  auto& e = *static_cast<Engine*>(self);
+  e.promote_heads();
+  e.flush_adds();
+}
 
 }  // namespace asiofetch

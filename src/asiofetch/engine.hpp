@@ -129,6 +129,10 @@ class Engine : public std::enable_shared_from_this<Engine> {
   bool settle_group(Transfer& t, Outcome& o);  // false: a hedged copy's outcome is swallowed
   void finish(Transfer& t, Error error);
   void finish_ok(Transfer& t);
+  // Head-first requests: the head goes to Python with a StreamBuffer that takes over the
+  // body buffered so far, its decoder and its pause state (Delivery::head_due).
+  void promote(Transfer& t);
+  void promote_heads();  // at the round's end: each head still unanswered
   void deliver(Transfer& t, Outcome&& o);  // release, then hand the outcome to Delivery
   void release(Transfer& t);        // frees slot, handle, timers; erases the transfer
   void arm_idle_timer(Transfer& t);

@@ -1,6 +1,7 @@
-// One request's attempts on the engine thread: start, finish, and what the policy says next.
+// One request's attempts on the engine thread: start, retry, redirect, hedge, read timeout.
 #include <boost/asio/steady_timer.hpp>
 #include <algorithm>
+#include <cstdint>
 
 #include "asiofetch/curl_errors.hpp"
 #include "asiofetch/engine.hpp"
@@ -47,16 +48,7 @@ void Engine::start(Transfer& t) {
   if (++t.attempts == 1) t.first_started = t.started_at;
   if (t.group && t.copy == 0 && !t.hedge_timer) arm_hedge(t);
   t.resp->timings.queued = std::chrono::duration<double>(t.started_at - t.submitted_at).count();
-  if (t.opts->stream) {
-    const RequestId id = t.id;
-    // The consumer may hold the stream after the engine is gone (interpreter exit).
-    std::weak_ptr<Engine> self = weak_from_this();
-    t.stream = std::make_shared<StreamBuffer>(
-        t.opts->stream_high_water,
-        [self, id] { if (auto e = self.lock()) e->enqueue(cmd::Resume{id}); },
-        [self, id] { if (auto e = self.lock()) e->enqueue(cmd::Cancel{id}); });
-    t.head_to = &delivery_;
-  }
+  if (t.opts->stream) t.head_to = &delivery_;
   if (t.req.upload) {
     const RequestId id = t.id;
     std::weak_ptr<Engine> self = weak_from_this();
@@ -77,6 +69,10 @@ bool Engine::configure_attempt(Transfer& t, long version) {
   t.head_checks.clear();
   t.requests_sent = 0;
   t.resend_refused = false;
+  t.body_error.reset();
+  t.decoder.reset();
+  t.raw_bytes = 0;
+  t.paused = false;
   if (t.mock && mock_begin(t)) return true;
   if (auto error = configure_easy(t, version, driver_)) {
     finish(t, std::move(*error));
@@ -154,6 +150,12 @@ AttemptState Engine::attempt_state(const Transfer& t) const {
 
 void Engine::attempt_done(Transfer& t, CURLcode rc) {
   driver_.remove(t.easy.get());
+  if (t.body_error) {
+    // The body failed here (decoding, a size limit): the request's error, never retried
+    // (the same server would send the same body).
+    finish(t, std::move(*t.body_error));
+    return;
+  }
   if (rc == CURLE_OK && !t.headers_done) {
     // libcurl ends a transfer whose head was cut by the close as a success; aiohttp's parser
     // raises ServerDisconnectedError for it.
@@ -266,6 +268,7 @@ void Engine::suspend_attempt(Transfer& t) {
   if (t.easy) easy_.recycle(std::move(t.easy), !stopping_);
   t.resp = std::make_unique<Response>();
   t.stream.reset();
+  t.decoder.reset();
   t.idle_expired = false;
 }
 
@@ -367,72 +370,6 @@ bool Engine::settle_group(Transfer& t, Outcome& o) {
   return true;
 }
 
-void Engine::finish_ok(Transfer& t) {
-  if (t.stream) {
-    t.stream->finish(Error{});
-    if (!t.outcome_sent) delivery_.head(t);  // no body callback came (HEAD, 204): head now
-    release(t);
-    return;
-  }
-  auto resp = std::move(t.resp);
-  read_response_info(t.easy.get(), *resp);
-  resp->attempts = t.attempts;
-  resp->url = t.req.url;
-  resp->method = t.req.method;
-  Outcome o;
-  o.id = t.id;
-  o.response = std::move(resp);
-  t.outcome_sent = true;
-  deliver(t, std::move(o));
-}
-
-void Engine::finish(Transfer& t, Error error) {
-  if (t.easy && t.state == Transfer::State::Active) driver_.remove(t.easy.get());
-  if (t.stream && t.outcome_sent) {
-    t.stream->finish(std::move(error));
-  } else if (!t.outcome_sent) {
-    if (t.stream) t.stream->finish(error);
-    Outcome o;
-    o.id = t.id;
-    o.error = std::move(error);
-    t.outcome_sent = true;
-    deliver(t, std::move(o));
-    return;
-  }
-  release(t);
-}
-
-void Engine::deliver(Transfer& t, Outcome&& o) {
-  // Release first: whoever sees the outcome must also see the slot and counters freed.
-  std::shared_ptr<Mailbox> mailbox = t.mailbox;
-  const RequestId batch = t.batch;
-  const std::size_t index = t.index;
-  // A hedged copy delivers only as the winner, or as the last one standing.
-  const bool deliverable = t.group == 0 || settle_group(t, o);
-  release(t);
-  if (!deliverable) return;
-  if (batch)
-    batch_outcome(batch, index, std::move(o));
-  else
-    delivery_.push(mailbox, std::move(o));
-}
-
-void Engine::release(Transfer& t) {
-  Pool* pool = t.pool;
-  const bool was_active = t.state == Transfer::State::Active;
-  scheduler_.leave(t);
-  t.state = Transfer::State::Done;
-  t.idle_timer.reset();
-  t.backoff_timer.reset();
-  t.hedge_timer.reset();
-  if (t.easy) easy_.recycle(std::move(t.easy), !stopping_);
-  if (t.req.upload) t.req.upload->detach();  // the feeder stops: nothing reads any more
-  std::shared_ptr<Semaphore> permit = t.holds_permit ? t.opts->semaphore : nullptr;
-  transfers_.erase(t.id);  // destroys t
-  stat_in_flight_.store(transfers_.size());
-  if (!stopping_) scheduler_.after_release(*pool, was_active, permit.get());
-}
-
 void Engine::arm_idle_timer(Transfer& t) {
   if (t.opts->read_timeout.count() <= 0 || t.mock_play) return;  // a mocked attempt keeps its own
   if (!t.idle_timer) t.idle_timer.emplace(io_);
@@ -451,10 +388,13 @@ void Engine::arm_idle_timer(Transfer& t) {
       // sock_read, any byte counts: a header line dribbled slower than the timeout reaches
       // no callback until it ends, but its socket shows the reads. Asked only when the
       // callbacks saw silence: last_read() walks the watched sockets.
+      // Nor while the transfer is paused for a slow reader: the silence is ours (aiohttp
+      // drops its read timer while the transport is paused, too).
       if (Clock::now() >= tr.last_activity + tr.opts->read_timeout)
         tr.last_activity = std::max(tr.last_activity, driver_.last_read(tr.easy.get()));
-      if (pre == 0 || Clock::now() < tr.last_activity + tr.opts->read_timeout) {
-        if (pre == 0) tr.last_activity = Clock::now();
+      const bool waits_for_reader = tr.paused || (tr.stream && tr.stream->paused());
+      if (pre == 0 || waits_for_reader || Clock::now() < tr.last_activity + tr.opts->read_timeout) {
+        if (pre == 0 || waits_for_reader) tr.last_activity = Clock::now();
         arm_idle_timer(tr);
         return;
       }

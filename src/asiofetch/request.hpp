@@ -53,7 +53,10 @@ struct RequestOptions {
   bool auto_decompress = true;  // advertise gzip/deflate/br/zstd and decode transparently
   std::string proxy;            // empty: none (libcurl's env lookup is disabled, Python decides)
   bool stream = false;          // deliver headers first and the body through a StreamBuffer
-  std::size_t stream_high_water = 256 * 1024;  // pause the transfer above this many buffered bytes
+  std::size_t stream_high_water = 256 * 1024;  // pause the transfer above this many buffered (decoded) bytes
+  // Hard bounds of one response body, 0: none. Over one, the body fails (PayloadIncomplete).
+  std::uint64_t max_body_size = 0;          // bytes on the wire
+  std::uint64_t max_decompressed_size = 0;  // bytes after Content-Encoding decoding
   HeadLimits head_limits;
 
   // Native flow control. The pointees are shared with Python objects and with other requests;

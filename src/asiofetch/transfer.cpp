@@ -2,12 +2,15 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdint>
 #include <string_view>
 
 #include "asiofetch/attempt_policy.hpp"
 #include "asiofetch/delivery.hpp"
 #include "asiofetch/fault.hpp"
 #include "asiofetch/headers.hpp"
+#include "asiofetch/retry.hpp"
+#include "asiofetch/stream_buffer.hpp"
 
 namespace asiofetch {
 
@@ -93,11 +96,11 @@ std::size_t Transfer::header_line(std::string_view line) {
   if (colon == std::string_view::npos) return len;  // malformed line: ignore like aiohttp's lax parser
   auto name = line.substr(0, colon);
   auto value = trim(line.substr(colon + 1));
-  if (!self.opts->stream && iequals(name, "content-length")) {
+  if (iequals(name, "content-length")) {
     std::size_t cl = 0;
     auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), cl);
     if (ec == std::errc() && p == value.data() + value.size())
-      self.resp->body.reserve(std::min<std::size_t>(cl, 64u << 20));
+      self.resp->body.reserve(std::min<std::size_t>(cl, self.opts->stream ? self.opts->stream_high_water : 64u << 20));
   }
   headers.emplace_back(std::string(name), std::string(value));
   return len;
@@ -111,6 +114,9 @@ void Transfer::parse_status_line(std::string_view line) {
   resp->headers.reserve(8);  // one allocation for a typical response instead of four
   resp->reason.clear();
   resp->body.clear();
+  decoder.reset();
+  raw_bytes = 0;
+  hold_head = false;
   line = trim(line);
   auto sp = line.find(' ');
   auto version = line.substr(5, sp == std::string_view::npos ? std::string_view::npos : sp - 5);
@@ -134,7 +140,56 @@ void Transfer::end_of_headers() {
       return;
     }
   }
-  if (stream && head_to) head_to->head(*this);
+  if (opts->auto_decompress && !mock_play) {
+    // libcurl's decoding is off (easy_setup): every Content-Encoding line, in order. A mocked
+    // answer's body is given decoded (asiofetch.testing), whatever Content-Encoding it names.
+    std::string encodings;
+    for (const auto& [k, v] : resp->headers)
+      if (iequals(k, "content-encoding")) encodings.append(encodings.empty() ? "" : ", ").append(v);
+    if (!encodings.empty()) decoder = ContentDecoder::create(encodings);
+  }
+  // A status the retry policy or a fallback may answer by starting over: the whole body is
+  // kept here so the decision is made at the end, as for a buffered request.
+  const std::string& method = original ? original->method : req.method;
+  hold_head = (opts->retry && opts->retry->statuses.count(status) && opts->retry->retries_method(method)) ||
+              (original && fallback_pos < original->fallback.size() && status >= 500);
+  if (opts->stream && head_to && !hold_head) head_to->head_due(*this);
+}
+
+bool Transfer::check_decoded_size() {
+  const std::uint64_t size = resp->body.size();
+  if (opts->max_decompressed_size && size > opts->max_decompressed_size) {
+    body_error = body_limit_error(true, opts->max_decompressed_size);
+    return false;
+  }
+  // The whole body is held in memory (a batch, a hop a retry may redo): without a limit of
+  // the caller's, refuse what only a decompression bomb produces, past 16 MiB more than 100
+  // times the compressed size (zip-bomb guards use the same ratio; real content stays under 20).
+  constexpr std::uint64_t kRatioFloor = 16u << 20, kMaxRatio = 100;
+  if (!opts->max_decompressed_size && decoder && size > kRatioFloor && size > kMaxRatio * raw_bytes) {
+    body_error = Error{ErrorKind::PayloadIncomplete, 0,
+                       "refused a decompression bomb: the " + decoder->encoding() + " body decodes to over " +
+                           std::to_string(kMaxRatio) + " times its size (" + std::to_string(raw_bytes) +
+                           " bytes on the wire, " + std::to_string(size) +
+                           " decoded so far); stream it, or set max_decompressed_size to allow it"};
+    return false;
+  }
+  return true;
+}
+
+bool Transfer::decode_into_body(std::size_t limit) {
+  constexpr std::size_t kStep = 64 * 1024;
+  try {
+    while (resp->body.size() < limit) {
+      if (decoder->decode(resp->body, std::min(kStep, limit - resp->body.size())) == 0) break;
+      if (!check_decoded_size()) return false;
+    }
+  } catch (const DecodeError& e) {
+    body_error = Error{ErrorKind::PayloadIncomplete, 0,
+                       "Can not decode content-encoding: " + decoder->encoding() + " (" + e.what() + ")"};
+    return false;
+  }
+  return true;
 }
 
 std::size_t Transfer::body_bytes(char* data, std::size_t len) {
@@ -143,11 +198,33 @@ std::size_t Transfer::body_bytes(char* data, std::size_t len) {
   fault::check(fault::Site::Body, id);
   if (self.follow) return len;  // a redirect's body is never shown to anyone
   if (self.stream) {
-    if (!self.stream->offer(std::string_view(data, len))) return CURL_WRITEFUNC_PAUSE;
-    return len;
+    switch (self.stream->offer(std::string_view(data, len))) {
+      case StreamBuffer::Offer::Taken: return len;
+      case StreamBuffer::Offer::Full: return CURL_WRITEFUNC_PAUSE;
+      case StreamBuffer::Offer::Failed: body_error = self.stream->error(); return 0;
+    }
   }
-  self.resp->body.append(data, len);
-  return len;
+  // Buffered here. Head-first (stream mode, the head not yet handed over): up to the mark,
+  // then the transfer pauses until the round's end gives the body a stream.
+  const bool bounded = self.opts->stream && !self.hold_head;
+  const std::size_t mark = bounded ? self.opts->stream_high_water : SIZE_MAX;
+  if (bounded && self.decoder && self.decoder->has_more() && !decode_into_body(mark)) return 0;
+  if (bounded && (self.resp->body.size() >= mark || (self.decoder && self.decoder->has_more()))) {
+    self.paused = true;
+    return CURL_WRITEFUNC_PAUSE;
+  }
+  self.paused = false;
+  self.raw_bytes += len;
+  if (self.opts->max_body_size && self.raw_bytes > self.opts->max_body_size) {
+    body_error = body_limit_error(false, self.opts->max_body_size);
+    return 0;
+  }
+  if (!self.decoder) {
+    self.resp->body.append(data, len);
+    return check_decoded_size() ? len : 0;
+  }
+  self.decoder->feed(std::string_view(data, len));
+  return decode_into_body(mark) ? len : 0;
 }
 
 }  // namespace asiofetch

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "asiofetch/content_decoder.hpp"
 #include "asiofetch/curl_handles.hpp"
 #include "asiofetch/head_checks.hpp"
 #include "asiofetch/mailbox.hpp"
@@ -75,6 +76,13 @@ struct Transfer {
   HeadChecks head_checks;  // refuses a malformed or oversized head (reason kept for the error)
 
   std::shared_ptr<StreamBuffer> stream;
+  // The body's decoding and bounds while it is buffered here (before a stream takes over,
+  // or for good when the whole body is buffered: batches, hops a retry may repeat).
+  std::unique_ptr<ContentDecoder> decoder;  // null: not encoded, or not decoded
+  std::uint64_t raw_bytes = 0;              // this hop's body bytes on the wire
+  bool paused = false;        // body_bytes paused the transfer before a stream existed
+  bool hold_head = false;     // this hop's whole body is buffered (a retry or fallback may redo it)
+  std::optional<Error> body_error;  // the body failed here (decoding, limits): the attempt's error
   std::shared_ptr<MockTable> mock;      // asiofetch.testing's router when registered under one
   std::shared_ptr<MockPlay> mock_play;  // the current attempt, when the router answers it
   std::optional<boost::asio::steady_timer> idle_timer;
@@ -91,12 +99,18 @@ struct Transfer {
   // retry policy may send it again), as aiohttp sends it once and raises.
   static int on_prereq(void* self, char* remote_ip, char* local_ip, int remote_port, int local_port) noexcept;
 
-  // Set by the engine in stream mode: gets the final response's head once it is complete.
+  // Set by the engine in stream mode: told when the final response's head is complete, so
+  // that the round's end hands it over (with the whole body when that came in the round).
   Delivery* head_to = nullptr;  // non-owning: the engine's, which outlives every transfer
+
+  // Decodes what the decoder holds into resp->body, at most up to `limit` bytes of body.
+  // false: the body failed (body_error is set).
+  bool decode_into_body(std::size_t limit);
 
  private:
   std::size_t header_line(std::string_view line);
   std::size_t body_bytes(char* data, std::size_t len);
+  bool check_decoded_size();
   void parse_status_line(std::string_view line);
   void end_of_headers();
 };

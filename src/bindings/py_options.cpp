@@ -48,6 +48,10 @@ void apply(RequestOptions& o, const std::string& key, py::handle v) {
   else if (key == "stream") o.stream = bool_arg(key, v);
   else if (key == "stream_high_water") {
     o.stream_high_water = static_cast<std::size_t>(int_arg(key, v, 1, PY_SSIZE_T_MAX));
+  } else if (key == "max_body_size") {
+    o.max_body_size = v.is_none() ? 0 : static_cast<std::uint64_t>(int_arg(key, v, 1, PY_SSIZE_T_MAX));
+  } else if (key == "max_decompressed_size") {
+    o.max_decompressed_size = v.is_none() ? 0 : static_cast<std::uint64_t>(int_arg(key, v, 1, PY_SSIZE_T_MAX));
   } else if (key == "max_line_size") {
     o.head_limits.max_line_size = static_cast<std::size_t>(int_arg(key, v, 1, PY_SSIZE_T_MAX));
   } else if (key == "max_field_size") {
@@ -86,7 +90,7 @@ void register_options(py::module_& m) {
                         "arguments: connect/read/total/pool_timeout (seconds, None or 0: no limit),\n"
                         "follow_redirects, max_redirects (0: MAX_REDIRECTS_UNLIMITED), verify_tls, ca_file,\n"
                         "client_cert, client_key, http_version (HTTP_*), auto_decompress, proxy, stream,\n"
-                        "stream_high_water, hedge (HedgePolicy), retry, semaphore, rate_limit.")
+                        "stream_high_water, max_body_size, max_decompressed_size (None: no limit), hedge (HedgePolicy), retry, semaphore, rate_limit.")
       .def(py::init([](py::kwargs kw) {
         auto o = std::make_shared<RequestOptions>();
         for (auto [k, v] : kw) apply(*o, k.cast<std::string>(), v);
@@ -112,6 +116,14 @@ void register_options(py::module_& m) {
       .def_property_readonly("proxy", [](const PyOptions& s) { return s.opts->proxy; })
       .def_property_readonly("stream", [](const PyOptions& s) { return s.opts->stream; })
       .def_property_readonly("stream_high_water", [](const PyOptions& s) { return s.opts->stream_high_water; })
+      .def_property_readonly("max_body_size", [](const PyOptions& s) -> std::optional<std::uint64_t> {
+        if (!s.opts->max_body_size) return std::nullopt;
+        return s.opts->max_body_size;
+      })
+      .def_property_readonly("max_decompressed_size", [](const PyOptions& s) -> std::optional<std::uint64_t> {
+        if (!s.opts->max_decompressed_size) return std::nullopt;
+        return s.opts->max_decompressed_size;
+      })
       .def_property_readonly("hedge_after", [](const PyOptions& s) { return secs(s.opts->hedge_after); })
       .def_property_readonly("hedge_max_extra", [](const PyOptions& s) { return s.opts->hedge_max_extra; })
       .def_property_readonly("has_retry", [](const PyOptions& s) { return s.opts->retry != nullptr; });

@@ -250,7 +250,11 @@ void register_results(py::module_& m) {
       })
       .def("abort", [](PyStream& s) { s.buf->abort(); })
       .def_property_readonly("at_eof", [](PyStream& s) { return s.buf->at_eof(); })
-      .def_property_readonly("buffered", [](PyStream& s) { return s.buf->buffered(); });
+      .def_property_readonly("buffered", [](PyStream& s) { return s.buf->buffered(); },
+                             "decoded bytes waiting to be read (at most high_water plus one chunk)")
+      .def_property_readonly("high_water", [](PyStream& s) { return s.buf->high_water(); })
+      .def_property_readonly("raw_bytes", [](PyStream& s) { return s.buf->raw_bytes(); },
+                             "body bytes received on the wire so far (before decoding)");
 
   py::class_<PyRawResponse>(m, "RawResponse", "A response as the engine delivers it; converted to Python lazily.")
       .def_property_readonly("status", [](const PyRawResponse& r) { return r.r->status; })

@@ -118,3 +118,22 @@ async def test_connection_error(asiofetch_mock: MockRouter) -> None:
             await Users(s).get(1)
     assert info.value.host == "api.example.test"
     assert info.value.port == 443
+
+
+async def test_mocked_body_is_given_decoded_whatever_its_content_encoding(
+    asiofetch_mock: MockRouter,
+) -> None:
+    # The engine decodes network bodies itself; a mocked answer's body is what the user wrote,
+    # so a Content-Encoding header on it (to test code that looks at it) must not decode it.
+    asiofetch_mock.get(API + "/z").respond(headers={"Content-Encoding": "gzip"}, text="plain")
+    asiofetch_mock.get(API + "/big").respond(
+        headers={"Content-Encoding": "br"}, chunks=[b"x" * (1 << 20), (0.01, b"y" * (1 << 20))]
+    )
+    async with asiofetch.ClientSession() as s:
+        resp = await s.get(API + "/z")
+        assert resp.headers["Content-Encoding"] == "gzip"
+        assert await resp.text() == "plain"
+        big = await s.get(API + "/big")
+        assert await big.read() == b"x" * (1 << 20) + b"y" * (1 << 20)
+        [r] = await s.gather([API + "/z"])
+        assert await r.text() == "plain"
