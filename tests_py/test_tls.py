@@ -1,8 +1,10 @@
 """Mirror of tests_cpp/test_tls.cpp: verification on by default, a custom CA, turning
-verification off, handshake timing and TLS connection reuse."""
+verification off, handshake timing, TLS connection reuse and session resumption on
+reconnects (the fixture reports it in X-TLS-Session-Reused)."""
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 
 import pytest
@@ -46,6 +48,47 @@ async def test_tls_connection_is_reused(
         a = await s.get(f"{fixture_server.https_url}/bytes/1", ssl=ca_context)
         b = await s.get(f"{fixture_server.https_url}/bytes/1", ssl=ca_context)
     assert a.headers["X-Connection-Id"] == b.headers["X-Connection-Id"]
+
+
+async def test_reconnect_resumes_tls_session(
+    fixture_server: FixtureServer, ca_context: ssl.SSLContext
+) -> None:
+    conn = asiofetch.TCPConnector(force_close=True, ssl=ca_context)
+    async with asiofetch.ClientSession(connector=conn) as s:
+        a = await s.get(f"{fixture_server.https_url}/bytes/1")
+        b = await s.get(f"{fixture_server.https_url}/bytes/1")
+    assert a.headers["X-Connection-Id"] != b.headers["X-Connection-Id"]
+    assert (a.headers["X-TLS-Session-Reused"], b.headers["X-TLS-Session-Reused"]) == ("0", "1")
+
+
+@pytest.mark.parametrize("native", [False, True], ids=["per-request", "gather"])
+async def test_concurrent_reconnects_all_resume(
+    fixture_server: FixtureServer, ca_context: ssl.SSLContext, native: bool
+) -> None:
+    # A new connection per request, 24 at once, twice: the first wave's handshakes leave a
+    # ticket for every connection of the second (libcurl's own cache held two per host).
+    url = f"{fixture_server.https_url}/bytes/1"
+    conn = asiofetch.TCPConnector(limit=48, force_close=True, ssl=ca_context)
+    async with asiofetch.ClientSession(connector=conn) as s:
+        for _ in range(2):
+            if native:
+                rs = await s.gather([url] * 24)
+            else:
+                rs = await asyncio.gather(*(s.get(url) for _ in range(24)))
+    assert [r.headers["X-TLS-Session-Reused"] for r in rs] == ["1"] * 24
+
+
+async def test_session_not_resumed_without_verification(
+    fixture_server: FixtureServer, ca_context: ssl.SSLContext
+) -> None:
+    # A resumed session skips the certificate check: one made with ssl=False is not offered
+    # to a request that verifies.
+    url = f"{fixture_server.https_url}/bytes/1"
+    async with asiofetch.ClientSession(connector=asiofetch.TCPConnector(force_close=True)) as s:
+        await s.get(url, ssl=False)
+        b = await s.get(url, ssl=ca_context)
+        c = await s.get(url, ssl=ca_context)
+    assert (b.headers["X-TLS-Session-Reused"], c.headers["X-TLS-Session-Reused"]) == ("0", "1")
 
 
 def test_ca_file_from_context_is_private_and_removed_at_exit(certs: Certs) -> None:

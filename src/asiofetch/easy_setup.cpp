@@ -10,12 +10,42 @@
 #include "asiofetch/multi_driver.hpp"
 #include "asiofetch/pool.hpp"
 #include "asiofetch/upload_source.hpp"
+#include "asiofetch/tls_sessions.hpp"
 
 namespace asiofetch {
 
 namespace {
 
 constexpr long kReceiveBuffer = 256 * 1024;
+
+// CURLOPT_SSL_CTX_FUNCTION (engine thread, once per new TLS connection): the session's TLS
+// session cache, under a key naming the destination and every setting that decided whether
+// the server was trusted, since a resumed session skips the certificate check.
+CURLcode on_ssl_ctx(CURL* /*easy*/, void* ssl_ctx, void* self) noexcept {
+  const Transfer& t = *static_cast<const Transfer*>(self);
+  try {
+    const RequestOptions& o = *t.opts;
+    std::string key = t.origin;
+    key.push_back('\0');
+    key.push_back(o.verify_tls ? 'v' : '-');
+    if (o.ca_file.empty()) {
+      const CaTrust& ca = default_ca_trust();
+      key.append("\0").append(ca.file).append("\0").append(ca.dir);
+    } else {
+      key.append("\0").append(o.ca_file).append("\0");
+    }
+    key.append("\0").append(o.client_cert).append("\0").append(o.client_key);
+    return t.pool->tls_sessions->configure(ssl_ctx, std::move(key));
+  } catch (const std::exception&) {
+    return CURLE_OK;  // no resumption for this connection, but the connection goes on
+  }
+}
+
+// An HTTPS proxy gets the same SSL_CTX callback as the origin, and nothing tells the two
+// apart: with one, libcurl's own session cache is used instead.
+bool https_proxy(const std::string& proxy) {
+  return proxy.size() >= 6 && iequals(std::string_view(proxy).substr(0, 6), "https:");
+}
 
 long ms_count(Millis m) { return static_cast<long>(m.count()); }
 double secs(curl_off_t us) { return static_cast<double>(us) / 1e6; }
@@ -210,6 +240,11 @@ std::optional<Error> configure_easy(Transfer& t, long version, MultiDriver& driv
     const CaTrust& ca = default_ca_trust();
     set(CURLOPT_CAINFO, ca.file.empty() ? static_cast<const char*>(nullptr) : ca.file.c_str());
     set(CURLOPT_CAPATH, ca.dir.empty() ? static_cast<const char*>(nullptr) : ca.dir.c_str());
+  }
+  if (t.pool->tls_sessions && TlsSessionCache::supported() && !https_proxy(o.proxy)) {
+    set(CURLOPT_SSL_CTX_FUNCTION, &on_ssl_ctx);
+    set(CURLOPT_SSL_CTX_DATA, &t);
+    set(CURLOPT_SSL_SESSIONID_CACHE, 0L);  // ours resumes; libcurl's must not offer one too
   }
   if (!o.client_cert.empty()) set(CURLOPT_SSLCERT, o.client_cert.c_str());
   if (!o.client_key.empty()) set(CURLOPT_SSLKEY, o.client_key.c_str());

@@ -14,16 +14,29 @@ std::size_t lane_count(std::size_t limit) {
   return std::min(kMaxLanes, (limit + Pool::kLaneSize - 1) / Pool::kLaneSize);
 }
 
+// Tickets kept per destination: enough for every slot to reconnect at once (each
+// connection brings one or two back), bounded for an unlimited pool.
+std::size_t tickets_per_peer(std::size_t limit) {
+  constexpr std::size_t kMin = 8, kMax = 256;
+  return limit == 0 ? kMax : std::clamp(limit, kMin, kMax);
+}
+constexpr std::size_t kMaxTlsSessions = 1024;  // per session, all destinations (~1-2 KiB each)
+
 }  // namespace
 
 Pool::Pool(SessionId id_, PoolConfig cfg_, std::shared_ptr<PoolCounters> counters_)
-    : id(id_), cfg(cfg_), counters(std::move(counters_)) {
+    : id(id_),
+      cfg(cfg_),
+      counters(std::move(counters_)),
+      tls_sessions(std::make_shared<TlsSessionCache>(tickets_per_peer(cfg.limit), kMaxTlsSessions)) {
   const std::size_t n = lane_count(cfg.limit);
   lanes.reserve(n);
   for (std::size_t i = 0; i < n; ++i) {
     SharePtr share(curl_share_init());
     if (!share) throw std::runtime_error("curl_share_init failed");
-    // One thread uses the share (the engine's), so no lock callbacks are needed.
+    // One thread uses the share (the engine's), so no lock callbacks are needed. TLS
+    // sessions stay shared too: they are libcurl's fallback when tls_sessions cannot be used
+    // (another TLS library, an HTTPS proxy).
     for (curl_lock_data what : {CURL_LOCK_DATA_CONNECT, CURL_LOCK_DATA_DNS, CURL_LOCK_DATA_SSL_SESSION})
       if (CURLSHcode rc = curl_share_setopt(share.get(), CURLSHOPT_SHARE, what); rc != CURLSHE_OK)
         throw std::runtime_error(std::string("curl_share_setopt(CURLSHOPT_SHARE): ") + curl_share_strerror(rc));

@@ -12,6 +12,7 @@
 
 #include "asiofetch/curl_handles.hpp"
 #include "asiofetch/outcome.hpp"
+#include "asiofetch/tls_sessions.hpp"
 
 namespace asiofetch {
 
@@ -54,6 +55,9 @@ struct Pool {
   const SessionId id;
   const PoolConfig cfg;
   const std::shared_ptr<PoolCounters> counters;
+  // TLS sessions for every lane (libcurl's per-share cache is left empty: tls_sessions.hpp).
+  // Declared before `lanes` so it outlives them; SSL_CTXs hold it by shared_ptr anyway.
+  const std::shared_ptr<TlsSessionCache> tls_sessions;
   std::vector<SharePtr> lanes;           // one CURLSH each: connections, DNS, TLS sessions
   std::vector<std::size_t> lane_active;  // transfers running in each lane
   std::size_t active = 0;
