@@ -942,6 +942,12 @@ async def test_redirect_to_scheme_without_authority(
     resp = await session.get(f"{base_url}/redirect-to", params={"url": "http:/bytes/3"})
     assert str(resp.url) == f"{base_url}/bytes/3"
     assert await resp.read() == b"abc"
+    # An empty authority is no host to go to: InvalidUrlRedirectClientError, with aiohttp's
+    # args (url, "Invalid redirect URL origin"); libcurl would have taken "example.com".
+    with pytest.raises(client_mod.InvalidUrlRedirectClientError) as bad:
+        await session.get(f"{base_url}/redirect-to", params={"url": "http:///example.com"})
+    assert str(bad.value) == "http:///example.com - Invalid redirect URL origin"
+    assert str(bad.value.url) == "http:///example.com"
 
 
 async def test_too_many_redirects_history(

@@ -72,7 +72,15 @@ RedirectStep decide_redirect(const Request& req, const std::string& origin, int 
     // "http:/ok" and "http:ok" carry no authority: browsers, yarl and aiohttp read them as
     // references to the current origin when the scheme is the current one (libcurl would
     // take "ok" for a host name).
-    if (std::string_view(target).substr(scheme.size() + 1).substr(0, 2) != "//") {
+    const std::string_view rest = std::string_view(target).substr(scheme.size() + 1);
+    // "http:///x" and "http://" do name an authority, an empty one: aiohttp 3.14 refuses them
+    // (yarl's origin() fails) where libcurl would take "x" for the host.
+    if (rest.substr(0, 2) == "//" && (rest.size() == 2 || rest.find_first_of("/?#", 2) == 2)) {
+      step.error = Error{ErrorKind::InvalidUrl, 0, "Invalid redirect URL origin", target,
+                         ErrorSubKind::RedirectInvalidUrl};
+      return step;
+    }
+    if (rest.substr(0, 2) != "//") {
       if (reference_scheme(req.url) != scheme) {
         step.error = Error{ErrorKind::InvalidUrl, 0, "cannot follow redirect to '" + target + "': Invalid redirect URL origin",
                            target, ErrorSubKind::RedirectInvalidUrl};

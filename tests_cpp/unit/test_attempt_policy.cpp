@@ -302,6 +302,14 @@ TEST(RedirectDecision, schemes_aiohttp_does_not_follow_and_references_without_au
   RedirectStep down = decide_redirect(request("GET", "https://a.test/"), "https://a.test:443", 302, &other, 1, 10);
   ASSERT_TRUE(down.error);
   EXPECT_EQ(down.error->sub_kind, ErrorSubKind::RedirectInvalidUrl);
+  // An empty authority is refused, not read as a host (aiohttp's test_invalid_redirect_url).
+  for (const std::string empty : {"http:///example.com", "http://", "https:///?q"}) {
+    RedirectStep none = decide_redirect(request("GET", "http://a.test/"), kOrigin, 302, &empty, 1, 10);
+    ASSERT_TRUE(none.error) << empty;
+    EXPECT_EQ(none.error->sub_kind, ErrorSubKind::RedirectInvalidUrl) << empty;
+    EXPECT_EQ(none.error->url, empty);
+    EXPECT_EQ(none.error->message, "Invalid redirect URL origin");
+  }
   const std::string full = "http://b.test/z";
   EXPECT_TRUE(decide_redirect(request("GET", "http://a.test/"), kOrigin, 302, &full, 1, 10).cross_origin);
 }
