@@ -87,6 +87,12 @@ def post_process(text: str) -> str:
         )
         out.append(line)
     body = "\n".join(out) + "\n"
+    # pybind11 names a buffer argument collections.abc.Buffer on Python >= 3.12 and
+    # typing_extensions.Buffer before: one spelling, so the stub check passes on 3.10-3.13
+    # (test-wheels failed on 3.12/3.13 with the 3.11-generated stub).
+    body = body.replace("collections.abc.Buffer", "typing_extensions.Buffer")
+    if "typing_extensions." in body and "\nimport typing_extensions\n" not in body:
+        body = body.replace("\nimport typing\n", "\nimport typing\nimport typing_extensions\n", 1)
     return HEADER + body
 
 
