@@ -1,12 +1,9 @@
 // Each row of curl_errors.cpp's table produced on loopback, and the response-head checks
 // (head_checks.cpp): what the engine reports for every way a server can fail a request.
-#include <sys/socket.h>
-#include <netinet/in.h>
-#include <unistd.h>
-
 #include <algorithm>
 
 #include "asiofetch/curl_errors.hpp"
+#include "support/closed_port.hpp"
 #include "support/server_test.hpp"
 
 namespace asiofetch::testing {
@@ -35,23 +32,6 @@ class ErrorTable : public ServerTest {
     EXPECT_FALSE(o.response) << u;
     return o.error;
   }
-};
-
-// A loopback port that refuses connections: bound (so nobody else takes it), never listening.
-struct ClosedPort {
-  ClosedPort() {
-    fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    port = ntohs(a.sin_port);
-  }
-  ~ClosedPort() { ::close(fd); }
-  int fd;
-  unsigned short port;
 };
 
 // -- the status line ----------------------------------------------------------------------

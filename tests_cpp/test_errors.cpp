@@ -1,31 +1,11 @@
 // Every failure ends as one ErrorKind with curl's detail kept: network faults and timeouts.
-#include <sys/socket.h>
-#include <netinet/in.h>
-#include <unistd.h>
-
+#include "support/closed_port.hpp"
 #include "support/server_test.hpp"
 
 namespace asiofetch::testing {
 namespace {
 
 class Errors : public ServerTest {};
-
-// A loopback port that refuses connections: bound (so nobody else takes it), never listening.
-struct ClosedPort {
-  ClosedPort() {
-    fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    port = ntohs(a.sin_port);
-  }
-  ~ClosedPort() { ::close(fd); }
-  int fd;
-  unsigned short port;
-};
 
 TEST_F(Errors, connection_refused) {
   EngineClient c;
