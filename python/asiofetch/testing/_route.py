@@ -242,43 +242,27 @@ class Route:
         )
 
     def _install(self, table: _core.MockTable) -> None:
+        if not self._regex_in_python:
+            try:
+                self._index = self._add_to(table, self._url_mode, self._url)
+            except RuntimeError:  # std::regex_error: Python-only syntax, so Python checks it
+                self._regex_in_python = True
         if self._regex_in_python:
-            self._index = table.add_route(
-                self.describe(),
-                self.method or "",
-                _URL_ANY,
-                "",
-                self._params,
-                self._params_exact,
-                self._headers,
-                self._content,
-            )
-            self._sync()
-            return
-        try:
-            self._index = table.add_route(
-                self.describe(),
-                self.method or "",
-                self._url_mode,
-                self._url,
-                self._params,
-                self._params_exact,
-                self._headers,
-                self._content,
-            )
-        except RuntimeError:  # std::regex_error: Python-only syntax, so Python checks it
-            self._regex_in_python = True
-            self._index = table.add_route(
-                self.describe(),
-                self.method or "",
-                _URL_ANY,
-                "",
-                self._params,
-                self._params_exact,
-                self._headers,
-                self._content,
-            )
+            # The native table matches any URL; the Python regex decides (_needs_python).
+            self._index = self._add_to(table, _URL_ANY, "")
         self._sync()
+
+    def _add_to(self, table: _core.MockTable, url_mode: int, url: str) -> int:
+        return table.add_route(
+            self.describe(),
+            self.method or "",
+            url_mode,
+            url,
+            self._params,
+            self._params_exact,
+            self._headers,
+            self._content,
+        )
 
     def _sync(self) -> None:
         table = self._router._table
