@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from . import _core
 from ._bridge import mailbox_for
-from ._errors import ClientConnectionError
+from ._errors import ClientConnectionError, SessionClosedError
 from ._native_errors import make_error
 
 if TYPE_CHECKING:
@@ -112,7 +112,9 @@ class StreamReader:
         """Stop the transfer; unread data is dropped (reads now raise 'Connection closed')."""
         if self._native is not None and not self._eof:
             self._native.abort()
-            self._closed_error = ClientConnectionError("Connection closed")
+            if self._closed_error is None:
+                # A read waiting for data fails now (aiohttp's release() fails the reader).
+                self.set_exception(ClientConnectionError("Connection closed"))
         self._eof = True
         self._buf.clear()
 
@@ -135,9 +137,12 @@ class StreamReader:
         if native is None or self._eof:
             return b""
         while True:
+            self._raise_deadline(native)
             data = native.read_nowait(n)
             if data is None:
                 await self._wait(native)
+                if self._closed_error is not None:  # aborted while waiting
+                    raise self._closed_error
                 continue
             if data:
                 self._total += len(data)
@@ -146,9 +151,23 @@ class StreamReader:
             self._set_eof()
             if err is not None:
                 exc = make_error(err)
+                if err.kind == _core.E_SESSION_CLOSED:
+                    # aiohttp: a body read after its session closed fails "Connection closed"
+                    # (a RuntimeError there too: SessionClosedError is both).
+                    exc = SessionClosedError(f"Connection closed: {err.message}")
                 self._closed_error = exc
                 raise exc
             return b""
+
+    def _raise_deadline(self, native: _core.Stream) -> None:
+        """The `total` timeout ends the read at once, data still buffered or not: it is the
+        caller's deadline (aiohttp fails its reader at the timeout). A cut connection or bad
+        data (ClientPayloadError) is raised after the bytes that came before it."""
+        err = native.error()
+        if err is not None and err.kind == _core.E_TOTAL_TIMEOUT:
+            self._set_eof()
+            exc = self._closed_error = make_error(err)
+            raise exc
 
     async def _wait(self, native: _core.Stream) -> None:
         loop = _get_running_loop()

@@ -21,6 +21,7 @@ from typing import Any
 
 from . import _core
 from ._bridge import mailbox_for
+from ._errors import ClientConnectionError, ClientError, ClientOSError
 
 __all__ = (
     "HIGH_WATER",
@@ -44,6 +45,11 @@ class UploadClosed(Exception):
     """The transfer stopped reading the body (it ended, failed or was cancelled)."""
 
 
+class BodyLengthError(ValueError):
+    """The streamed body does not match its declared Content-Length (raised as is, not wrapped
+    as a connection error: the caller's header is wrong)."""
+
+
 class _Rewound(Exception):
     """The engine retries the request: what was fed so far is dropped, feed from the start."""
 
@@ -62,7 +68,7 @@ class _Writer:
         view = memoryview(chunk).cast("B") if not isinstance(chunk, bytes) else memoryview(chunk)
         n = len(view)
         if self._size is not None and self.output_size + n > self._size:
-            raise ValueError(
+            raise BodyLengthError(
                 f"the request body is longer than its declared length ({self._size} bytes)"
             )
         step = self._src.high_water
@@ -109,13 +115,26 @@ class _Writer:
 class Upload:
     """One request's streamed body: the native queue and the task feeding it."""
 
-    __slots__ = ("_owned", "native", "payload", "task")
+    __slots__ = ("_owned", "_wrapped", "complete", "native", "notify", "payload", "task", "writer")
 
     def __init__(self, payload: Any, size: int | None, owned: bool) -> None:
         self.payload = payload
         self.native = _core.UploadSource(HIGH_WATER, size, replayable(payload))
         self._owned = owned  # we opened its file: we close it
         self.task: asyncio.Task[None] | None = None
+        # The current pass's writer (its output_size is the bytes handed to the engine).
+        self.writer: _Writer | None = None
+        self.complete = False  # the whole body was handed to the engine
+        # Called (on the loop) once the body was handed over whole or the feeder ended;
+        # set only by an UploadTracker, so an untracked upload calls nothing.
+        self.notify: Any = None
+        self._wrapped: BaseException | None = None
+
+    @property
+    def written(self) -> int:
+        """Payload bytes of the current pass handed to the engine's queue."""
+        w = self.writer
+        return 0 if w is None else w.output_size
 
     def start(self) -> None:
         self.task = asyncio.get_running_loop().create_task(self._feed())
@@ -126,11 +145,12 @@ class Upload:
         src = self.native
         try:
             while True:
-                writer = _Writer(src, src.size)
+                writer = self.writer = _Writer(src, src.size)
+                self.complete = False
                 try:
                     await self.payload.write(writer)
                     if src.size is not None and writer.output_size != src.size:
-                        raise ValueError(
+                        raise BodyLengthError(
                             "the request body is shorter than its declared length: "
                             f"{writer.output_size} of {src.size} bytes"
                         )
@@ -138,6 +158,9 @@ class Upload:
                     src.restart()
                     continue
                 src.close()
+                self.complete = True
+                if self.notify is not None:
+                    self.notify(self)
                 if not src.replayable:
                     return
                 # The engine may still retry: wait for the transfer's end or a rewind.
@@ -161,6 +184,26 @@ class Upload:
         if t is None or not t.done() or t.cancelled():
             return None
         return t.exception()
+
+    def wrapped_failure(self) -> BaseException | None:
+        """The feeder's failure as the request raises it: aiohttp's write_bytes turns a
+        payload's exception into ClientConnectionError ("Failed to send bytes into the
+        underlying connection"), an OSError into ClientOSError; one object, so the request's
+        exception and an UploadTracker's upload_complete are the same."""
+        if self._wrapped is not None:
+            return self._wrapped
+        exc = self.failure()
+        if exc is None or isinstance(exc, (UploadClosed, ClientError, BodyLengthError)):
+            return exc
+        if isinstance(exc, OSError):
+            wrapped: BaseException = ClientOSError(exc.errno, "Can not write request body")
+        else:
+            wrapped = ClientConnectionError(
+                f"Failed to send bytes into the underlying connection: {exc!r}"
+            )
+        wrapped.__cause__ = exc
+        self._wrapped = wrapped
+        return wrapped
 
     def cancel(self) -> None:
         if self.task is not None and not self.task.done():
@@ -274,7 +317,9 @@ class _Collect:
 
 def raise_upload_failure(upload: Upload, error: BaseException) -> None:
     """The request failed: when its body's feeder raised, that exception is the reason."""
-    failure = upload.failure()
+    failure = upload.wrapped_failure()
     upload.cancel()
     if failure is not None and not isinstance(failure, UploadClosed):
-        raise failure from error
+        if failure.__cause__ is None:
+            raise failure from error
+        raise failure
