@@ -333,12 +333,30 @@ def _asiofetch_test_client_class() -> Any:
 _current_test: str | None = None
 
 
+def _serve_asiofetch_bytes_payloads() -> None:
+    """The swap also rebinds payload names the tests' *server* code uses
+    (`web.Response(body=aiohttp.JsonPayload(data))`); aiohttp.web cannot send asiofetch's
+    object, so the server would answer 500 and the test would measure the swap. Registering
+    asiofetch's in-memory payloads with aiohttp's payload registry keeps the server side
+    aiohttp's as the test meant; the client side still gets asiofetch's classes."""
+    from aiohttp import payload as aio_payload
+
+    import asiofetch
+
+    def to_aiohttp(value: Any, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("content_type", value.content_type)
+        return aio_payload.BytesPayload(bytes(value._value), *args, **kwargs)
+
+    aio_payload.PAYLOAD_REGISTRY.register(to_aiohttp, asiofetch.BytesPayload)
+
+
 def pytest_configure(config: Any) -> None:
     if os.environ.get(MODE_ENV) == "asiofetch":
         import aiohttp
         from aiohttp import pytest_plugin
 
         pytest_plugin.TestClient = _asiofetch_test_client_class()  # type: ignore[attr-defined]
+        _serve_asiofetch_bytes_payloads()
         # Guard against a pass that is aiohttp's: a swapped test must never build aiohttp's
         # client session (a fixture or an import the swap missed would).
         original_init = aiohttp.ClientSession.__init__
@@ -549,6 +567,10 @@ BIASES = [
     "The test client is aiohttp's TestClient with an asiofetch session; aiohttp's own sets "
     "the private `_retry_connection = False` (no retry on a dropped keep-alive connection), "
     "which has no asiofetch equivalent.",
+    "asiofetch's in-memory payload classes (BytesPayload, StringPayload, JsonPayload) are "
+    "registered with aiohttp's payload registry in the swapped pass, so test servers that "
+    "answer `web.Response(body=aiohttp.JsonPayload(...))` (the swap rebinds that name too) "
+    "send them as aiohttp would instead of failing with 500.",
     "Rebinding happens after import: values computed at import time other than parametrize "
     "arguments (default arguments, class bodies) keep aiohttp's objects.",
     "The internals and no-server rules are regexes on the test's source; the lists below "

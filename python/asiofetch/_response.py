@@ -60,6 +60,8 @@ class _Hop:
     timings: dict[str, float] = {}  # noqa: RUF012 - shared, read-only
     attempts = 1
     stream = None
+    raw_bytes = 0
+    high_water = 0
 
     def __init__(
         self,
@@ -97,6 +99,11 @@ class ClientResponse:
         "_url",
         "status",
     )
+
+    # Set only for a streamed request body (the session's _send): the deprecated
+    # output_size / upload_complete read them with getattr, so an unset slot costs nothing.
+    _upload: Any
+    _upload_fut: Any
 
     def __init__(
         self,
@@ -291,7 +298,7 @@ class ClientResponse:
     def content(self) -> StreamReader:
         content = self._content
         if content is None:
-            content = self._content = StreamReader(self._body_bytes(), None)
+            content = self._content = StreamReader(self._body_bytes(), None, None, self._raw)
             if self._released:
                 content.set_exception(ClientConnectionError("Connection closed"))
         return content
@@ -384,7 +391,9 @@ class ClientResponse:
 
     @property
     def closed(self) -> bool:
-        return self._released or self._closed
+        # aiohttp releases the connection once the body is complete; a response without a
+        # body (204, 304, HEAD) is closed from the start.
+        return self._released or self._closed or (not self._streaming and not self._body_bytes())
 
     @property
     def connection(self) -> None:

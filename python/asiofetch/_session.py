@@ -701,6 +701,8 @@ class ClientSession:
             )
             if trace.wants_response_chunks():
                 stream = False  # the body goes to the callbacks whole (see _tracing)
+            if upload is not None and trace.wants_chunks_sent():
+                upload.on_chunk = trace.chunk_sender()  # one event per streamed chunk
 
         # Options.
         real_timeout = self._timeout if timeout is _SENTINEL else to_timeout(timeout)

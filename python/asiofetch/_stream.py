@@ -33,13 +33,23 @@ class StreamReader:
     instead of downloading the rest.
     """
 
-    __slots__ = ("_buf", "_closed_error", "_eof", "_native", "_on_eof", "_total", "_waiter")
+    __slots__ = (
+        "_buf",
+        "_closed_error",
+        "_eof",
+        "_native",
+        "_on_eof",
+        "_raw",
+        "_total",
+        "_waiter",
+    )
 
     def __init__(
         self,
         body: bytes | None,
         native: _core.Stream | None,
         on_eof: Callable[[], None] | None = None,
+        raw: _core.RawResponse | None = None,
     ) -> None:
         # _buf holds bytes taken from the source and not yet handed out (readline leftovers).
         self._buf = bytearray(body) if body else bytearray()
@@ -47,6 +57,8 @@ class StreamReader:
         self._eof = native is None  # a buffered body is complete from the start
         self._total = len(self._buf)
         self._on_eof = on_eof
+        # A whole body's RawResponse: its wire byte count and the request's buffer mark.
+        self._raw = raw
         self._closed_error: BaseException | None = None
         # The future a read is waiting on (set_exception() fails it, as aiohttp does).
         self._waiter: asyncio.Future[None] | None = None
@@ -97,15 +109,22 @@ class StreamReader:
     def total_raw_bytes(self) -> int:
         """Body bytes received on the wire (before Content-Encoding decoding)."""
         native = self._native
-        return self._total if native is None else int(native.raw_bytes)
+        if native is not None:
+            return int(native.raw_bytes)
+        raw = self._raw
+        return self._total if raw is None else int(raw.raw_bytes)
 
     def get_read_buffer_limits(self) -> tuple[int, int]:
         """(low, high) water marks of the native buffer: the transfer pauses at `high` and
-        resumes once a read brings the buffer under `low`."""
+        resumes once a read brings the buffer under `low` (aiohttp: read_bufsize and twice
+        it). A body that came whole reports the marks its request had."""
         native = self._native
-        if native is None:
+        if native is not None:
+            high = int(native.high_water)
+        elif self._raw is not None:
+            high = int(self._raw.high_water)
+        else:
             return (0, 0)
-        high = int(native.high_water)
         return (high // 2, high)
 
     def abort(self) -> None:

@@ -158,12 +158,11 @@ def response_upload_complete(resp: Any) -> asyncio.Future[None]:
     if fut is not None:
         return fut
     fut = resp._upload_fut = asyncio.get_running_loop().create_future()
-    upload = getattr(resp, "_upload", None)
-    task = None if upload is None else upload.task
-    if task is None or upload.complete or task.done():
+    upload: Any = getattr(resp, "_upload", None)
+    if upload is None or upload.task is None or upload.task.done() or upload.complete:
         _settle_from(fut, upload)
     else:
-        task.add_done_callback(lambda _t: _settle_from(fut, upload))
+        upload.task.add_done_callback(lambda _t: _settle_from(fut, upload))
     return fut
 
 
