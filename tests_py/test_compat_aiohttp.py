@@ -1573,3 +1573,23 @@ async def test_aiohttp_payload_replayed_on_307(client_mod: ModuleType) -> None:
         async with s.post(server.make_url("/temporary"), data=data) as resp:
             assert await resp.text() == f"POST {len(big)}"
     assert got == [big]
+
+
+async def test_request_secure_cookie_to_a_trusted_origin(client_mod: ModuleType) -> None:
+    # aiohttp's test_request_secure_cookie_treat_as_secure_origin: a Secure cookie given as
+    # cookies= goes to an http origin the session's jar trusts, and to no other.
+    import http.cookies
+
+    from webapp import serve
+
+    morsel: http.cookies.Morsel[str] = http.cookies.Morsel()
+    morsel.set("auth", "token", "token")
+    morsel["secure"] = True
+    async with serve(_cookie_app()) as server:
+        trusted = client_mod.CookieJar(unsafe=True, treat_as_secure_origin=[server.make_url("/")])
+        for jar, expected in ((trusted, "auth=token"), (client_mod.CookieJar(unsafe=True), "")):
+            async with (
+                client_mod.ClientSession(cookie_jar=jar) as s,
+                s.get(server.make_url("/show"), cookies={"auth": morsel}) as resp,
+            ):
+                assert await resp.text() == expected
