@@ -7,21 +7,22 @@ aiohttp's public client functional tests. It never ships aiohttp's tests: fetch 
 How to run (the tests are not in this repo; CI has no network, so there is no make target):
 
     make install
-    # aiohttp's sources at the tag of the aiohttp installed in .venv, outside the repo:
+    # aiohttp's tests ship in its sdist on PyPI: take the sdist of the aiohttp installed in
+    # .venv and unpack it outside the repo (tests/ is inside; no git clone needed):
     V=$(.venv/bin/python -c 'import aiohttp; print(aiohttp.__version__)')
-    git clone https://github.com/aio-libs/aiohttp /tmp/aiohttp-git   # or any mirror
-    git -C /tmp/aiohttp-git worktree add /tmp/aiohttp-src "v$V"
+    .venv/bin/pip download "aiohttp==$V" --no-binary :all: --no-deps -d /tmp
+    tar -xzf "/tmp/aiohttp-$V.tar.gz" -C /tmp
     # what aiohttp's tests import besides aiohttp (pytest-timeout gives the per-test limit):
     .venv/bin/pip install pytest-mock pytest-timeout trustme
-    T=/tmp/aiohttp-src/tests
+    T=/tmp/aiohttp-$V/tests
     .venv/bin/python scripts/aiohttp_compat.py $T/test_client_functional.py \
         $T/test_client_session.py $T/test_client_middleware.py \
         $T/test_client_middleware_digest_auth.py --out docs/compat/$(date -u +%Y%m%d-%H%M%S)
 
 The script refuses to run when the tests' aiohttp/__init__.py names another version than the
-installed aiohttp (a control pass against other code is no control): check out the matching
-tag, or pin the installed aiohttp to the tag you have (`pip install aiohttp==3.14.3` for the
-committed run). `--from-records` re-classifies a finished run after a rule change; `-k` runs
+installed aiohttp (a control pass against other code is no control): unpack the sdist of the
+installed version, or pin the installed aiohttp to the tests you have (`pip install
+aiohttp==3.14.5`). `--from-records` re-classifies a finished run after a rule change; `-k` runs
 a subset. Both passes of the four files take about 6 minutes on 2 busy cores.
 
 Each test file is run by pytest twice, with `-p no:cacheprovider -p no:asyncio` (aiohttp's
@@ -65,6 +66,7 @@ Figure = pass / (pass + fail).
 from __future__ import annotations
 
 import argparse
+import collections.abc
 import datetime as _dt
 import inspect
 import json
@@ -240,16 +242,32 @@ def _asiofetch_test_client_class() -> Any:
     import asiofetch
 
     class _Tracked:
-        """asiofetch's request context manager, remembering the response for close()."""
+        """asiofetch's request context manager, remembering the response for close(). A
+        coroutine like aiohttp's manager (tests pass it to asyncio.create_task())."""
 
         def __init__(self, cm: Any, responses: list[Any]) -> None:
             self._cm = cm
             self._responses = responses
+            self._gen: Any = None
 
         def __await__(self) -> Any:
             resp = yield from self._cm.__await__()
             self._responses.append(resp)
             return resp
+
+        def send(self, value: Any) -> Any:
+            if self._gen is None:
+                self._gen = self.__await__()
+            return self._gen.send(value)
+
+        def throw(self, *args: Any) -> Any:
+            if self._gen is None:
+                self._gen = self.__await__()
+            return self._gen.throw(*args)
+
+        def close(self) -> None:
+            if self._gen is not None:
+                self._gen.close()
 
         async def __aenter__(self) -> Any:
             resp = await self._cm.__aenter__()
@@ -258,6 +276,8 @@ def _asiofetch_test_client_class() -> Any:
 
         async def __aexit__(self, *exc: Any) -> Any:
             return await self._cm.__aexit__(*exc)
+
+    collections.abc.Coroutine.register(_Tracked)
 
     class AsiofetchTestClient(test_utils.TestClient[Any, Any]):
         # Tests subscript it in fixture code: TestClient[web.Request, web.Application].
@@ -313,12 +333,30 @@ def _asiofetch_test_client_class() -> Any:
 _current_test: str | None = None
 
 
+def _serve_asiofetch_bytes_payloads() -> None:
+    """The swap also rebinds payload names the tests' *server* code uses
+    (`web.Response(body=aiohttp.JsonPayload(data))`); aiohttp.web cannot send asiofetch's
+    object, so the server would answer 500 and the test would measure the swap. Registering
+    asiofetch's in-memory payloads with aiohttp's payload registry keeps the server side
+    aiohttp's as the test meant; the client side still gets asiofetch's classes."""
+    from aiohttp import payload as aio_payload
+
+    import asiofetch
+
+    def to_aiohttp(value: Any, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("content_type", value.content_type)
+        return aio_payload.BytesPayload(bytes(value._value), *args, **kwargs)
+
+    aio_payload.PAYLOAD_REGISTRY.register(to_aiohttp, asiofetch.BytesPayload)
+
+
 def pytest_configure(config: Any) -> None:
     if os.environ.get(MODE_ENV) == "asiofetch":
         import aiohttp
         from aiohttp import pytest_plugin
 
         pytest_plugin.TestClient = _asiofetch_test_client_class()  # type: ignore[attr-defined]
+        _serve_asiofetch_bytes_payloads()
         # Guard against a pass that is aiohttp's: a swapped test must never build aiohttp's
         # client session (a fixture or an import the swap missed would).
         original_init = aiohttp.ClientSession.__init__
@@ -529,6 +567,10 @@ BIASES = [
     "The test client is aiohttp's TestClient with an asiofetch session; aiohttp's own sets "
     "the private `_retry_connection = False` (no retry on a dropped keep-alive connection), "
     "which has no asiofetch equivalent.",
+    "asiofetch's in-memory payload classes (BytesPayload, StringPayload, JsonPayload) are "
+    "registered with aiohttp's payload registry in the swapped pass, so test servers that "
+    "answer `web.Response(body=aiohttp.JsonPayload(...))` (the swap rebinds that name too) "
+    "send them as aiohttp would instead of failing with 500.",
     "Rebinding happens after import: values computed at import time other than parametrize "
     "arguments (default arguments, class bodies) keep aiohttp's objects.",
     "The internals and no-server rules are regexes on the test's source; the lists below "
@@ -548,7 +590,8 @@ def _markdown(summary: dict[str, Any]) -> str:
     out = [
         f"# aiohttp client tests with asiofetch as the client ({m['when']})",
         "",
-        f"- aiohttp {m['aiohttp']} (tests from tag v{m['aiohttp']}), asiofetch {m['asiofetch']} "
+        f"- aiohttp {m['aiohttp']} (tests from its sdist, aiohttp-{m['aiohttp']}/tests), "
+        f"asiofetch {m['asiofetch']} "
         f"(commit {m['commit']}), Python {m['python']}",
         f"- command: `{m['command']}`",
         f"- files: {', '.join(m['files'])}",
@@ -643,7 +686,8 @@ def _check_version(python: str, root: Path, allow: bool) -> None:
     elif m.group(1) != installed and not allow:
         raise SystemExit(
             f"tests are from aiohttp {m.group(1)}, installed is {installed}: "
-            f"check out tag v{installed} or pip install aiohttp=={m.group(1)}"
+            f"unpack the sdist of aiohttp {installed} (pip download aiohttp=={installed} "
+            f"--no-binary :all: --no-deps) or pip install aiohttp=={m.group(1)}"
         )
 
 
@@ -652,7 +696,7 @@ def main() -> int:
     ap.add_argument(
         "files",
         nargs="+",
-        help="aiohttp test files, e.g. /tmp/aiohttp-src/tests/test_client_functional.py",
+        help="aiohttp test files, e.g. /tmp/aiohttp-3.14.5/tests/test_client_functional.py",
     )
     ap.add_argument("--out", required=True, help="directory for summary.json / summary.md")
     ap.add_argument("--timeout", type=int, default=20, help="per-test timeout in seconds")
@@ -719,7 +763,7 @@ def main() -> int:
         "load_1min": [round(load_start, 1), round(os.getloadavg()[0], 1)],
         "cpus": os.cpu_count(),
         "command": "python scripts/aiohttp_compat.py "
-        + " ".join(f"/tmp/aiohttp-src/tests/{Path(f).name}" for f in files)
+        + " ".join(f"/tmp/aiohttp-{probe[0]}/tests/{Path(f).name}" for f in files)
         + f" --timeout {args.timeout}"
         + (f" -k '{args.k}'" if args.k else ""),
     }

@@ -1,5 +1,6 @@
 // Streamed request bodies through the engine: a replayable UploadSource is rewound and fed
-// again for a retry and a 307, a one-shot one is not re-sent (counted by the fixture server).
+// again for a retry and a 307, a one-shot one is not re-sent (counted by the fixture server);
+// the read timeout waits for the body to be sent; a whole response reports its wire bytes.
 #include <atomic>
 #include <thread>
 
@@ -129,6 +130,35 @@ TEST_F(Upload, a_307_with_a_one_shot_body_fails_as_aiohttp_does) {
   EXPECT_EQ(o.error.kind, ErrorKind::PayloadIncomplete);
   EXPECT_EQ(o.error.message.rfind("Cannot follow redirect with a consumed request body.", 0), 0u)
       << o.error.message;
+}
+
+TEST_F(Upload, read_timeout_waits_until_the_body_is_sent) {
+  // aiohttp arms sock_read once the request body is written: a feeder slower than the read
+  // timeout is not a silent server (its test_read_timeout_on_write).
+  EngineClient c;
+  auto src = std::make_shared<UploadSource>(64 * 1024);
+  std::thread slow([src] {
+    std::this_thread::sleep_for(400ms);
+    src->push("foo");
+    src->close();
+  });
+  RequestOptions o;
+  o.read_timeout = Millis{100};
+  auto out = c.fetch(put_streamed(url("/echo"), src), o);
+  slow.join();
+  ASSERT_TRUE(out.response) << out.error.message;
+  EXPECT_EQ(out.response->status, 200);
+  EXPECT_NE(out.response->body.find("\"body_length\":3"), std::string::npos) << out.response->body.substr(0, 200);
+}
+
+TEST_F(Upload, a_whole_body_reports_its_wire_bytes_and_pause_mark) {
+  EngineClient c;
+  RequestOptions o;
+  o.stream_high_water = 4096;
+  auto out = c.fetch(make_request("GET", url("/bytes/100")), o);
+  ASSERT_TRUE(out.response) << out.error.message;
+  EXPECT_EQ(out.response->raw_bytes, 100u);
+  EXPECT_EQ(out.response->high_water, 4096u);
 }
 
 }  // namespace

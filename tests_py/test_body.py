@@ -329,3 +329,12 @@ async def test_release_of_a_whole_body_keeps_its_connection(base_url: str) -> No
             assert _conn(again) == first
         again = await s.get(f"{base_url}/bytes/10")
         assert _conn(again) == first
+
+
+def test_payload_write_is_abstract() -> None:
+    # As aiohttp's Payload: a subclass must implement write() to be made at all.
+    class NoWrite(asiofetch.Payload):
+        pass
+
+    with pytest.raises(TypeError, match="abstract"):
+        NoWrite(b"x")  # type: ignore[abstract]

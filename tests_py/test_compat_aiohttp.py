@@ -8,6 +8,7 @@ and assert each side's behaviour separately.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import gzip
 import json
@@ -1192,3 +1193,403 @@ async def test_json_serialize_bytes(client_mod: ModuleType, base_url: str) -> No
     assert calls == [{"a": [1, 2]}]
     assert body["body"] == '{"a":[1,2]}'
     assert echo_headers(body)["Content-Type"] == "application/json"
+
+
+# ---- upload tracking, response state, body timeouts (aiohttp 3.14.5's client tests) ----------
+
+
+def _upload_app() -> tuple[Any, list[bytes]]:
+    """Echo of the request body's length; /see-other (303) and /temporary (307) lead to
+    /final. The bodies the echo and /final read are recorded in the returned list."""
+    from aiohttp import web
+
+    got: list[bytes] = []
+
+    async def echo_len(request: web.Request) -> web.Response:
+        body = await request.read()
+        got.append(body)
+        return web.Response(text=str(len(body)))
+
+    async def see_other(request: web.Request) -> web.Response:
+        await request.read()
+        raise web.HTTPSeeOther("/final")
+
+    async def temporary(request: web.Request) -> web.Response:
+        await request.read()
+        raise web.HTTPTemporaryRedirect("/final")
+
+    async def final(request: web.Request) -> web.Response:
+        body = await request.read()
+        got.append(body)
+        return web.Response(text=f"{request.method} {len(body)}")
+
+    app = web.Application(client_max_size=8 << 20)
+    app.router.add_route("*", "/", echo_len)
+    app.router.add_post("/see-other", see_other)
+    app.router.add_post("/temporary", temporary)
+    app.router.add_route("*", "/final", final)
+    return app, got
+
+
+async def test_upload_tracker_bytes_and_redirects(client_mod: ModuleType) -> None:
+    # aiohttp's test_upload_tracker_bytes / _redirect_resends_body / _redirect_drops_body.
+    from webapp import serve
+
+    async with serve(_upload_app()[0]) as server, client_mod.ClientSession() as s:
+        tracker = client_mod.UploadTracker()
+        async with s.post(server.make_url("/"), data=b"x" * 1024, upload_tracker=tracker) as r:
+            assert await r.text() == "1024"
+        assert (tracker.attempts, tracker.bytes_written) == (1, 1024)
+        assert tracker.upload_complete.result() is None
+
+        tracker = client_mod.UploadTracker()
+        async with s.post(
+            server.make_url("/temporary"), data=b"r" * 2048, upload_tracker=tracker
+        ) as r:
+            assert await r.text() == "POST 2048"  # 307: the body sent again
+        assert (tracker.attempts, tracker.bytes_written) == (2, 2048)
+
+        tracker = client_mod.UploadTracker()
+        async with s.post(
+            server.make_url("/see-other"), data=b"d" * 512, upload_tracker=tracker
+        ) as r:
+            assert await r.text() == "GET 0"  # 303: a GET without the body
+        assert (tracker.attempts, tracker.bytes_written) == (2, 0)
+        assert tracker.upload_complete.result() is None
+
+        tracker = client_mod.UploadTracker()
+        async with s.get(server.make_url("/"), upload_tracker=tracker):
+            pass
+        assert (tracker.attempts, tracker.bytes_written) == (1, 0)
+        with pytest.raises(RuntimeError, match="already bound"):
+            await s.get(server.make_url("/"), upload_tracker=tracker)
+
+
+async def test_upload_tracker_streamed_progress(client_mod: ModuleType) -> None:
+    # aiohttp's test_upload_tracker_progress: one more chunk per sample, then complete.
+    from aiohttp import web
+
+    from webapp import serve
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse()
+        await response.prepare(request)
+        await response.write(b"x")  # the head goes out before the body is read
+        await request.read()
+        return response
+
+    app = web.Application()
+    app.router.add_post("/", handler)
+    sampled, go_on = asyncio.Event(), asyncio.Event()
+
+    async def gated() -> AsyncIterator[bytes]:
+        for _ in range(4):
+            yield b"z" * 4096
+            sampled.clear()
+            go_on.set()
+            await sampled.wait()
+
+    async with serve(app) as server, client_mod.ClientSession() as s:
+        tracker = client_mod.UploadTracker()
+        async with s.post(server.make_url("/"), data=gated(), upload_tracker=tracker) as resp:
+            samples = []
+            for _ in range(4):
+                await go_on.wait()
+                go_on.clear()
+                samples.append(tracker.bytes_written)
+                assert not tracker.upload_complete.done()
+                sampled.set()
+            await tracker.upload_complete
+            assert await resp.read() == b"x"
+    assert samples == [4096, 8192, 12288, 16384]
+    assert tracker.attempts == 1
+
+
+async def test_upload_tracker_failures(client_mod: ModuleType) -> None:
+    # aiohttp's _validation_failure, _connect_error, _upload_error_propagated_to_caller.
+    from webapp import serve
+
+    async with serve(_upload_app()[0]) as server, client_mod.ClientSession() as s:
+        tracker = client_mod.UploadTracker()
+        with pytest.raises(ValueError):
+            await s.post(server.make_url("/"), data=b"x", json={"a": 1}, upload_tracker=tracker)
+        assert tracker.attempts == 0
+        assert isinstance(tracker.upload_complete.exception(), client_mod.UploadAbortedError)
+
+        tracker = client_mod.UploadTracker()
+        with pytest.raises(client_mod.ClientConnectorError):
+            await s.post(f"http://127.0.0.1:{free_port()}/", data=b"x", upload_tracker=tracker)
+        assert tracker.attempts == 1
+        assert isinstance(tracker.upload_complete.exception(), client_mod.UploadAbortedError)
+
+        async def failing() -> AsyncIterator[bytes]:
+            yield b"a" * 100
+            raise ValueError("boom")
+
+        tracker = client_mod.UploadTracker()
+        with pytest.raises(client_mod.ClientConnectionError, match="boom") as info:
+            await s.post(server.make_url("/"), data=failing(), upload_tracker=tracker)
+        assert tracker.upload_complete.exception() is info.value
+        assert isinstance(info.value.__cause__, ValueError)
+
+
+async def test_deprecated_output_size_and_upload_complete(client_mod: ModuleType) -> None:
+    from webapp import serve
+
+    async with (
+        serve(_upload_app()[0]) as server,
+        client_mod.ClientSession() as s,
+        s.post(server.make_url("/"), data=b"x" * 1024) as resp,
+    ):
+        await resp.read()
+        with pytest.warns(DeprecationWarning, match="upload_complete is deprecated"):
+            fut = resp.upload_complete
+        assert fut.done()
+
+
+async def test_content_length_shorter_than_streamed_body(client_mod: ModuleType) -> None:
+    # aiohttp's test_content_length_limit_with_multiple_reads: only the declared bytes go out.
+    from webapp import serve
+
+    async def gen() -> AsyncIterator[bytes]:
+        yield b"Chunk1" * 100
+        yield b"Chunk2" * 100
+
+    app, got = _upload_app()
+    async with serve(app) as server, client_mod.ClientSession() as s:
+        url = server.make_url("/")
+        async with s.post(url, data=gen(), headers={"Content-Length": "800"}) as resp:
+            assert await resp.text() == "800"
+    assert got == [b"Chunk1" * 100 + (b"Chunk2" * 100)[:200]]
+
+
+async def test_read_after_release_fails(client_mod: ModuleType) -> None:
+    # aiohttp's test_read_from_closed_response2 / _content, test_204_with_gzipped_content_encoding.
+    from aiohttp import web
+
+    from webapp import serve
+
+    async def data(request: web.Request) -> web.Response:
+        return web.Response(body=b"data")
+
+    async def empty(request: web.Request) -> web.Response:
+        return web.Response(status=204, headers={"Content-Encoding": "gzip"})
+
+    app = web.Application()
+    app.router.add_get("/", data)
+    app.router.add_get("/empty", empty)
+    async with serve(app) as server, client_mod.ClientSession() as s:
+        async with s.get(server.make_url("/")) as resp:
+            assert await resp.read() == b"data"
+        with pytest.raises(client_mod.ClientConnectionError, match=r"^Connection closed$"):
+            await resp.read()
+        async with s.get(server.make_url("/")) as resp:
+            pass
+        with pytest.raises(client_mod.ClientConnectionError):
+            await resp.content.readline()
+        async with s.get(server.make_url("/empty")) as resp:
+            assert resp.status == 204
+            assert resp.closed
+
+
+async def test_read_buffer_limits_and_raw_bytes(client_mod: ModuleType) -> None:
+    # aiohttp's test_read_bufsize_* and test_stream_reader_total_raw_bytes.
+    from aiohttp import web
+
+    from webapp import serve
+
+    source = b"@dKal^pH>1h|YW1:c2J$" * 4096
+
+    async def handler(request: web.Request) -> web.Response:
+        response = web.Response(body=source)
+        response.enable_compression()
+        return response
+
+    app = web.Application()
+    app.router.add_get("/", handler)
+    async with serve(app) as server, client_mod.ClientSession(read_bufsize=2) as s:
+        url = server.make_url("/")
+        async with s.get(url, headers={"Accept-Encoding": "gzip"}) as resp:
+            assert resp.content.get_read_buffer_limits() == (2, 4)
+            assert await resp.content.read() == source
+            assert resp.content.total_raw_bytes == int(resp.headers["Content-Length"])
+        async with s.get(url, read_bufsize=4, headers={"Accept-Encoding": "identity"}) as resp:
+            assert resp.content.get_read_buffer_limits() == (4, 8)
+            await resp.content.read()
+            assert resp.content.total_raw_bytes == len(source)
+
+
+async def test_total_timeout_while_reading_slowly(client_mod: ModuleType) -> None:
+    # aiohttp's test_timeout_with_full_buffer: data waiting unread does not postpone `total`.
+    from aiohttp import web
+
+    from webapp import serve
+
+    async def endless(request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse()
+        await resp.prepare(request)
+        with contextlib.suppress(ConnectionError):
+            while True:
+                await resp.write(b"1" * 1000)
+                await asyncio.sleep(0.01)
+        return resp
+
+    app = web.Application()
+    app.router.add_get("/", endless)
+
+    async def slow_reader(s: Any, url: Any) -> None:
+        async with s.get(url, timeout=client_mod.ClientTimeout(total=0.5)) as resp:
+            with pytest.raises(asyncio.TimeoutError):
+                async for _ in resp.content.iter_chunked(1):
+                    await asyncio.sleep(0.01)
+
+    async with serve(app) as server, client_mod.ClientSession() as s:
+        # wait_for only keeps a regression from hanging the suite (it would read ~30 s).
+        await asyncio.wait_for(slow_reader(s, server.make_url("/")), 10)
+
+
+async def test_sock_read_starts_after_the_body_is_sent(client_mod: ModuleType) -> None:
+    # aiohttp's test_read_timeout_on_write: a slow request body is not a silent server.
+    from webapp import serve
+
+    async def slow() -> AsyncIterator[bytes]:
+        await asyncio.sleep(0.5)
+        yield b"foo"
+
+    timeout = client_mod.ClientTimeout(total=None, sock_read=0.1)
+    async with (
+        serve(_upload_app()[0]) as server,
+        client_mod.ClientSession() as s,
+        s.put(server.make_url("/"), data=slow(), timeout=timeout) as resp,
+    ):
+        assert await resp.text() == "3"
+
+
+async def test_trace_start_failure_notifies_started_traces(client_mod: ModuleType) -> None:
+    # aiohttp 3.14.5: a config whose on_request_start completed gets on_request_exception.
+    from webapp import serve
+
+    seen: list[str] = []
+
+    async def good_start(*_: Any) -> None:
+        seen.append("good start")
+
+    async def good_exception(_s: Any, _c: Any, params: Any) -> None:
+        seen.append(f"good exception {params.exception}")
+
+    async def bad_start(*_: Any) -> None:
+        raise RuntimeError("trace boom")
+
+    async def bad_exception(*_: Any) -> None:
+        seen.append("bad exception")
+
+    good, bad = client_mod.TraceConfig(), client_mod.TraceConfig()
+    good.on_request_start.append(good_start)
+    good.on_request_exception.append(good_exception)
+    bad.on_request_start.append(bad_start)
+    bad.on_request_exception.append(bad_exception)
+    async with (
+        serve(_upload_app()[0]) as server,
+        client_mod.ClientSession(trace_configs=[good, bad]) as s,
+    ):
+        with pytest.raises(RuntimeError, match="trace boom"):
+            await s.get(server.make_url("/"))
+    assert seen == ["good start", "good exception trace boom"]
+
+
+async def test_chunk_sent_per_streamed_chunk(client_mod: ModuleType) -> None:
+    # on_request_chunk_sent fires for each chunk of a streamed body, as aiohttp's writer does.
+    from webapp import serve
+
+    chunks: list[bytes] = []
+
+    async def on_chunk(_s: Any, _c: Any, params: Any) -> None:
+        chunks.append(params.chunk)
+
+    async def gen() -> AsyncIterator[bytes]:
+        yield b"first"
+        yield b"second"
+
+    config = client_mod.TraceConfig()
+    config.on_request_chunk_sent.append(on_chunk)
+    async with (
+        serve(_upload_app()[0]) as server,
+        client_mod.ClientSession(trace_configs=[config]) as s,
+        s.post(server.make_url("/"), data=gen()) as resp,
+    ):
+        assert await resp.text() == "11"
+    assert b"".join(chunks) == b"firstsecond"
+    assert len(chunks) >= 2
+
+
+async def test_payload_enabling_compression(client_mod: ModuleType) -> None:
+    # A payload that calls writer.enable_compression(): its bytes go out deflated.
+    from aiohttp import web
+
+    from webapp import serve
+
+    async def inflate(request: web.Request) -> web.Response:
+        assert request.headers["Content-Encoding"] == "deflate"
+        return web.Response(body=await request.read())  # aiohttp.web inflates it
+
+    class Deflated(client_mod.Payload):  # type: ignore[name-defined,misc]
+        def __init__(self, value: bytes) -> None:
+            super().__init__(value, headers={"Content-Encoding": "deflate"})
+
+        async def write(self, writer: Any) -> None:
+            writer.enable_compression("deflate")
+            await writer.write(self._value[:5000])
+            await writer.write(self._value[5000:])
+            await writer.write_eof()
+
+        def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
+            raise NotImplementedError
+
+    app = web.Application()
+    app.router.add_post("/", inflate)
+    body = b"0123456789" * 2000
+    async with (
+        serve(app) as server,
+        client_mod.ClientSession() as s,
+        s.post(server.make_url("/"), data=Deflated(body)) as resp,
+    ):
+        assert resp.status == 200
+        assert await resp.read() == body
+
+
+async def test_aiohttp_payload_replayed_on_307(client_mod: ModuleType) -> None:
+    # aiohttp's own payload objects re-send their bytes on a 307 (a seekable file payload
+    # seeks back), in either client.
+    import io
+
+    from aiohttp import payload as aio_payload
+
+    from webapp import serve
+
+    big = b"p" * (3 << 20)  # streamed, not read into memory
+    app, got = _upload_app()
+    async with serve(app) as server, client_mod.ClientSession() as s:
+        data = aio_payload.BytesIOPayload(io.BytesIO(big))
+        async with s.post(server.make_url("/temporary"), data=data) as resp:
+            assert await resp.text() == f"POST {len(big)}"
+    assert got == [big]
+
+
+async def test_request_secure_cookie_to_a_trusted_origin(client_mod: ModuleType) -> None:
+    # aiohttp's test_request_secure_cookie_treat_as_secure_origin: a Secure cookie given as
+    # cookies= goes to an http origin the session's jar trusts, and to no other.
+    import http.cookies
+
+    from webapp import serve
+
+    morsel: http.cookies.Morsel[str] = http.cookies.Morsel()
+    morsel.set("auth", "token", "token")
+    morsel["secure"] = True
+    async with serve(_cookie_app()) as server:
+        trusted = client_mod.CookieJar(unsafe=True, treat_as_secure_origin=[server.make_url("/")])
+        for jar, expected in ((trusted, "auth=token"), (client_mod.CookieJar(unsafe=True), "")):
+            async with (
+                client_mod.ClientSession(cookie_jar=jar) as s,
+                s.get(server.make_url("/show"), cookies={"auth": morsel}) as resp,
+            ):
+                assert await resp.text() == expected

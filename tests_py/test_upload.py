@@ -167,9 +167,12 @@ async def test_feeder_exception_fails_the_request(server: Any) -> None:
         yield b"abc"
         raise RuntimeError("boom")
 
+    # aiohttp's write_bytes wraps a payload's failure: ClientConnectionError("Failed to send
+    # bytes into the underlying connection ...: RuntimeError('boom')"), the cause kept.
     async with asiofetch.ClientSession() as s:
-        with pytest.raises(RuntimeError, match="boom"):
+        with pytest.raises(asiofetch.ClientConnectionError, match="boom") as info:
             await s.post(base + "/echo", data=bad())
+    assert isinstance(info.value.__cause__, RuntimeError)
 
 
 async def test_backpressure_keeps_the_native_queue_bounded(server: Any, monkeypatch: Any) -> None:

@@ -255,3 +255,32 @@ async def test_a_fallback_with_a_one_shot_stream_is_refused(flaky: tuple[str, Fl
             await s.put(url, data=g, fallback=[url])
         await g.aclose()
     assert f.seen == []
+
+
+async def test_aiohttp_payload_objects_are_replayable_as_aiohttp_replays_them(
+    tmp_path: Path,
+) -> None:
+    # aiohttp's payloads carry no `reusable`: their write() starts over (a file payload seeks
+    # back to where the file stood), except the async-iterable ones, which consume a source.
+    import os
+
+    from aiohttp import payload as aio_payload
+
+    from asiofetch._upload import replayable
+
+    async def gen() -> AsyncIterator[bytes]:
+        yield b"x"
+
+    path = tmp_path / "f.bin"
+    path.write_bytes(b"data")
+    read_end, write_end = os.pipe()
+    os.close(write_end)
+    with path.open("rb") as f, os.fdopen(read_end, "rb") as pipe:
+        assert replayable(aio_payload.BytesPayload(b"x"))
+        assert replayable(aio_payload.StringPayload("x"))
+        assert replayable(aio_payload.BytesIOPayload(io.BytesIO(b"x")))
+        assert replayable(aio_payload.BufferedReaderPayload(f))
+        assert not replayable(aio_payload.BufferedReaderPayload(pipe))
+        assert not replayable(aio_payload.AsyncIterablePayload(gen()))
+    assert replayable(asiofetch.BytesPayload(b"x"))
+    assert not replayable(asiofetch.AsyncIterablePayload(gen()))

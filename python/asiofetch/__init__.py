@@ -36,6 +36,7 @@ from ._errors import (
     SessionClosedError,
     SocketTimeoutError,
     TooManyRedirects,
+    UploadAbortedError,
 )
 from ._fetch import fetch
 from ._flow import Hedge, RateLimit, Retry, Semaphore
@@ -71,6 +72,7 @@ from ._tracing import (
     TraceRequestStartParams,
     TraceResponseChunkReceivedParams,
 )
+from ._upload_tracker import UploadTracker
 from ._version import __version__
 
 __all__ = (
@@ -146,6 +148,8 @@ __all__ = (
     "TraceRequestRedirectParams",
     "TraceRequestStartParams",
     "TraceResponseChunkReceivedParams",
+    "UploadAbortedError",
+    "UploadTracker",
     "__version__",
     "fetch",
     "get_payload",

@@ -16,7 +16,7 @@ from typing import Any
 
 from multidict import CIMultiDict
 
-__all__ = ("CompressedPayload", "compress_body", "compress_bytes", "compression")
+__all__ = ("CompressedPayload", "compress_body", "compress_bytes", "compression", "compressor")
 
 # aiohttp's encoding_to_mode(): gzip framing for "gzip", zlib framing for anything else it
 # is given. We refuse other names instead of labelling deflate data with them.
@@ -38,6 +38,15 @@ def compression(compress: Any, hdrs: CIMultiDict[str], has_body: bool) -> str | 
         raise ValueError("chunked can not be set if Content-Length header is set")
     hdrs["Content-Encoding"] = encoding
     return encoding
+
+
+def compressor(encoding: str, strategy: Any = None) -> Any:
+    """A zlib compressor for a writer's enable_compression(encoding, strategy)."""
+    if encoding not in _WBITS:
+        raise ValueError(f"compression {encoding!r} is not supported: use 'deflate' or 'gzip'")
+    if strategy is None:
+        strategy = zlib.Z_DEFAULT_STRATEGY
+    return zlib.compressobj(wbits=_WBITS[encoding], strategy=strategy)
 
 
 def compress_bytes(data: bytes, encoding: str) -> bytes:
@@ -71,6 +80,14 @@ class CompressedPayload:
         self.reusable = getattr(inner, "reusable", False)
 
     async def write(self, writer: Any) -> None:
+        enable = getattr(writer, "enable_compression", None)
+        if enable is not None:
+            # The upload's writer compresses itself, so it still counts the payload's bytes
+            # (UploadTracker.bytes_written is before compression, as aiohttp reports it).
+            enable(self._encoding)
+            await self._inner.write(writer)
+            await writer.write_eof()
+            return
         cw = _CompressingWriter(writer, self._encoding)  # a fresh stream on every (re)send
         await self._inner.write(cw)
         await cw.finish()

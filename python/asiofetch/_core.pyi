@@ -122,6 +122,11 @@ class RawResponse:
     def hedge(self) -> int:
         ...
     @property
+    def high_water(self) -> int:
+        """
+        the stream pause mark the request had (2 * read_bufsize)
+        """
+    @property
     def history(self) -> list[tuple[int, str, str, str, list[tuple[str, str]]]]:
         ...
     @property
@@ -130,6 +135,11 @@ class RawResponse:
     @property
     def method(self) -> str:
         ...
+    @property
+    def raw_bytes(self) -> int:
+        """
+        a whole body's bytes on the wire (before decoding); 0 when streamed
+        """
     @property
     def reason(self) -> str:
         ...

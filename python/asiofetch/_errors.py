@@ -47,6 +47,7 @@ __all__ = (
     "SessionClosedError",
     "SocketTimeoutError",
     "TooManyRedirects",
+    "UploadAbortedError",
 )
 
 
@@ -119,6 +120,10 @@ class TooManyRedirects(ClientResponseError):
 
 class ClientConnectionError(ClientError):
     """Base class for client socket errors."""
+
+
+class UploadAbortedError(ClientError):
+    """The request body was never fully sent (UploadTracker.upload_complete)."""
 
 
 class ClientConnectionResetError(ClientConnectionError, ConnectionResetError):

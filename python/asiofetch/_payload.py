@@ -8,6 +8,7 @@ the engine's upload writer takes aiohttp's own payload objects too.
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import io
 import json
@@ -68,8 +69,9 @@ def content_disposition(
     return "; ".join(parts)
 
 
-class Payload:
-    """A request body with its headers. Subclasses implement write() and usually size."""
+class Payload(abc.ABC):
+    """A request body with its headers. Subclasses implement write() and usually size
+    (abstract, as aiohttp's Payload: a subclass without write() cannot be instantiated)."""
 
     _default_content_type = "application/octet-stream"
     _size: int | None = None
@@ -129,8 +131,9 @@ class Payload:
             disptype, quote_fields, _charset, **params
         )
 
+    @abc.abstractmethod
     async def write(self, writer: BodyWriter) -> None:
-        raise NotImplementedError
+        """Writes the body's bytes to `writer` (awaiting its write() for backpressure)."""
 
     async def as_bytes(self, encoding: str = "utf-8", errors: str = "strict") -> bytes:
         """The whole body (reads a file or drains an iterator: mind the size)."""
@@ -141,7 +144,7 @@ class Payload:
     def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
         raise TypeError(f"{type(self).__name__} cannot be decoded without being sent")
 
-    async def close(self) -> None:
+    async def close(self) -> None:  # noqa: B027 - a default, not abstract (aiohttp's too)
         """Releases what the payload holds (nothing, unless it owns a file)."""
 
 

@@ -128,8 +128,13 @@ class RequestDefaults:
         for name, morsel in self.cookie_jar.filter_cookies(url).items():
             merged[name] = morsel
         if cookies:
-            # aiohttp: a jar of the request's cookies, quoting like the session's jar.
-            tmp = CookieJar(unsafe=True, quote_cookie=self.cookie_jar.quote_cookie)
+            # aiohttp: a jar of the request's cookies, quoting like the session's jar and
+            # trusting its secure origins (a Secure cookie goes to a treat_as_secure_origin).
+            tmp = CookieJar(
+                unsafe=True,
+                quote_cookie=self.cookie_jar.quote_cookie,
+                treat_as_secure_origin=sorted(getattr(self.cookie_jar, "_secure_origins", ())),
+            )
             tmp.update_cookies(cookies)
             for name, morsel in tmp.filter_cookies(url).items():
                 merged[name] = morsel

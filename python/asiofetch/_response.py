@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import codecs
 import json as _json
 import re
@@ -18,6 +19,7 @@ from ._errors import ClientConnectionError, ClientResponseError, ContentTypeErro
 from ._headers import parse_content_type, proxy_of, raw_of
 from ._models import HttpVersion, HttpVersion10, HttpVersion11, RequestInfo
 from ._stream import StreamReader, is_native
+from ._upload_tracker import response_output_size, response_upload_complete
 
 __all__ = ("ClientResponse", "set_cookie_headers")
 
@@ -58,6 +60,8 @@ class _Hop:
     timings: dict[str, float] = {}  # noqa: RUF012 - shared, read-only
     attempts = 1
     stream = None
+    raw_bytes = 0
+    high_water = 0
 
     def __init__(
         self,
@@ -90,9 +94,16 @@ class ClientResponse:
         "_raw",
         "_released",
         "_req_headers",
+        "_upload",
+        "_upload_fut",
         "_url",
         "status",
     )
+
+    # Set only for a streamed request body (the session's _send): the deprecated
+    # output_size / upload_complete read them with getattr, so an unset slot costs nothing.
+    _upload: Any
+    _upload_fut: Any
 
     def __init__(
         self,
@@ -271,13 +282,25 @@ class ClientResponse:
         """Which copy of a hedged request answered: 0 the original, n the n-th extra copy."""
         return self._raw.hedge  # type: ignore[no-any-return]
 
+    @property
+    def output_size(self) -> int:
+        """Deprecated (aiohttp 3.14.4): use UploadTracker. Request body bytes sent."""
+        return response_output_size(self)
+
+    @property
+    def upload_complete(self) -> asyncio.Future[None]:
+        """Deprecated (aiohttp 3.14.4): use UploadTracker. Set once the body was sent."""
+        return response_upload_complete(self)
+
     # ---- body ----------------------------------------------------------------------------
 
     @property
     def content(self) -> StreamReader:
         content = self._content
         if content is None:
-            content = self._content = StreamReader(self._body_bytes(), None)
+            content = self._content = StreamReader(self._body_bytes(), None, None, self._raw)
+            if self._released:
+                content.set_exception(ClientConnectionError("Connection closed"))
         return content
 
     def _body_bytes(self) -> bytes:
@@ -294,18 +317,18 @@ class ClientResponse:
     async def read(self) -> bytes:
         """The whole body (decoded when auto_decompress). Errors of the body (a cut
         connection, bad compressed data, a read timeout) are raised here, as by aiohttp."""
+        # Released (release(), close(), the end of `async with`, raise_for_status() outside
+        # one), the body is gone, read or not, as with aiohttp (whose release() fails the
+        # reader): "Connection closed".
+        if self._released:
+            raise ClientConnectionError("Connection closed")
         if not self._streaming:
             # The body came whole with the head (it may be here already through .content).
-            # Released unread, it is gone, as with aiohttp (whose release() fails the reader).
-            if self._released and not self._closed:
-                raise ClientConnectionError("Connection closed")
             self._closed = True  # aiohttp: closed once the body is read
             return self._body_bytes()
         body = self._body
         if body is not None:
             return body
-        if self._released:
-            raise ClientConnectionError("Connection closed")
         try:
             body = self._body = await self.content.read()
         except BaseException:
@@ -368,7 +391,9 @@ class ClientResponse:
 
     @property
     def closed(self) -> bool:
-        return self._released or self._closed
+        # aiohttp releases the connection once the body is complete; a response without a
+        # body (204, 304, HEAD) is closed from the start.
+        return self._released or self._closed or (not self._streaming and not self._body_bytes())
 
     @property
     def connection(self) -> None:
@@ -380,8 +405,11 @@ class ClientResponse:
         if not self._released:
             self._released = True
             content = self._content
-            if content is not None and is_native(content):
-                content.abort()
+            if content is not None:
+                if is_native(content):
+                    content.abort()
+                elif content.exception() is None:
+                    content.set_exception(ClientConnectionError("Connection closed"))
         return _NOOP
 
     def close(self) -> None:

@@ -85,6 +85,7 @@ from ._upload import (
     raise_upload_failure,
     start_upload,
 )
+from ._upload_tracker import UploadTracker, check_tracker
 
 __all__ = ("ClientSession", "Session", "close_session_now", "unowned_session")
 
@@ -572,7 +573,10 @@ class ClientSession:
             return ""
         if not isinstance(proxy, (str, URL)):
             raise TypeError(f"proxy must be str or yarl.URL, got {type(proxy).__name__}")
-        url = URL(proxy) if isinstance(proxy, str) else proxy
+        try:
+            url = URL(proxy) if isinstance(proxy, str) else proxy
+        except ValueError:  # "Invalid IPv6 URL" from yarl: aiohttp's InvalidURL
+            raise InvalidUrlClientError(proxy) from None
         if not url.absolute or not url.host:
             raise InvalidUrlClientError(proxy)
         if proxy_auth is not None:
@@ -589,6 +593,9 @@ class ClientSession:
     async def _request(
         self, method: str, str_or_url: Any, stream: bool, **kwargs: Any
     ) -> ClientResponse:
+        tracker = kwargs.get("upload_tracker")
+        if tracker is not None:
+            check_tracker(tracker)
         try:
             return await self._request_once(method, str_or_url, stream, **kwargs)
         except BaseException:
@@ -596,6 +603,9 @@ class ClientSession:
             # *_closes_payload tests: TooManyRedirects, a bad redirect URL...).
             await close_payload(kwargs.get("data"))
             raise
+        finally:
+            if tracker is not None:
+                tracker._finalize()
 
     async def _request_once(
         self,
@@ -640,6 +650,7 @@ class ClientSession:
         hedge: Any = _SENTINEL,
         fallback: Any = None,
         middlewares: Sequence[ClientMiddlewareType] | None = None,
+        upload_tracker: UploadTracker | None = None,
     ) -> ClientResponse:
         if self._closed:
             raise SessionClosedError("Session is closed")
@@ -657,6 +668,8 @@ class ClientSession:
         if auth is None and self._netrc is not None and d.auth is None:
             auth = netrc_auth(self._netrc, (url or URL(url_str)).host, d, headers)
         hdrs = request_headers(d, headers, skip_auto_headers, prepared.content_type, auth)
+        if upload_tracker is not None:
+            upload_tracker._size = len(prepared.data or b"")  # before compression
         prepared = chunk_body(compress_body(prepared, compress, hdrs), chunked, hdrs)
         if prepared.stream is not None:
             check_replay(
@@ -688,6 +701,8 @@ class ClientSession:
             )
             if trace.wants_response_chunks():
                 stream = False  # the body goes to the callbacks whole (see _tracing)
+            if upload is not None and trace.wants_chunks_sent():
+                upload.on_chunk = trace.chunk_sender()  # one event per streamed chunk
 
         # Options.
         real_timeout = self._timeout if timeout is _SENTINEL else to_timeout(timeout)
@@ -722,7 +737,9 @@ class ClientSession:
         rfs = self._raise_for_status if raise_for_status is None else raise_for_status
         mws = self._middlewares if middlewares is None else check_middlewares(middlewares)
         if not mws and trace is None:
-            resp = await self._send(method, url_str, hdrs, body, opts, fallbacks, stream, upload)
+            resp = await self._send(
+                method, url_str, hdrs, body, opts, fallbacks, stream, upload, upload_tracker
+            )
             await _check_status(resp, rfs)
             return resp
 
@@ -733,7 +750,9 @@ class ClientSession:
             if up is not None and up.task is not None:
                 # A middleware sending again: the stream was consumed by the first send.
                 raise ClientError("Cannot send a streamed request body twice (it is one-shot)")
-            return await self._send(m, u, req.headers, req._body, opts, fallbacks, stream, up)
+            return await self._send(
+                m, u, req.headers, req._body, opts, fallbacks, stream, up, upload_tracker
+            )
 
         req = ClientRequest(method, url or URL(url_str), hdrs, body, self, d.json_serialize)
         if trace is None:
@@ -761,6 +780,7 @@ class ClientSession:
         fallbacks: Any,
         stream: bool,
         upload: Upload | None = None,
+        tracker: UploadTracker | None = None,
     ) -> ClientResponse:
         """One native request (redirects and retries included) and its response."""
         loop = asyncio.get_running_loop()
@@ -772,6 +792,8 @@ class ClientSession:
         mb.futures[rid] = fut
         if upload is not None:
             upload.start()
+        if tracker is not None:
+            tracker._attempt(upload)
         try:
             raw = await fut
         except _CancelledError:
@@ -789,6 +811,10 @@ class ClientSession:
             raise
 
         resp = ClientResponse(raw, CIMultiDictProxy(hdrs), stream)
+        if upload is not None:
+            resp._upload = upload  # the deprecated output_size / upload_complete read it
+        if tracker is not None:
+            tracker._answered(raw, method, upload)
         store_cookies(self._defaults, resp)
         return resp
 

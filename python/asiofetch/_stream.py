@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from . import _core
 from ._bridge import mailbox_for
-from ._errors import ClientConnectionError
+from ._errors import ClientConnectionError, SessionClosedError
 from ._native_errors import make_error
 
 if TYPE_CHECKING:
@@ -33,13 +33,23 @@ class StreamReader:
     instead of downloading the rest.
     """
 
-    __slots__ = ("_buf", "_closed_error", "_eof", "_native", "_on_eof", "_total", "_waiter")
+    __slots__ = (
+        "_buf",
+        "_closed_error",
+        "_eof",
+        "_native",
+        "_on_eof",
+        "_raw",
+        "_total",
+        "_waiter",
+    )
 
     def __init__(
         self,
         body: bytes | None,
         native: _core.Stream | None,
         on_eof: Callable[[], None] | None = None,
+        raw: _core.RawResponse | None = None,
     ) -> None:
         # _buf holds bytes taken from the source and not yet handed out (readline leftovers).
         self._buf = bytearray(body) if body else bytearray()
@@ -47,6 +57,8 @@ class StreamReader:
         self._eof = native is None  # a buffered body is complete from the start
         self._total = len(self._buf)
         self._on_eof = on_eof
+        # A whole body's RawResponse: its wire byte count and the request's buffer mark.
+        self._raw = raw
         self._closed_error: BaseException | None = None
         # The future a read is waiting on (set_exception() fails it, as aiohttp does).
         self._waiter: asyncio.Future[None] | None = None
@@ -97,22 +109,31 @@ class StreamReader:
     def total_raw_bytes(self) -> int:
         """Body bytes received on the wire (before Content-Encoding decoding)."""
         native = self._native
-        return self._total if native is None else int(native.raw_bytes)
+        if native is not None:
+            return int(native.raw_bytes)
+        raw = self._raw
+        return self._total if raw is None else int(raw.raw_bytes)
 
     def get_read_buffer_limits(self) -> tuple[int, int]:
         """(low, high) water marks of the native buffer: the transfer pauses at `high` and
-        resumes once a read brings the buffer under `low`."""
+        resumes once a read brings the buffer under `low` (aiohttp: read_bufsize and twice
+        it). A body that came whole reports the marks its request had."""
         native = self._native
-        if native is None:
+        if native is not None:
+            high = int(native.high_water)
+        elif self._raw is not None:
+            high = int(self._raw.high_water)
+        else:
             return (0, 0)
-        high = int(native.high_water)
         return (high // 2, high)
 
     def abort(self) -> None:
         """Stop the transfer; unread data is dropped (reads now raise 'Connection closed')."""
         if self._native is not None and not self._eof:
             self._native.abort()
-            self._closed_error = ClientConnectionError("Connection closed")
+            if self._closed_error is None:
+                # A read waiting for data fails now (aiohttp's release() fails the reader).
+                self.set_exception(ClientConnectionError("Connection closed"))
         self._eof = True
         self._buf.clear()
 
@@ -135,9 +156,12 @@ class StreamReader:
         if native is None or self._eof:
             return b""
         while True:
+            self._raise_deadline(native)
             data = native.read_nowait(n)
             if data is None:
                 await self._wait(native)
+                if self._closed_error is not None:  # aborted while waiting
+                    raise self._closed_error
                 continue
             if data:
                 self._total += len(data)
@@ -146,9 +170,23 @@ class StreamReader:
             self._set_eof()
             if err is not None:
                 exc = make_error(err)
+                if err.kind == _core.E_SESSION_CLOSED:
+                    # aiohttp: a body read after its session closed fails "Connection closed"
+                    # (a RuntimeError there too: SessionClosedError is both).
+                    exc = SessionClosedError(f"Connection closed: {err.message}")
                 self._closed_error = exc
                 raise exc
             return b""
+
+    def _raise_deadline(self, native: _core.Stream) -> None:
+        """The `total` timeout ends the read at once, data still buffered or not: it is the
+        caller's deadline (aiohttp fails its reader at the timeout). A cut connection or bad
+        data (ClientPayloadError) is raised after the bytes that came before it."""
+        err = native.error()
+        if err is not None and err.kind == _core.E_TOTAL_TIMEOUT:
+            self._set_eof()
+            exc = self._closed_error = make_error(err)
+            raise exc
 
     async def _wait(self, native: _core.Stream) -> None:
         loop = _get_running_loop()

@@ -288,9 +288,21 @@ class RequestTrace:
                 await callbacks.send(self._session, ctx, getattr(ns, params)(*args))
 
     async def start(self) -> None:
-        await self._send(
-            "on_request_start", "TraceRequestStartParams", self._method, self._url, self._headers
-        )
+        """on_request_start, config by config. A callback raising ends the request there:
+        the configs whose start completed get on_request_exception (aiohttp 3.14.5), the one
+        that failed and those after it get nothing more."""
+        traces = self._traces
+        for i, (config, ctx, ns) in enumerate(traces):
+            callbacks = config.on_request_start
+            if not len(callbacks):
+                continue
+            params = ns.TraceRequestStartParams(self._method, self._url, self._headers)
+            try:
+                await callbacks.send(self._session, ctx, params)
+            except BaseException as e:
+                self._traces = traces[:i]
+                await self.exception(e)
+                raise
 
     async def sent(self, resp: Any, sent_headers: CIMultiDict[str], body: Any) -> None:
         """What happened on the wire, reported once the response came: one headers-sent per
@@ -338,6 +350,21 @@ class RequestTrace:
                     url,
                     chunk,
                 )
+
+    def wants_chunks_sent(self) -> bool:
+        return any(len(config.on_request_chunk_sent) for config, _, _ in self._traces)
+
+    def chunk_sender(self) -> Callable[[bytes], Awaitable[None]]:
+        """on_request_chunk_sent for each chunk a streamed body's feeder hands to the engine
+        (set on the Upload only when a config listens, so an untraced upload calls nothing)."""
+
+        async def sent(chunk: bytes) -> None:
+            await self._send(
+                "on_request_chunk_sent", "TraceRequestChunkSentParams", self._method, self._url,
+                chunk,
+            )
+
+        return sent
 
     async def _chunk(self, method: str, url: URL, body: Any) -> None:
         if isinstance(body, (bytes, bytearray, memoryview)):

@@ -21,6 +21,8 @@ from typing import Any
 
 from . import _core
 from ._bridge import mailbox_for
+from ._compress import compressor
+from ._errors import ClientConnectionError, ClientError, ClientOSError
 
 __all__ = (
     "HIGH_WATER",
@@ -44,6 +46,11 @@ class UploadClosed(Exception):
     """The transfer stopped reading the body (it ended, failed or was cancelled)."""
 
 
+class BodyLengthError(ValueError):
+    """The streamed body does not match its declared Content-Length (raised as is, not wrapped
+    as a connection error: the caller's header is wrong)."""
+
+
 class _Rewound(Exception):
     """The engine retries the request: what was fed so far is dropped, feed from the start."""
 
@@ -51,20 +58,42 @@ class _Rewound(Exception):
 class _Writer:
     """aiohttp's stream-writer interface as payloads use it, over the native queue."""
 
-    def __init__(self, src: _core.UploadSource, size: int | None) -> None:
+    def __init__(
+        self, src: _core.UploadSource, size: int | None, on_chunk: Any = None
+    ) -> None:
         self._src = src
         self._size = size
-        self.output_size = 0  # bytes written so far (aiohttp's name)
+        self.output_size = 0  # payload bytes written so far (aiohttp's name)
         self.buffer_size = 0
         self.length = size
+        # Tracing's on_request_chunk_sent (None without a listening trace config).
+        self._on_chunk = on_chunk
+        # enable_compression()'s zlib compressor (None: bytes go out as written).
+        self._z: Any = None
+        self._sent = 0  # wire bytes handed to the queue (the declared length counts these)
 
     async def write(self, chunk: bytes | bytearray | memoryview) -> None:
+        if self._z is not None:
+            n = len(memoryview(chunk).cast("B"))
+            await self._push(self._z.compress(chunk))
+            self.output_size += n
+        else:
+            await self._push(chunk)
+            self.output_size += len(memoryview(chunk).cast("B"))
+        if self._on_chunk is not None:
+            await self._on_chunk(bytes(chunk))
+
+    async def _push(self, chunk: bytes | bytearray | memoryview) -> None:
+        """Hands wire bytes to the engine's queue, waiting while it is full."""
         view = memoryview(chunk).cast("B") if not isinstance(chunk, bytes) else memoryview(chunk)
         n = len(view)
-        if self._size is not None and self.output_size + n > self._size:
-            raise ValueError(
-                f"the request body is longer than its declared length ({self._size} bytes)"
-            )
+        if self._size is not None and self._sent + n > self._size:
+            # aiohttp's StreamWriter stops at an explicit Content-Length: the bytes past it
+            # are not sent (its test_content_length_limit_with_multiple_reads).
+            n = self._size - self._sent
+            view = view[:n]
+        if not n:
+            return
         step = self._src.high_water
         pos = 0
         while pos < n:
@@ -78,7 +107,7 @@ class _Writer:
                 raise _Rewound
             else:
                 raise UploadClosed
-        self.output_size += n
+        self._sent += n
 
     async def _wait(self, arm: Any) -> None:
         loop = asyncio.get_running_loop()
@@ -98,9 +127,22 @@ class _Writer:
     async def write_eof(self, chunk: bytes = b"") -> None:
         if chunk:
             await self.write(chunk)
+        z = self._z
+        if z is not None:
+            self._z = None
+            await self._push(z.flush())
 
     def enable_compression(self, encoding: str = "deflate", strategy: Any = None) -> None:
-        raise NotImplementedError("compressing a streamed request body is not supported")
+        """aiohttp's StreamWriter.enable_compression(): what the payload writes from now on
+        goes out deflate/gzip-compressed (write_eof() ends the stream). The payload sets the
+        matching Content-Encoding itself, as with aiohttp; the compressed length is unknown
+        up front, so a declared Content-Length is refused."""
+        if self._size is not None:
+            raise BodyLengthError(
+                "enable_compression() on a request body with a declared Content-Length: the "
+                "compressed length differs; send it without one (chunked)"
+            )
+        self._z = compressor(encoding, strategy)
 
     def enable_chunking(self) -> None:
         pass  # the engine chunks on its own when the length is unknown
@@ -109,13 +151,38 @@ class _Writer:
 class Upload:
     """One request's streamed body: the native queue and the task feeding it."""
 
-    __slots__ = ("_owned", "native", "payload", "task")
+    __slots__ = (
+        "_owned",
+        "_wrapped",
+        "complete",
+        "native",
+        "notify",
+        "on_chunk",
+        "payload",
+        "task",
+        "writer",
+    )
 
     def __init__(self, payload: Any, size: int | None, owned: bool) -> None:
         self.payload = payload
         self.native = _core.UploadSource(HIGH_WATER, size, replayable(payload))
         self._owned = owned  # we opened its file: we close it
         self.task: asyncio.Task[None] | None = None
+        # Tracing's on_request_chunk_sent for each chunk written (None: not traced).
+        self.on_chunk: Any = None
+        # The current pass's writer (its output_size is the bytes handed to the engine).
+        self.writer: _Writer | None = None
+        self.complete = False  # the whole body was handed to the engine
+        # Called (on the loop) once the body was handed over whole or the feeder ended;
+        # set only by an UploadTracker, so an untracked upload calls nothing.
+        self.notify: Any = None
+        self._wrapped: BaseException | None = None
+
+    @property
+    def written(self) -> int:
+        """Payload bytes of the current pass handed to the engine's queue."""
+        w = self.writer
+        return 0 if w is None else w.output_size
 
     def start(self) -> None:
         self.task = asyncio.get_running_loop().create_task(self._feed())
@@ -126,18 +193,24 @@ class Upload:
         src = self.native
         try:
             while True:
-                writer = _Writer(src, src.size)
+                writer = self.writer = _Writer(src, src.size, self.on_chunk)
+                self.complete = False
                 try:
                     await self.payload.write(writer)
-                    if src.size is not None and writer.output_size != src.size:
-                        raise ValueError(
+                    if writer._z is not None:  # compression enabled, not ended by write_eof()
+                        await writer.write_eof()
+                    if src.size is not None and writer._sent != src.size:
+                        raise BodyLengthError(
                             "the request body is shorter than its declared length: "
-                            f"{writer.output_size} of {src.size} bytes"
+                            f"{writer._sent} of {src.size} bytes"
                         )
                 except _Rewound:
                     src.restart()
                     continue
                 src.close()
+                self.complete = True
+                if self.notify is not None:
+                    self.notify(self)
                 if not src.replayable:
                     return
                 # The engine may still retry: wait for the transfer's end or a rewind.
@@ -161,6 +234,26 @@ class Upload:
         if t is None or not t.done() or t.cancelled():
             return None
         return t.exception()
+
+    def wrapped_failure(self) -> BaseException | None:
+        """The feeder's failure as the request raises it: aiohttp's write_bytes turns a
+        payload's exception into ClientConnectionError ("Failed to send bytes into the
+        underlying connection"), an OSError into ClientOSError; one object, so the request's
+        exception and an UploadTracker's upload_complete are the same."""
+        if self._wrapped is not None:
+            return self._wrapped
+        exc = self.failure()
+        if exc is None or isinstance(exc, (UploadClosed, ClientError, BodyLengthError)):
+            return exc
+        if isinstance(exc, OSError):
+            wrapped: BaseException = ClientOSError(exc.errno, "Can not write request body")
+        else:
+            wrapped = ClientConnectionError(
+                f"Failed to send bytes into the underlying connection: {exc!r}"
+            )
+        wrapped.__cause__ = exc
+        self._wrapped = wrapped
+        return wrapped
 
     def cancel(self) -> None:
         if self.task is not None and not self.task.done():
@@ -201,8 +294,27 @@ _ONE_SHOT = (
 
 
 def replayable(payload: Any) -> bool:
-    """The payload can write its bytes again from the start (aiohttp 3.12's reusable)."""
-    return getattr(payload, "reusable", False) is True
+    """The payload can write its bytes again from the start (our `reusable`; for aiohttp's
+    own payload objects, what aiohttp re-sends on a redirect: see _aiohttp_replayable)."""
+    reusable = getattr(payload, "reusable", None)
+    if reusable is not None:
+        return reusable is True
+    return _aiohttp_replayable(payload)
+
+
+def _aiohttp_replayable(payload: Any) -> bool:
+    """aiohttp.payload objects carry no `reusable`: their write() starts again from the
+    beginning (BytesPayload and its subclasses from their bytes, IOBasePayload seeks back to
+    where the file stood when the payload was made), except AsyncIterablePayload and its
+    StreamReaderPayload, which consume their source once."""
+    names = {f"{c.__module__}.{c.__qualname__}" for c in type(payload).__mro__}
+    if "aiohttp.payload.Payload" not in names or "aiohttp.payload.AsyncIterablePayload" in names:
+        return False
+    if "aiohttp.payload.IOBasePayload" in names:
+        source = getattr(payload, "_value", None)  # aiohttp keeps the file there
+        seekable = getattr(source, "seekable", None)
+        return callable(seekable) and bool(seekable())
+    return True
 
 
 def check_replay(
@@ -274,7 +386,9 @@ class _Collect:
 
 def raise_upload_failure(upload: Upload, error: BaseException) -> None:
     """The request failed: when its body's feeder raised, that exception is the reason."""
-    failure = upload.failure()
+    failure = upload.wrapped_failure()
     upload.cancel()
     if failure is not None and not isinstance(failure, UploadClosed):
-        raise failure from error
+        if failure.__cause__ is None:
+            raise failure from error
+        raise failure

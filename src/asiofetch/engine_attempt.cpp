@@ -392,7 +392,10 @@ void Engine::arm_idle_timer(Transfer& t) {
       // drops its read timer while the transport is paused, too).
       if (Clock::now() >= tr.last_activity + tr.opts->read_timeout)
         tr.last_activity = std::max(tr.last_activity, driver_.last_read(tr.easy.get()));
-      const bool waits_for_reader = tr.paused || (tr.stream && tr.stream->paused());
+      // Nor while the request body is still being sent: aiohttp arms sock_read once the
+      // body is written (a slow async generator is not a silent server).
+      const bool waits_for_reader = tr.paused || (tr.stream && tr.stream->paused()) ||
+                                    (tr.req.upload && !tr.req.upload->drained());
       if (pre == 0 || waits_for_reader || Clock::now() < tr.last_activity + tr.opts->read_timeout) {
         if (pre == 0 || waits_for_reader) tr.last_activity = Clock::now();
         arm_idle_timer(tr);

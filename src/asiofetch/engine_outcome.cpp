@@ -73,6 +73,8 @@ void Engine::finish_ok(Transfer& t) {
   resp->attempts = t.attempts;
   resp->url = t.req.url;
   resp->method = t.req.method;
+  resp->raw_bytes = t.raw_bytes;
+  resp->high_water = t.opts->stream_high_water;
   Outcome o;
   o.id = t.id;
   o.response = std::move(resp);

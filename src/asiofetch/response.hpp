@@ -1,6 +1,7 @@
 // What the engine hands back for a finished request: status line, headers, body, timings.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -49,6 +50,8 @@ struct Response {
   Timings timings;
   int attempts = 1;
   int hedge = 0;                 // which copy answered: 0 the original, n the n-th hedge
+  std::uint64_t raw_bytes = 0;   // a whole body's bytes on the wire (before decoding)
+  std::size_t high_water = 0;    // the request's stream pause mark (2 * read_bufsize)
   std::shared_ptr<StreamBuffer> stream;  // set only in stream mode
 };
 

@@ -156,6 +156,11 @@ std::uint64_t UploadSource::total_read() const {
   return total_read_;
 }
 
+bool UploadSource::drained() const {
+  std::lock_guard lock(mutex_);
+  return detached_ || (closed_ && buffered_ == 0);
+}
+
 bool UploadSource::detached() const {
   std::lock_guard lock(mutex_);
   return detached_;

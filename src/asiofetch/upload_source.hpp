@@ -72,6 +72,9 @@ class UploadSource {
   std::size_t peak() const;           // the most bytes ever queued at once
   std::uint64_t total_read() const;   // bytes handed to the reader so far
   bool detached() const;
+  // The whole body went to the reader (closed and drained) or the transfer stopped reading:
+  // nothing of the request is left to send.
+  bool drained() const;
   std::string failure() const;        // the feeder's message, "" unless fail() was called
 
  private:

@@ -266,6 +266,10 @@ void register_results(py::module_& m) {
       .def_property_readonly("hedge", [](const PyRawResponse& r) { return r.r->hedge; })
       .def_property_readonly("headers", [](const PyRawResponse& r) { return headers_list(r.r->headers); })
       .def_property_readonly("body", [](const PyRawResponse& r) { return to_bytes(r.r->body); })
+      .def_property_readonly("raw_bytes", [](const PyRawResponse& r) { return r.r->raw_bytes; },
+                             "a whole body's bytes on the wire (before decoding); 0 when streamed")
+      .def_property_readonly("high_water", [](const PyRawResponse& r) { return r.r->high_water; },
+                             "the stream pause mark the request had (2 * read_bufsize)")
       // The cookie jar's question, answered without turning every header into Python objects.
       .def_property_readonly("sets_cookies", [](const PyRawResponse& r) {
         if (has_header(r.r->headers, "set-cookie")) return true;

@@ -37,6 +37,21 @@ TEST(UploadSource, ChunksComeOutInOrderAcrossReadBoundaries) {
   EXPECT_EQ(u.total_read(), 11u);
 }
 
+TEST(UploadSource, DrainedOnceClosedAndReadOrDetached) {
+  UploadSource u(100);
+  EXPECT_FALSE(u.drained());  // nothing fed yet: the body is still to come
+  EXPECT_EQ(u.push("abc"), Push::Accepted);
+  u.close();
+  EXPECT_FALSE(u.drained());  // closed, but 3 bytes still queued
+  EXPECT_EQ(drain(u), "abc");
+  EXPECT_TRUE(u.drained());
+
+  UploadSource cut(100);
+  EXPECT_EQ(cut.push("abc"), Push::Accepted);
+  cut.detach();  // the transfer stopped reading (a 303 turned it into a GET)
+  EXPECT_TRUE(cut.drained());
+}
+
 TEST(UploadSource, RefusesAChunkThatWouldPassTheHighWaterMark) {
   UploadSource u(10);
   EXPECT_EQ(u.push("123456"), Push::Accepted);
