@@ -1,4 +1,5 @@
-// Native batches: input order, concurrency bound, fail-fast, deadline, cancel, streaming, progress.
+// Native batches: input order, concurrency bound, fail-fast, deadline, cancel, streaming, progress,
+// the per-body cap.
 #include "support/server_test.hpp"
 
 namespace asiofetch::testing {
@@ -175,6 +176,75 @@ TEST_F(Batch, session_close_fails_the_batch) {
   auto o = c.wait(id);
   ASSERT_TRUE(o.batch);
   for (auto& r : *o.batch) EXPECT_EQ(r.error.kind, ErrorKind::SessionClosed);
+}
+
+// Issue 12: a batch holds every body whole, so without a cap one endless body (or
+// `concurrency` of them) exhausts memory. The cap fails that request alone, at the byte
+// after it (on the wire, or decoded), and names the options that raise it.
+std::shared_ptr<const RequestOptions> capped(std::uint64_t cap) {
+  auto o = std::make_shared<RequestOptions>();
+  o->batch_max_body_size = cap;
+  return o;
+}
+
+TEST_F(Batch, body_cap_default_is_16_mib) { EXPECT_EQ(RequestOptions{}.batch_max_body_size, 16u << 20); }
+
+TEST_F(Batch, body_cap_is_exact_and_fails_that_request_only) {
+  EngineClient c;
+  auto o = c.wait(c.submit_batch(gets({"/bytes/1000", "/bytes/1001", "/bytes/10"}), capped(1000), 0, false));
+  ASSERT_TRUE(o.batch);
+  const Outcomes& r = *o.batch;
+  ASSERT_TRUE(r[0].response) << r[0].error.message;
+  EXPECT_EQ(r[0].response->body.size(), 1000u);
+  EXPECT_EQ(r[1].error.kind, ErrorKind::PayloadIncomplete);
+  EXPECT_EQ(r[1].error.message,
+            "response body larger than the batch's max_body_size=1000 bytes (a native batch holds each body "
+            "whole in memory): raise it with gather()/as_completed() max_body_size= or "
+            "ClientSession(batch_max_body_size=), None for no cap, or stream it with session.get()");
+  ASSERT_TRUE(r[2].response);
+  EXPECT_EQ(r[2].response->body.size(), 10u);
+  EXPECT_EQ(o.first_error, kNoIndex);  // fail_fast off
+}
+
+TEST_F(Batch, default_body_cap_ends_an_endless_body) {
+  EngineClient c;
+  auto o = c.wait(c.submit_batch(gets({"/endless", "/bytes/5"}), opts(), 0, false));
+  ASSERT_TRUE(o.batch);
+  EXPECT_EQ((*o.batch)[0].error.kind, ErrorKind::PayloadIncomplete);
+  EXPECT_NE((*o.batch)[0].error.message.find("max_body_size=16777216 bytes"), std::string::npos)
+      << (*o.batch)[0].error.message;
+  ASSERT_TRUE((*o.batch)[1].response);
+  EXPECT_EQ(c.engine().stats().in_flight, 0u);
+}
+
+TEST_F(Batch, body_cap_counts_decoded_bytes) {
+  // 2 MiB of zeros in a few KiB of gzip: the memory held is the decoded body. The bomb guard
+  // is off (max_decompressed_size given), so the cap alone stops it.
+  auto o = std::make_shared<RequestOptions>();
+  o->batch_max_body_size = 1u << 20;
+  o->max_decompressed_size = 64u << 20;
+  EngineClient c;
+  auto b = c.wait(c.submit_batch(gets({"/bomb/gzip?mib=2", "/bomb/gzip?mib=1"}), o, 0, false));
+  ASSERT_TRUE(b.batch);
+  EXPECT_EQ((*b.batch)[0].error.kind, ErrorKind::PayloadIncomplete);
+  EXPECT_NE((*b.batch)[0].error.message.find("batch's max_body_size=1048576"), std::string::npos)
+      << (*b.batch)[0].error.message;
+  ASSERT_TRUE((*b.batch)[1].response) << (*b.batch)[1].error.message;
+  EXPECT_EQ((*b.batch)[1].response->body, std::string(1u << 20, '\0'));
+}
+
+TEST_F(Batch, zero_body_cap_means_none_and_lone_requests_have_none) {
+  EngineClient c;
+  auto b = c.wait(c.submit_batch(gets({"/bytes/5000"}), capped(0), 0, false));
+  ASSERT_TRUE(b.batch);
+  ASSERT_TRUE((*b.batch)[0].response);
+  EXPECT_EQ((*b.batch)[0].response->body.size(), 5000u);
+  // The cap is the batch's: a lone request keeps aiohttp's behaviour (no cap).
+  RequestOptions lone;
+  lone.batch_max_body_size = 1000;
+  auto r = c.get(url("/bytes/5000"), lone);
+  ASSERT_TRUE(r.response) << r.error.message;
+  EXPECT_EQ(r.response->body.size(), 5000u);
 }
 
 }  // namespace

@@ -387,6 +387,82 @@ async def test_batch_stores_cookies_and_skips_responses_without_them(base_url: s
         assert echoed["cookies"] == {"a": "1", "b": "two", "c": "3"}
 
 
+# Issue 12: a batch holds every body whole; the cap fails that body alone and names the options.
+_CAP_MESSAGE = (
+    "response body larger than the batch's max_body_size=1000 bytes (a native batch holds each "
+    "body whole in memory): raise it with gather()/as_completed() max_body_size= or "
+    "ClientSession(batch_max_body_size=), None for no cap, or stream it with session.get()"
+)
+
+
+async def test_body_cap_default_is_16_mib() -> None:
+    assert asiofetch.ClientSession.__init__.__kwdefaults__["batch_max_body_size"] == 16 << 20
+
+
+async def test_body_cap_is_exact_and_fails_that_request_only(base_url: str) -> None:
+    urls = [f"{base_url}/bytes/1000", f"{base_url}/bytes/1001", f"{base_url}/bytes/10"]
+    async with asiofetch.ClientSession() as s:
+        r = await s.gather(urls, return_exceptions=True, max_body_size=1000)
+        assert isinstance(r[0], asiofetch.ClientResponse) and len(await r[0].read()) == 1000
+        assert type(r[1]) is asiofetch.ClientPayloadError
+        assert str(r[1]) == _CAP_MESSAGE
+        assert isinstance(r[2], asiofetch.ClientResponse) and len(await r[2].read()) == 10
+        # The same cap from the session, through as_completed.
+    async with asiofetch.ClientSession(batch_max_body_size=1000) as s:
+        done = {c.index: c async for c in s.as_completed(urls, concurrency=3)}
+        assert done[0].response is not None and done[2].response is not None
+        assert type(done[1].exception) is asiofetch.ClientPayloadError
+        assert str(done[1].exception) == _CAP_MESSAGE
+        # Without return_exceptions the capped body is gather's failure.
+        with pytest.raises(asiofetch.ClientPayloadError, match=r"max_body_size=1000 bytes"):
+            await s.gather(urls)
+
+
+async def test_default_body_cap_ends_an_endless_body(base_url: str) -> None:
+    async with asiofetch.ClientSession() as s:
+        r = await s.gather([f"{base_url}/endless", f"{base_url}/bytes/5"], return_exceptions=True)
+        assert type(r[0]) is asiofetch.ClientPayloadError
+        assert "the batch's max_body_size=16777216 bytes" in str(r[0])
+        assert isinstance(r[1], asiofetch.ClientResponse) and len(await r[1].read()) == 5
+    assert await eventually(lambda: engine_in_flight() == 0)
+
+
+async def test_body_cap_counts_decoded_bytes(base_url: str) -> None:
+    # 2 MiB of zeros in a few KiB of gzip; the bomb guard is off (max_decompressed_size given).
+    urls = [f"{base_url}/bomb/gzip?mib=2", f"{base_url}/bomb/gzip?mib=1"]
+    async with asiofetch.ClientSession(max_decompressed_size=64 << 20) as s:
+        r = await s.gather(urls, return_exceptions=True, max_body_size=1 << 20)
+        assert type(r[0]) is asiofetch.ClientPayloadError
+        assert "the batch's max_body_size=1048576 bytes" in str(r[0])
+        assert isinstance(r[1], asiofetch.ClientResponse)
+        assert await r[1].read() == bytes(1 << 20)
+
+
+async def test_zero_body_cap_means_none_and_lone_requests_have_none(base_url: str) -> None:
+    # None is "no cap" only when given; a lone request has no cap at all (aiohttp's read()).
+    url = f"{base_url}/bytes/5000"
+    async with asiofetch.ClientSession(batch_max_body_size=1000) as s:
+        (r,) = await s.gather([url], max_body_size=None)
+        assert len(await r.read()) == 5000
+        assert len(await (await s.get(url)).read()) == 5000
+    async with asiofetch.ClientSession(batch_max_body_size=None) as s:
+        (r,) = await s.gather([url])
+        assert len(await r.read()) == 5000
+        with pytest.raises(asiofetch.ClientPayloadError):
+            await s.gather([url], max_body_size=4999)
+
+
+async def test_body_cap_is_checked_at_the_call(base_url: str) -> None:
+    async with asiofetch.ClientSession() as s:
+        with pytest.raises(ValueError, match=r"max_body_size must be >= 1, got 0"):
+            await s.gather([f"{base_url}/bytes/1"], max_body_size=0)
+        with pytest.raises(TypeError, match=r"max_body_size must be an int or None, got str"):
+            s.as_completed([f"{base_url}/bytes/1"], max_body_size="1")
+        assert engine_in_flight() == 0
+    with pytest.raises(TypeError, match=r"batch_max_body_size must be an int or None, got float"):
+        asiofetch.ClientSession(batch_max_body_size=1.5)  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize("chunked", [True, False], ids=["sync-source", "async-source"])
 async def test_as_completed_refused_url_is_that_requests_outcome(
     base_url: str, chunked: bool

@@ -313,7 +313,7 @@ class Options:
     arguments: connect/read/total/pool_timeout (seconds, None or 0: no limit),
     follow_redirects, max_redirects (0: MAX_REDIRECTS_UNLIMITED), verify_tls, ca_file,
     client_cert, client_key, http_version (HTTP_*), auto_decompress, proxy, stream,
-    stream_high_water, max_body_size, max_decompressed_size (None: no limit), hedge (HedgePolicy), retry, semaphore, rate_limit.
+    stream_high_water, max_body_size, max_decompressed_size, batch_max_body_size (None: no limit), hedge (HedgePolicy), retry, semaphore, rate_limit.
     """
     def __init__(self, **kwargs: typing.Any) -> None:
         ...
@@ -321,6 +321,9 @@ class Options:
         ...
     @property
     def auto_decompress(self) -> bool:
+        ...
+    @property
+    def batch_max_body_size(self) -> int | None:
         ...
     @property
     def ca_file(self) -> str:

@@ -14,7 +14,15 @@ from ._connector import TlsSettings
 from ._flow import Flow, native_flow
 from ._timeout import ClientTimeout, engine_timeouts
 
-__all__ = ("BodyBounds", "HeadLimits", "OptionsCache", "body_bounds")
+__all__ = (
+    "BATCH_MAX_BODY_SIZE",
+    "BodyBounds",
+    "HeadLimits",
+    "OptionsCache",
+    "batch_options",
+    "body_bounds",
+    "body_cap",
+)
 
 # aiohttp's response-head limits: (max_line_size, max_field_size, max_headers). Checked by
 # the bindings when the Options are built (a session's at construction).
@@ -44,6 +52,30 @@ def body_bounds(max_body_size: Any, max_decompressed_size: Any, read_bufsize: An
         _size("max_decompressed_size", max_decompressed_size),
         None if bufsize is None else 2 * bufsize,
     )
+
+
+# A native batch (gather / as_completed) holds each body whole in memory until the caller
+# takes it, so with no cap a server could exhaust memory through one batch (an endless or
+# huge body, `concurrency` of them at once). 16 MiB: above nearly every page, API answer or
+# document a batch is used for, and the same floor as the engine's decompression-bomb guard;
+# the worst case stays concurrency x 16 MiB (1.6 GiB at as_completed's default 100) where it
+# was unbounded. Bodies beyond it belong in `async with session.get()` (streamed, memory
+# bounded by reading). Raised per batch with gather()/as_completed() max_body_size= and per
+# session with ClientSession(batch_max_body_size=); None there removes the cap. The
+# per-request path keeps aiohttp's behaviour (no cap; read() returns what comes).
+BATCH_MAX_BODY_SIZE = 16 << 20
+
+
+def body_cap(name: str, value: Any) -> int | None:
+    """A checked batch body cap (bytes >= 1, or None: no cap); errors name `name`."""
+    return _size(name, value)
+
+
+def batch_options(options: _core.Options, cap: int | None) -> _core.Options:
+    """`options` with the batch body cap `cap` (checked by body_cap)."""
+    if cap == BATCH_MAX_BODY_SIZE:
+        return options  # the engine's default: no new Options per batch
+    return options.replace(batch_max_body_size=cap)
 
 
 _CACHE_LIMIT = 256  # bounded: keys may include per-request values

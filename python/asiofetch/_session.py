@@ -63,7 +63,14 @@ from ._flow import Flow, Hedge, RateLimit, Retry, Semaphore, check_flow, fallbac
 from ._headers import merge_headers
 from ._middlewares import ClientMiddlewareType, ClientRequest, check_middlewares, run_middlewares
 from ._models import Completed, Progress, RequestLike
-from ._options import HeadLimits, OptionsCache, body_bounds
+from ._options import (
+    BATCH_MAX_BODY_SIZE,
+    HeadLimits,
+    OptionsCache,
+    batch_options,
+    body_bounds,
+    body_cap,
+)
 from ._prepare import (
     EMPTY_AUTHORITY,
     RequestDefaults,
@@ -110,7 +117,8 @@ class ClientSession:
     streams through `resp.content` with backpressure (the engine pauses the transfer when
     `2 * read_bufsize` decoded bytes wait unread, 256 KiB by default), or came whole with the
     head when it was that quick. `max_body_size` / `max_decompressed_size` (bytes, None: no
-    bound) fail a larger body with ClientPayloadError.
+    bound) fail a larger body with ClientPayloadError. Native batches (gather, as_completed)
+    hold whole bodies, so each is capped at `batch_max_body_size` (16 MiB; None: no cap).
     """
 
     ATTRS = frozenset(
@@ -150,6 +158,7 @@ class ClientSession:
         read_bufsize: int | None = None,
         max_body_size: int | None = None,
         max_decompressed_size: int | None = None,
+        batch_max_body_size: int | None = BATCH_MAX_BODY_SIZE,
         max_line_size: int = 8190,
         max_field_size: int = 8190,
         max_headers: int = 128,
@@ -214,6 +223,8 @@ class ClientSession:
         # Body bounds (None: none, aiohttp's behaviour; memory stays bounded by reading) and the
         # pause mark (read_bufsize None: the engine's 256 KiB of decoded bytes).
         self._body_bounds = body_bounds(max_body_size, max_decompressed_size, read_bufsize)
+        # Native batches hold whole bodies: capped per body unless told (see _options).
+        self._batch_body_cap = body_cap("batch_max_body_size", batch_max_body_size)
         self._flow: Flow = check_flow(retry, semaphore, rate_limit, hedge)
         self._env_proxies: dict[str, str] = urllib.request.getproxies() if trust_env else {}
         # aiohttp reads NETRC or ~/.netrc per request; read once here (a file edited during
@@ -457,14 +468,24 @@ class ClientSession:
         progress: Callable[[Progress], object] | None = None,
         allow_redirects: bool = True,
         max_redirects: int = _core.MAX_REDIRECTS,
+        max_body_size: Any = _SENTINEL,
     ) -> list[Any]:
         """Fetch every request in one native batch; responses in input order (see _batch).
 
         `allow_redirects` and `max_redirects` apply to every request of the batch, as they do
         to one request (aiohttp's counting: the max_redirects-th redirect is TooManyRedirects).
+        `max_body_size` caps each body the batch holds (bytes, decoded; None: no cap; default
+        the session's batch_max_body_size, 16 MiB): a larger one fails with ClientPayloadError.
         """
         target = self._batch_target(
-            retry, semaphore, rate_limit, hedge, timeout, allow_redirects, max_redirects
+            retry,
+            semaphore,
+            rate_limit,
+            hedge,
+            timeout,
+            allow_redirects,
+            max_redirects,
+            max_body_size,
         )
         return await _batch.gather(
             target,
@@ -489,11 +510,19 @@ class ClientSession:
         timeout: Any = _SENTINEL,
         allow_redirects: bool = True,
         max_redirects: int = _core.MAX_REDIRECTS,
+        max_body_size: Any = _SENTINEL,
     ) -> AsyncIterator[Completed]:
-        """Results as they finish, consuming `requests` lazily (see _batch); redirects as
-        for gather()."""
+        """Results as they finish, consuming `requests` lazily (see _batch); redirects and
+        max_body_size as for gather()."""
         target = self._batch_target(
-            retry, semaphore, rate_limit, hedge, timeout, allow_redirects, max_redirects
+            retry,
+            semaphore,
+            rate_limit,
+            hedge,
+            timeout,
+            allow_redirects,
+            max_redirects,
+            max_body_size,
         )
         return _batch.as_completed(
             target, requests, concurrency=concurrency, buffer=buffer, deadline=deadline
@@ -534,6 +563,7 @@ class ClientSession:
         timeout: Any,
         allow_redirects: bool = True,
         max_redirects: int = _core.MAX_REDIRECTS,
+        max_body_size: Any = _SENTINEL,
     ) -> BatchTarget:
         """What a batch gets from this session (checked here, at the call)."""
         if self._closed:
@@ -560,6 +590,12 @@ class ClientSession:
             flow,
             body=self._body_bounds,
         )
+        cap = (
+            self._batch_body_cap
+            if max_body_size is _SENTINEL
+            else body_cap("max_body_size", max_body_size)
+        )
+        options = batch_options(options, cap)
         return BatchTarget(
             core=self._core,
             options=options,

@@ -258,8 +258,10 @@ std::optional<Error> configure_easy(Transfer& t, long version, MultiDriver& driv
   }
   if (vrc != CURLE_OK) set.fail(CURLOPT_HTTP_VERSION, vrc);
   // PIPEWAIT makes a second request wait for a pending h2 connection and multiplex on it
-  // instead of opening another one.
-  set(CURLOPT_PIPEWAIT, version == CURL_HTTP_VERSION_1_1 ? 0L : 1L);
+  // instead of opening another one: only where h2 is known or asked for (Pool::pipewait).
+  const bool wait = version == CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE ||
+                    (version != CURL_HTTP_VERSION_1_1 && t.pool->pipewait(t.origin, o.http_version != HttpVersion::Any));
+  set(CURLOPT_PIPEWAIT, wait ? 1L : 0L);
 
   if (set.rc() != CURLE_OK) return set.error();
   return std::nullopt;

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "asiofetch/content_decoder.hpp"
+#include "asiofetch/easy_setup.hpp"
 #include "asiofetch/engine.hpp"
 #include "asiofetch/stream_buffer.hpp"
 #include "asiofetch/upload_source.hpp"
@@ -70,6 +71,7 @@ void Engine::finish_ok(Transfer& t) {
   }
   auto resp = std::move(t.resp);
   read_response_info(t.easy.get(), *resp);
+  if (curl_http_version(t) == CURL_HTTP_VERSION_2TLS) t.pool->note_protocol(t.origin, resp->http_version == "2");
   resp->attempts = t.attempts;
   resp->url = t.req.url;
   resp->method = t.req.method;

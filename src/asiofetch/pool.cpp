@@ -66,6 +66,21 @@ std::size_t Pool::on_start(const std::string& origin, bool multiplexed) {
   return lane;
 }
 
+bool Pool::pipewait(const std::string& origin, bool h2_asked) const {
+  auto it = h2_origins.find(origin);
+  return it == h2_origins.end() ? h2_asked : it->second;
+}
+
+void Pool::note_protocol(const std::string& origin, bool h2) {
+  auto it = h2_origins.find(origin);
+  if (it != h2_origins.end()) {
+    it->second = h2;
+    return;
+  }
+  if (h2_origins.size() >= kMaxKnownOrigins) h2_origins.clear();
+  h2_origins.emplace(origin, h2);
+}
+
 void Pool::on_finish(const std::string& origin, std::size_t lane) {
   --lane_active[lane];
   --active;

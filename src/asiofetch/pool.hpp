@@ -52,6 +52,16 @@ struct Pool {
   std::size_t on_start(const std::string& origin, bool multiplexed);  // returns the lane
   void on_finish(const std::string& origin, std::size_t lane);
 
+  // Whether a request to `origin` should wait for a connection still being set up, in case
+  // ALPN makes it multiplexed (CURLOPT_PIPEWAIT). libcurl parks such a request and wakes
+  // parked ones one per finished transfer; against an HTTP/1.1 server that closes after
+  // each response, a burst of them stayed parked until the connect timeout (issue 15: 18 of
+  // 1,500 native-batch requests failed after 30 s). So a request waits only where h2 is
+  // known (ALPN said h2 before, or prior knowledge), or asked for and not yet refused.
+  bool pipewait(const std::string& origin, bool h2_asked) const;
+  // What ALPN agreed with `origin` (true: h2), from a finished response.
+  void note_protocol(const std::string& origin, bool h2);
+
   const SessionId id;
   const PoolConfig cfg;
   const std::shared_ptr<PoolCounters> counters;
@@ -63,6 +73,10 @@ struct Pool {
   std::size_t active = 0;
   std::unordered_map<std::string, std::size_t> active_per_host;
   std::deque<RequestId> waiting;  // FIFO; ids of cancelled requests are skipped lazily
+  // Origin -> ALPN agreed on h2 (pipewait()). Bounded: cleared when it reaches
+  // kMaxKnownOrigins (a crawl over many hosts must not grow it without end).
+  static constexpr std::size_t kMaxKnownOrigins = 4096;
+  std::unordered_map<std::string, bool> h2_origins;
 };
 
 }  // namespace asiofetch

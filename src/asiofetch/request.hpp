@@ -57,6 +57,10 @@ struct RequestOptions {
   // Hard bounds of one response body, 0: none. Over one, the body fails (PayloadIncomplete).
   std::uint64_t max_body_size = 0;          // bytes on the wire
   std::uint64_t max_decompressed_size = 0;  // bytes after Content-Encoding decoding
+  // A native batch holds each member's body whole until the caller takes it: the most bytes
+  // one may hold (on the wire, and decoded), 0: none. Batch members only: a lone request
+  // streams its body (aiohttp has no cap). 16 MiB: see python/asiofetch/_options.py.
+  std::uint64_t batch_max_body_size = 16u << 20;
   HeadLimits head_limits;
 
   // Native flow control. The pointees are shared with Python objects and with other requests;

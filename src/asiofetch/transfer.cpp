@@ -99,8 +99,12 @@ std::size_t Transfer::header_line(std::string_view line) {
   if (iequals(name, "content-length")) {
     std::size_t cl = 0;
     auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), cl);
-    if (ec == std::errc() && p == value.data() + value.size())
-      self.resp->body.reserve(std::min<std::size_t>(cl, self.opts->stream ? self.opts->stream_high_water : 64u << 20));
+    if (ec == std::errc() && p == value.data() + value.size()) {
+      // Never more than the body may hold: a Content-Length alone must not allocate.
+      const std::uint64_t cap = batch_cap() ? batch_cap() : std::uint64_t{64} << 20;
+      self.resp->body.reserve(static_cast<std::size_t>(
+          std::min<std::uint64_t>({cl, self.opts->stream ? self.opts->stream_high_water : cap})));
+    }
   }
   headers.emplace_back(std::string(name), std::string(value));
   return len;
@@ -148,12 +152,43 @@ void Transfer::end_of_headers() {
       if (iequals(k, "content-encoding")) encodings.append(encodings.empty() ? "" : ", ").append(v);
     if (!encodings.empty()) decoder = ContentDecoder::create(encodings);
   }
+  plain_cap = UINT64_MAX;
+  for (std::uint64_t cap : {opts->max_body_size, decoder ? 0 : opts->max_decompressed_size, batch_cap()})
+    if (cap) plain_cap = std::min(plain_cap, cap);
   // A status the retry policy or a fallback may answer by starting over: the whole body is
   // kept here so the decision is made at the end, as for a buffered request.
   const std::string& method = original ? original->method : req.method;
   hold_head = (opts->retry && opts->retry->statuses.count(status) && opts->retry->retries_method(method)) ||
               (original && fallback_pos < original->fallback.size() && status >= 500);
   if (opts->stream && head_to && !hold_head) head_to->head_due(*this);
+}
+
+namespace {
+
+Error batch_cap_error(std::uint64_t cap) {
+  return Error{ErrorKind::PayloadIncomplete, 0,
+               "response body larger than the batch's max_body_size=" + std::to_string(cap) +
+                   " bytes (a native batch holds each body whole in memory): raise it with "
+                   "gather()/as_completed() max_body_size= or ClientSession(batch_max_body_size=), None "
+                   "for no cap, or stream it with session.get()"};
+}
+
+}  // namespace
+
+Error Transfer::over_plain_cap() const {
+  // The smallest bound passed is the one named (one chunk may pass several).
+  std::uint64_t best = UINT64_MAX;
+  Error e;
+  auto consider = [&](std::uint64_t cap, auto make) {
+    if (cap && raw_bytes > cap && cap < best) {
+      best = cap;
+      e = make(cap);
+    }
+  };
+  consider(opts->max_body_size, [](std::uint64_t c) { return body_limit_error(false, c); });
+  if (!decoder) consider(opts->max_decompressed_size, [](std::uint64_t c) { return body_limit_error(true, c); });
+  consider(batch_cap(), batch_cap_error);
+  return e;
 }
 
 bool Transfer::check_decoded_size() {
@@ -172,6 +207,10 @@ bool Transfer::check_decoded_size() {
                            std::to_string(kMaxRatio) + " times its size (" + std::to_string(raw_bytes) +
                            " bytes on the wire, " + std::to_string(size) +
                            " decoded so far); stream it, or set max_decompressed_size to allow it"};
+    return false;
+  }
+  if (batch_cap() && size > batch_cap()) {  // what a batch holds is the decoded body
+    body_error = batch_cap_error(batch_cap());
     return false;
   }
   return true;
@@ -215,13 +254,13 @@ std::size_t Transfer::body_bytes(char* data, std::size_t len) {
   }
   self.paused = false;
   self.raw_bytes += len;
-  if (self.opts->max_body_size && self.raw_bytes > self.opts->max_body_size) {
-    body_error = body_limit_error(false, self.opts->max_body_size);
+  if (self.raw_bytes > self.plain_cap) {
+    body_error = over_plain_cap();
     return 0;
   }
   if (!self.decoder) {
     self.resp->body.append(data, len);
-    return check_decoded_size() ? len : 0;
+    return len;
   }
   self.decoder->feed(std::string_view(data, len));
   return decode_into_body(mark) ? len : 0;

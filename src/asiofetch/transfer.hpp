@@ -3,6 +3,7 @@
 
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -80,6 +81,10 @@ struct Transfer {
   // or for good when the whole body is buffered: batches, hops a retry may repeat).
   std::unique_ptr<ContentDecoder> decoder;  // null: not encoded, or not decoded
   std::uint64_t raw_bytes = 0;              // this hop's body bytes on the wire
+  // Set at the end of each head: the most body bytes this hop may take when nothing decodes
+  // them (the smallest of max_body_size, max_decompressed_size and a batch's cap), so an
+  // undecoded body pays one comparison per chunk. UINT64_MAX: no bound.
+  std::uint64_t plain_cap = UINT64_MAX;
   bool paused = false;        // body_bytes paused the transfer before a stream existed
   bool hold_head = false;     // this hop's whole body is buffered (a retry or fallback may redo it)
   std::optional<Error> body_error;  // the body failed here (decoding, limits): the attempt's error
@@ -111,6 +116,8 @@ struct Transfer {
   std::size_t header_line(std::string_view line);
   std::size_t body_bytes(char* data, std::size_t len);
   bool check_decoded_size();
+  std::uint64_t batch_cap() const noexcept { return batch ? opts->batch_max_body_size : 0; }
+  Error over_plain_cap() const;  // the error of the bound raw_bytes went past
   void parse_status_line(std::string_view line);
   void end_of_headers();
 };

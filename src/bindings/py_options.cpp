@@ -50,6 +50,8 @@ void apply(RequestOptions& o, const std::string& key, py::handle v) {
     o.stream_high_water = static_cast<std::size_t>(int_arg(key, v, 1, PY_SSIZE_T_MAX));
   } else if (key == "max_body_size") {
     o.max_body_size = v.is_none() ? 0 : static_cast<std::uint64_t>(int_arg(key, v, 1, PY_SSIZE_T_MAX));
+  } else if (key == "batch_max_body_size") {
+    o.batch_max_body_size = v.is_none() ? 0 : static_cast<std::uint64_t>(int_arg(key, v, 1, PY_SSIZE_T_MAX));
   } else if (key == "max_decompressed_size") {
     o.max_decompressed_size = v.is_none() ? 0 : static_cast<std::uint64_t>(int_arg(key, v, 1, PY_SSIZE_T_MAX));
   } else if (key == "max_line_size") {
@@ -90,7 +92,7 @@ void register_options(py::module_& m) {
                         "arguments: connect/read/total/pool_timeout (seconds, None or 0: no limit),\n"
                         "follow_redirects, max_redirects (0: MAX_REDIRECTS_UNLIMITED), verify_tls, ca_file,\n"
                         "client_cert, client_key, http_version (HTTP_*), auto_decompress, proxy, stream,\n"
-                        "stream_high_water, max_body_size, max_decompressed_size (None: no limit), hedge (HedgePolicy), retry, semaphore, rate_limit.")
+                        "stream_high_water, max_body_size, max_decompressed_size, batch_max_body_size (None: no limit), hedge (HedgePolicy), retry, semaphore, rate_limit.")
       .def(py::init([](py::kwargs kw) {
         auto o = std::make_shared<RequestOptions>();
         for (auto [k, v] : kw) apply(*o, k.cast<std::string>(), v);
@@ -119,6 +121,10 @@ void register_options(py::module_& m) {
       .def_property_readonly("max_body_size", [](const PyOptions& s) -> std::optional<std::uint64_t> {
         if (!s.opts->max_body_size) return std::nullopt;
         return s.opts->max_body_size;
+      })
+      .def_property_readonly("batch_max_body_size", [](const PyOptions& s) -> std::optional<std::uint64_t> {
+        if (!s.opts->batch_max_body_size) return std::nullopt;
+        return s.opts->batch_max_body_size;
       })
       .def_property_readonly("max_decompressed_size", [](const PyOptions& s) -> std::optional<std::uint64_t> {
         if (!s.opts->max_decompressed_size) return std::nullopt;

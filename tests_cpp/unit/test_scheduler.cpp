@@ -241,6 +241,32 @@ TEST_F(Sched, multiplexed_requests_share_lane_zero_and_http1_spreads) {
   EXPECT_EQ(transfers.at(4)->lane, 1u);  // 2 busy in each: the first least busy
 }
 
+// Issue 15: PIPEWAIT parks a request behind a connection still in its handshake, and libcurl
+// wakes parked requests one per finished transfer; an HTTP/1.1 server closing after each
+// response left bursts of them parked until the connect timeout. A request waits only where
+// h2 is known, or asked for and not refused yet.
+TEST_F(Sched, pipewait_only_where_h2_is_known_or_asked) {
+  const std::string o = "https://a:443";
+  EXPECT_FALSE(pool->pipewait(o, false));  // "any": ALPN may say h2, nothing waits for it
+  EXPECT_TRUE(pool->pipewait(o, true));    // http2=True: wait, until the server answers
+  pool->note_protocol(o, false);           // ALPN agreed on HTTP/1.1
+  EXPECT_FALSE(pool->pipewait(o, true));
+  EXPECT_FALSE(pool->pipewait(o, false));
+  pool->note_protocol(o, true);            // later on h2
+  EXPECT_TRUE(pool->pipewait(o, false));
+  EXPECT_FALSE(pool->pipewait("https://b:443", false));  // per origin
+}
+
+TEST_F(Sched, known_protocols_stay_bounded) {
+  for (std::size_t i = 0; i < Pool::kMaxKnownOrigins; ++i) pool->note_protocol("https://h" + std::to_string(i), true);
+  EXPECT_EQ(pool->h2_origins.size(), Pool::kMaxKnownOrigins);
+  EXPECT_TRUE(pool->pipewait("https://h0", false));
+  pool->note_protocol("https://one-more", false);  // full: forget, then learn again
+  EXPECT_EQ(pool->h2_origins.size(), 1u);
+  EXPECT_FALSE(pool->pipewait("https://h0", false));
+  EXPECT_TRUE(pool->pipewait("https://h0", true));
+}
+
 TEST(SchedulerMultiplex, agrees_with_the_curl_http_version) {
   for (HttpVersion v : {HttpVersion::Any, HttpVersion::Http1_1, HttpVersion::Http2, HttpVersion::Http2PriorKnowledge})
     for (const char* url : {"http://a/", "https://a/", "HTTPS://a/"}) {
