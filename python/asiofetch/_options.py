@@ -123,6 +123,8 @@ class OptionsCache:
             )
             if body[2] is not None:
                 opts = opts.replace(stream_high_water=body[2])
+            if tls[4]:
+                opts = opts.replace(fingerprint=tls[4])
             if len(self._cache) >= _CACHE_LIMIT:
                 self._cache.clear()
             self._cache[key] = opts

@@ -54,7 +54,6 @@ from ._connector import (
     check_server_hostname,
     close_now,
     native_pool,
-    refuse_fingerprint,
     tls_settings,
 )
 from ._cookiejar import CookieJar
@@ -75,6 +74,7 @@ from ._prepare import (
     request_headers,
     store_cookies,
 )
+from ._resolve import await_resolving, with_resolve_hook
 from ._response import ClientResponse
 from ._timeout import DEFAULT_TIMEOUT, ClientTimeout, to_timeout
 from ._tracing import RequestTrace, check_trace_configs
@@ -252,6 +252,7 @@ class ClientSession:
             and self._netrc is None
             and not self._middlewares
             and not self._trace_configs
+            and (self._connector is None or self._connector.resolve_hook is None)
         )
 
     # ---- properties -----------------------------------------------------------------------
@@ -537,6 +538,11 @@ class ClientSession:
         """What a batch gets from this session (checked here, at the call)."""
         if self._closed:
             raise SessionClosedError("Session is closed")
+        if self._connector is not None and self._connector.resolve_hook is not None:
+            raise ValueError(
+                "gather()/as_completed() run no Python per request: a TCPConnector with a "
+                "custom resolver cannot run native batches"
+            )
         if self._middlewares or self._trace_configs:
             # A native batch runs no Python per request: neither could run.
             raise ValueError(
@@ -649,8 +655,6 @@ class ClientSession:
             _check_raise_for_status(raise_for_status)
 
         check_server_hostname(server_hostname)
-        if fingerprint is not None:
-            refuse_fingerprint()
         d = self._defaults
         url_str, url = d.build_url(str_or_url, params)
         prepared = await prepare_body(data, json, d.json_serialize)
@@ -696,7 +700,11 @@ class ClientSession:
         elif verify_ssl is False:
             ssl = False
         assert self._connector is not None
-        tls = self._connector.tls if ssl is True else tls_settings(ssl)
+        tls = (
+            self._connector.tls
+            if ssl is True and fingerprint is None
+            else tls_settings(ssl, fingerprint)
+        )
         if proxy is None and proxy_auth is None:
             proxy_s = self._proxy
             if not proxy_s and self._env_proxies:
@@ -719,6 +727,8 @@ class ClientSession:
             self._request_bounds(max_body_size, max_decompressed_size, read_bufsize),
         )
         fallbacks = fallback_list(fallback)
+        if self._connector.resolve_hook is not None:
+            opts = with_resolve_hook(opts, fallbacks, self._request_flow(retry, semaphore, rate_limit, hedge)[3])
         rfs = self._raise_for_status if raise_for_status is None else raise_for_status
         mws = self._middlewares if middlewares is None else check_middlewares(middlewares)
         if not mws and trace is None:
@@ -772,8 +782,9 @@ class ClientSession:
         mb.futures[rid] = fut
         if upload is not None:
             upload.start()
+        hook = self._connector.resolve_hook if self._connector is not None else None
         try:
-            raw = await fut
+            raw = await (fut if hook is None else await_resolving(hook, self._core, mb.futures, rid, fut))
         except _CancelledError:
             mb.futures.pop(rid, None)
             self._core.cancel(rid)

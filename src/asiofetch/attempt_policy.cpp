@@ -89,9 +89,11 @@ RedirectStep decide_redirect(const Request& req, const std::string& origin, int 
       target.erase(0, scheme.size() + 1);
     }
   }
+  // aiohttp's words for a Location yarl cannot parse (code and tests match on them).
+  static constexpr const char* kNotAUrl = "Server attempted redirecting to a location that does not look like a URL";
   auto next = location ? resolve_redirect(req.url, target) : std::nullopt;
   if (!next) {
-    step.error = Error{ErrorKind::InvalidUrl, 0, "cannot follow redirect to '" + (location ? *location : "") + "'",
+    step.error = Error{ErrorKind::InvalidUrl, 0, location ? kNotAUrl : "cannot follow redirect to ''",
                        location ? *location : "", ErrorSubKind::RedirectInvalidUrl};
     return step;
   }
@@ -104,7 +106,7 @@ RedirectStep decide_redirect(const Request& req, const std::string& origin, int 
       step.error = Error{ErrorKind::InvalidUrl, 0, "redirect to a non-HTTP URL '" + *next + "': " + why, *next,
                          ErrorSubKind::RedirectNonHttp};
     else
-      step.error = Error{ErrorKind::InvalidUrl, 0, "cannot follow redirect to '" + *next + "': " + why, *next,
+      step.error = Error{ErrorKind::InvalidUrl, 0, std::string(kNotAUrl) + " (" + why + ")", *location,
                          ErrorSubKind::RedirectInvalidUrl};
     return step;
   }

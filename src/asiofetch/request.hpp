@@ -58,6 +58,14 @@ struct RequestOptions {
   std::uint64_t max_body_size = 0;          // bytes on the wire
   std::uint64_t max_decompressed_size = 0;  // bytes after Content-Encoding decoding
   HeadLimits head_limits;
+  // A custom resolver runs in Python (TCPConnector(resolver=)): before an attempt connects to
+  // a host:port that Request::connect_to does not map, the engine asks Python for it (an
+  // ErrorKind::ResolveNeeded outcome) and waits for Engine::resolved(). false: libcurl
+  // resolves (getaddrinfo), nothing asked.
+  bool resolve_hook = false;
+  // aiohttp's Fingerprint: the SHA-256 of the peer's DER certificate (32 raw bytes), checked
+  // on every connection a request uses, new or reused, before the request is sent. Empty: none.
+  std::string fingerprint;
 
   // Native flow control. The pointees are shared with Python objects and with other requests;
   // their state is touched on the engine thread only.
@@ -84,6 +92,9 @@ struct Request {
   // feeder. One-shot: a request carrying one is never retried, hedged or re-sent on a redirect.
   std::shared_ptr<UploadSource> upload;
   std::vector<std::string> fallback;  // tried in order when the URL fails (validated by the caller)
+  // CURLOPT_CONNECT_TO entries, "host:port:addr:addr_port": where a host:port of this request
+  // connects (a resolver's answers, a TLS name differing from the host). Empty: none.
+  std::vector<std::string> connect_to;
 };
 
 }  // namespace asiofetch
