@@ -1352,3 +1352,76 @@ async def test_ssl_fingerprint(
         client_mod.Fingerprint(b"\x00" * 20)
     with pytest.raises(ValueError, match="fingerprint has invalid length"):
         client_mod.Fingerprint(b"\x00" * 31)
+
+
+async def test_session_auth_follows_a_redirect_to_another_host(client_mod: ModuleType) -> None:
+    from aiohttp import web
+
+    from webapp import serve
+
+    seen: list[tuple[str, str | None, str | None]] = []
+
+    async def handler(request: web.Request) -> web.Response:
+        seen.append(
+            (request.host, request.headers.get("Authorization"), request.headers.get("Cookie"))
+        )
+        if request.path == "/from":
+            raise web.HTTPFound("http://host2.test/to")
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_get("/from", handler)
+    app.router.add_get("/to", handler)
+    async with serve(app) as server:
+        resolver = _MapResolver({("host1.test", 80): server.port, ("host2.test", 80): server.port})
+        connector = client_mod.TCPConnector(resolver=resolver)
+        auth = client_mod.BasicAuth("user", "pass")
+        async with client_mod.ClientSession(connector=connector, auth=auth) as s:
+            resp = await s.get("http://host1.test/from", headers={"Cookie": "a=b"})
+            assert resp.status == 200
+        # The session's auth= is applied on every hop; the caller's cookie is not forwarded.
+        assert seen == [
+            ("host1.test", auth.encode(), "a=b"),
+            ("host2.test", auth.encode(), None),
+        ]
+        seen.clear()
+        connector = client_mod.TCPConnector(resolver=resolver)
+        async with client_mod.ClientSession(connector=connector) as s:
+            resp = await s.get("http://host1.test/from", auth=auth)
+            assert resp.status == 200
+        # A request's own auth= stays with the origin it was given for.
+        assert seen == [("host1.test", auth.encode(), None), ("host2.test", None, None)]
+
+
+async def test_auth_and_credentials_in_url_are_refused(client_mod: ModuleType) -> None:
+    async with client_mod.ClientSession() as s:
+        with pytest.raises(ValueError, match="credentials encoded in URL"):
+            await s.get("http://user:pass@127.0.0.1:9/", auth=client_mod.BasicAuth("u2", "p2"))
+
+
+async def test_switching_protocols_response_has_an_empty_body(client_mod: ModuleType) -> None:
+    from aiohttp import web
+
+    from webapp import serve
+
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response(status=101, headers={"Connection": "Upgrade", "Upgrade": "tcp"})
+
+    app = web.Application()
+    app.router.add_get("/", handler)
+    async with serve(app) as server, client_mod.ClientSession() as s:
+        # aiohttp's server keeps the upgraded connection open: a client reading the other
+        # protocol's bytes as a body would wait for ever.
+        resp = await asyncio.wait_for(s.get(server.make_url("/")), 10)
+        assert resp.status == 101
+        assert await asyncio.wait_for(resp.read(), 10) == b""
+        resp.release()
+
+
+async def test_response_url_drops_credentials(client_mod: ModuleType, base_url: str) -> None:
+    authority = base_url.split("://", 1)[1]
+    async with client_mod.ClientSession() as s:
+        resp = await s.get(f"http://user:pw@{authority}/bytes/3")
+        assert resp.status == 200
+        assert str(resp.url) == f"{base_url}/bytes/3"
+        assert resp.url.user is None

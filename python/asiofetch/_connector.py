@@ -240,8 +240,10 @@ class TCPConnector:
         if core is not None and not core.closed:
             core.close()
 
-    async def close(self) -> None:
-        """Close the pool: requests still running fail with SessionClosedError."""
+    async def close(self, *, abort_ssl: bool = False) -> None:
+        """Close the pool: requests still running fail with SessionClosedError. `abort_ssl`
+        (aiohttp 3.13+) is accepted for its callers: the pool's connections, TLS or not, are
+        closed at once either way (the engine never waits for a graceful TLS shutdown)."""
         self._close()
 
     async def __aenter__(self) -> TCPConnector:

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from . import _core
-from ._resolve import ResolveNeeded
 from ._errors import (
     ClientConnectorCertificateError,
     ClientConnectorDNSError,
@@ -35,6 +34,7 @@ from ._errors import (
     SocketTimeoutError,
     TooManyRedirects,
 )
+from ._resolve import ResolveNeeded
 
 __all__ = ("make_error",)
 

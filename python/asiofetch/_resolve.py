@@ -129,8 +129,8 @@ class ResolverHook:
                 # libcurl connects to one target per host:port: the resolver's first answer
                 # (aiohttp tries them in order; the rest are not tried here).
                 return f"{need.key}:{_target(addr)}:{port}"
-        exc = OSError(socket.EAI_NONAME, f"the resolver gave no address for {need.host}")
-        raise ClientConnectorDNSError(conn_key, exc)
+        none = OSError(socket.EAI_NONAME, f"the resolver gave no address for {need.host}")
+        raise ClientConnectorDNSError(conn_key, none)
 
 
 def with_resolve_hook(opts: Any, fallbacks: Any, hedge: Any) -> Any:

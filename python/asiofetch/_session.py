@@ -74,7 +74,7 @@ from ._prepare import (
     request_headers,
     store_cookies,
 )
-from ._resolve import await_resolving, with_resolve_hook
+from ._resolve import ResolverHook, await_resolving, with_resolve_hook
 from ._response import ClientResponse
 from ._timeout import DEFAULT_TIMEOUT, ClientTimeout, to_timeout
 from ._tracing import RequestTrace, check_trace_configs
@@ -158,6 +158,7 @@ class ClientSession:
         self._closed = True
         self._fast = False
         self._connector: TCPConnector | None = None
+        self._resolve_hook: ResolverHook | None = None
         self._connector_owner = connector_owner
         self._quiet = False
 
@@ -190,6 +191,7 @@ class ClientSession:
         self._trace_configs = check_trace_configs(trace_configs)
 
         self._connector = connector
+        self._resolve_hook = connector.resolve_hook  # None: libcurl resolves
         self._core: _core.SessionCore = native_pool(connector)
         jar: CookieJar = CookieJar() if cookie_jar is None else cookie_jar
         if cookies:
@@ -209,7 +211,12 @@ class ClientSession:
             json_serialize=json_serialize if json_serialize_bytes is None else json_serialize_bytes,
             auth=auth,
         )
-        self._opts = OptionsCache(self._http_version, (max_line_size, max_field_size, max_headers))
+        self._opts = OptionsCache(
+            self._http_version,
+            (max_line_size, max_field_size, max_headers),
+            # With base_url, aiohttp re-applies it only on the base URL's origin: not done.
+            auth.encode() if auth is not None and self._base_url is None else "",
+        )
         # Body bounds (None: none, aiohttp's behaviour; memory stays bounded by reading) and the
         # pause mark (read_bufsize None: the engine's 256 KiB of decoded bytes).
         self._body_bounds = body_bounds(max_body_size, max_decompressed_size, read_bufsize)
@@ -252,7 +259,7 @@ class ClientSession:
             and self._netrc is None
             and not self._middlewares
             and not self._trace_configs
-            and (self._connector is None or self._connector.resolve_hook is None)
+            and self._resolve_hook is None
         )
 
     # ---- properties -----------------------------------------------------------------------
@@ -538,7 +545,7 @@ class ClientSession:
         """What a batch gets from this session (checked here, at the call)."""
         if self._closed:
             raise SessionClosedError("Session is closed")
-        if self._connector is not None and self._connector.resolve_hook is not None:
+        if self._resolve_hook is not None:
             raise ValueError(
                 "gather()/as_completed() run no Python per request: a TCPConnector with a "
                 "custom resolver cannot run native batches"
@@ -657,6 +664,8 @@ class ClientSession:
         check_server_hostname(server_hostname)
         d = self._defaults
         url_str, url = d.build_url(str_or_url, params)
+        if auth is not None and (url or URL(url_str)).user:
+            raise ValueError("Cannot combine AUTH argument with credentials encoded in URL")
         prepared = await prepare_body(data, json, d.json_serialize)
         if auth is None and self._netrc is not None and d.auth is None:
             auth = netrc_auth(self._netrc, (url or URL(url_str)).host, d, headers)
@@ -727,8 +736,9 @@ class ClientSession:
             self._request_bounds(max_body_size, max_decompressed_size, read_bufsize),
         )
         fallbacks = fallback_list(fallback)
-        if self._connector.resolve_hook is not None:
-            opts = with_resolve_hook(opts, fallbacks, self._request_flow(retry, semaphore, rate_limit, hedge)[3])
+        if self._resolve_hook is not None:
+            flow = self._request_flow(retry, semaphore, rate_limit, hedge)
+            opts = with_resolve_hook(opts, fallbacks, flow[3])
         rfs = self._raise_for_status if raise_for_status is None else raise_for_status
         mws = self._middlewares if middlewares is None else check_middlewares(middlewares)
         if not mws and trace is None:
@@ -782,9 +792,12 @@ class ClientSession:
         mb.futures[rid] = fut
         if upload is not None:
             upload.start()
-        hook = self._connector.resolve_hook if self._connector is not None else None
+        hook = self._resolve_hook
         try:
-            raw = await (fut if hook is None else await_resolving(hook, self._core, mb.futures, rid, fut))
+            if hook is None:
+                raw = await fut
+            else:
+                raw = await await_resolving(hook, self._core, mb.futures, rid, fut)
         except _CancelledError:
             mb.futures.pop(rid, None)
             self._core.cancel(rid)

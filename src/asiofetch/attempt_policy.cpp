@@ -123,7 +123,7 @@ RedirectStep decide_redirect(const Request& req, const std::string& origin, int 
   return step;
 }
 
-void apply_redirect(Request& req, std::string& origin, RedirectStep&& step) {
+void apply_redirect(Request& req, std::string& origin, RedirectStep&& step, const std::string& session_authorization) {
   if (step.to_get) {
     req.method = "GET";
     req.body.clear();
@@ -136,6 +136,7 @@ void apply_redirect(Request& req, std::string& origin, RedirectStep&& step) {
     drop_header(req.headers, "authorization");
     drop_header(req.headers, "proxy-authorization");
     drop_header(req.headers, "cookie");
+    if (!session_authorization.empty()) req.headers.emplace_back("Authorization", session_authorization);
     origin = std::move(step.origin);
   }
   req.url = std::move(step.url);

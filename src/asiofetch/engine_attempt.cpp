@@ -325,7 +325,7 @@ void Engine::follow_redirect(Transfer& t) {
       t.req.upload.reset();  // a retry starts from t.original, whose body is still wanted
     }
   }
-  apply_redirect(t.req, t.origin, std::move(step));
+  apply_redirect(t.req, t.origin, std::move(step), t.opts->session_authorization);
   r.status = 0;
   r.reason.clear();
   r.body.clear();

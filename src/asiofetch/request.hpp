@@ -63,6 +63,9 @@ struct RequestOptions {
   // ErrorKind::ResolveNeeded outcome) and waits for Engine::resolved(). false: libcurl
   // resolves (getaddrinfo), nothing asked.
   bool resolve_hook = false;
+  // A session's auth= (aiohttp's default auth, no base_url): the Authorization value a
+  // cross-origin redirect hop sends again after dropping the caller's credentials. "": none.
+  std::string session_authorization;
   // aiohttp's Fingerprint: the SHA-256 of the peer's DER certificate (32 raw bytes), checked
   // on every connection a request uses, new or reused, before the request is sent. Empty: none.
   std::string fingerprint;

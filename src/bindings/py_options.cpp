@@ -4,6 +4,7 @@
 #include <cmath>
 #include <string>
 
+#include "asiofetch/url.hpp"
 #include "bindings/bindings.hpp"
 #include "bindings/py_args.hpp"
 #include "bindings/py_request.hpp"
@@ -47,6 +48,11 @@ void apply(RequestOptions& o, const std::string& key, py::handle v) {
   else if (key == "proxy") o.proxy = str_arg("proxy", v);
   else if (key == "stream") o.stream = bool_arg(key, v);
   else if (key == "resolve_hook") o.resolve_hook = bool_arg(key, v);
+  else if (key == "session_authorization") {
+    o.session_authorization = str_arg(key, v);
+    if (has_forbidden_header_chars(o.session_authorization))
+      throw py::value_error("session_authorization must be one header line");
+  }
   else if (key == "fingerprint") {
     if (!PyBytes_Check(v.ptr())) throw py::type_error(std::string("fingerprint must be bytes, got ") + Py_TYPE(v.ptr())->tp_name);
     std::string fp = v.cast<std::string>();
@@ -123,6 +129,7 @@ void register_options(py::module_& m) {
       .def_property_readonly("proxy", [](const PyOptions& s) { return s.opts->proxy; })
       .def_property_readonly("stream", [](const PyOptions& s) { return s.opts->stream; })
       .def_property_readonly("resolve_hook", [](const PyOptions& s) { return s.opts->resolve_hook; })
+      .def_property_readonly("session_authorization", [](const PyOptions& s) { return s.opts->session_authorization; })
       .def_property_readonly("fingerprint", [](const PyOptions& s) { return py::bytes(s.opts->fingerprint); })
       .def_property_readonly("stream_high_water", [](const PyOptions& s) { return s.opts->stream_high_water; })
       .def_property_readonly("max_body_size", [](const PyOptions& s) -> std::optional<std::uint64_t> {

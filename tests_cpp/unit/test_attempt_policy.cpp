@@ -241,6 +241,13 @@ TEST(RedirectDecision, credentials_stay_with_their_origin) {
     EXPECT_EQ(x.headers, (Headers{{"X-Other", "1"}})) << *loc;
     EXPECT_EQ(x.url, *loc);
   }
+  // A session's auth= goes to the new origin too (aiohttp applies it on every hop); the
+  // caller's own credentials, cookies and proxy credentials still do not.
+  Request x = request("GET", "http://a.test/x", sent);
+  std::string o = kOrigin;
+  RedirectStep s = decide_redirect(x, o, 302, &other, 1, 10);
+  apply_redirect(x, o, std::move(s), "Basic c2Vzc2lvbjpwdw==");
+  EXPECT_EQ(x.headers, (Headers{{"X-Other", "1"}, {"Authorization", "Basic c2Vzc2lvbjpwdw=="}}));
 }
 
 TEST(RedirectDecision, the_nth_redirect_fails_when_n_reaches_max_redirects) {
