@@ -27,7 +27,12 @@ import socket
 import time
 from typing import Any
 
-from ._errors import ClientConnectorDNSError, ConnectionKey
+from ._errors import (
+    ClientConnectorDNSError,
+    ConnectionKey,
+    ConnectionTimeoutError,
+    SessionClosedError,
+)
 
 __all__ = ("ResolveNeeded", "ResolverHook")
 
@@ -53,6 +58,12 @@ def _is_ip(host: str) -> bool:
     return True
 
 
+def _retrieve(task: asyncio.Future[str]) -> None:
+    # The requests that waited got the error; nobody else must be warned it was never seen.
+    if not task.cancelled():
+        task.exception()
+
+
 def _target(addr: str) -> str:
     return f"[{addr}]" if ":" in addr else addr
 
@@ -69,7 +80,7 @@ class ResolverHook:
         self._use_cache = use_cache
         # (host, port) -> (CONNECT_TO entry, monotonic expiry or None for never)
         self._cache: dict[tuple[str, int], tuple[str, float | None]] = {}
-        self._inflight: dict[tuple[str, int], asyncio.Future[str]] = {}
+        self._inflight: dict[tuple[str, int], asyncio.Future[str]] = {}  # shared lookups
 
     @property
     def resolver(self) -> Any:
@@ -88,32 +99,28 @@ class ResolverHook:
         if _is_ip(host):
             return f"{need.key}:{_target(host)}:{port}"  # aiohttp never resolves an address
         key = (host, port)
+        task = None
         if self._use_cache:
             hit = self._cache.get(key)
             if hit is not None and (hit[1] is None or hit[1] > time.monotonic()):
                 return hit[0]
-            pending = self._inflight.get(key)
-            if pending is not None:
-                return await asyncio.shield(pending)
-        fut: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-        if self._use_cache:
-            self._inflight[key] = fut
-        try:
-            result = await self._lookup(need, is_ssl)
-        except BaseException as e:
-            if isinstance(e, asyncio.CancelledError):
-                fut.cancel()
-            else:
-                fut.set_exception(e)
-                fut.exception()  # retrieved: waiters get it, nobody else must be warned
-            raise
-        finally:
-            self._inflight.pop(key, None)
-        fut.set_result(result)
-        if self._use_cache:
+            task = self._inflight.get(key)
+        if task is None:
+            # A task of its own, awaited through shield() (as aiohttp does): a request that
+            # gives up (cancelled, timed out) leaves the lookup to the others waiting on it.
+            task = asyncio.ensure_future(self._lookup(need, is_ssl))
+            task.add_done_callback(_retrieve)
+            if self._use_cache:
+                self._inflight[key] = task
+                task.add_done_callback(lambda t: self._forget(key, t))
+        return await asyncio.shield(task)
+
+    def _forget(self, key: tuple[str, int], task: asyncio.Future[str]) -> None:
+        if self._inflight.get(key) is task:
+            del self._inflight[key]
+        if not task.cancelled() and task.exception() is None:
             expiry = None if self._ttl is None else time.monotonic() + self._ttl
-            self._cache[key] = (result, expiry)
-        return result
+            self._cache[key] = (task.result(), expiry)
 
     async def _lookup(self, need: ResolveNeeded, is_ssl: bool) -> str:
         conn_key = ConnectionKey(need.host, need.port, is_ssl, True, None, None, None)
@@ -151,17 +158,37 @@ async def await_resolving(
     futures: dict[int, asyncio.Future[Any]],
     rid: int,
     fut: asyncio.Future[Any],
+    opts: Any,
 ) -> Any:
-    """Await request `rid`'s outcome, answering each E_RESOLVE_NEEDED with the resolver's entry."""
+    """Await request `rid`'s outcome, answering each E_RESOLVE_NEEDED with the resolver's entry.
+
+    While the resolver runs, the request has no future: an outcome the engine sends meanwhile
+    has nowhere to go. Only a session close ends a waiting request without Python asking
+    (cancels come from here), so a closed core after the lookup means that outcome was lost.
+    The lookup counts against the connect timeout, else the total one, as in aiohttp."""
     while True:
         try:
             return await fut
         except ResolveNeeded as need:
             try:
-                entry = await hook.entry(need, need.url[:6].lower() == "https:")
+                lookup = hook.entry(need, need.url[:6].lower() == "https:")
+                limit = opts.connect_timeout or opts.total_timeout
+                if not limit:
+                    entry = await lookup
+                else:
+                    try:
+                        entry = await asyncio.wait_for(lookup, limit)
+                    except asyncio.TimeoutError:
+                        if opts.connect_timeout:
+                            raise ConnectionTimeoutError(
+                                f"Connection timeout to host {need.url} (resolving {need.key})"
+                            ) from None
+                        raise
             except BaseException:
                 core.cancel(rid)  # the waiting request ends; its outcome has no future left
                 raise
+            if core.closed:
+                raise SessionClosedError("Session is closed") from None
             fut = asyncio.get_running_loop().create_future()
             futures[rid] = fut
             core.resolved(rid, [entry])

@@ -797,7 +797,7 @@ class ClientSession:
             if hook is None:
                 raw = await fut
             else:
-                raw = await await_resolving(hook, self._core, mb.futures, rid, fut)
+                raw = await await_resolving(hook, self._core, mb.futures, rid, fut, opts)
         except _CancelledError:
             mb.futures.pop(rid, None)
             self._core.cancel(rid)
