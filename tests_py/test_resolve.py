@@ -100,7 +100,7 @@ async def test_a_resolver_slower_than_the_connect_timeout(server: Any) -> None:
     connector = asiofetch.TCPConnector(resolver=resolver)
     timeout = asiofetch.ClientTimeout(connect=0.2)
     async with asiofetch.ClientSession(connector=connector, timeout=timeout) as s:
-        with pytest.raises(asiofetch.ConnectionTimeoutError, match="resolving slow.test:80"):
+        with pytest.raises(asiofetch.ConnectionTimeoutError, match=r"resolving slow\.test:80"):
             await s.get("http://slow.test/")
 
 
@@ -111,7 +111,7 @@ async def test_other_resolver_errors_reach_the_caller_unchanged(server: Any) -> 
 
     connector = asiofetch.TCPConnector(resolver=Broken(server.port))
     async with asiofetch.ClientSession(connector=connector) as s:
-        with pytest.raises(AssertionError, match="Unexpected host: odd.test"):
+        with pytest.raises(AssertionError, match=r"Unexpected host: odd\.test"):
             await s.get("http://odd.test/")
 
     # No address in the answer: a DNS error, as an empty getaddrinfo result is.
