@@ -266,7 +266,7 @@ def test_options_cached() -> None:
     from asiofetch._options import OptionsCache
 
     cache = OptionsCache(_core.HTTP_ANY)
-    tls = (True, "", "", "")
+    tls = (True, "", "", "", b"")
     flow = (None, None, None, None)
     first = cache.get(asiofetch.ClientTimeout(total=3), True, 10, tls, "", False, True, flow)
     again = cache.get(asiofetch.ClientTimeout(total=3), True, 10, tls, "", False, True, flow)

@@ -1593,3 +1593,236 @@ async def test_request_secure_cookie_to_a_trusted_origin(client_mod: ModuleType)
                 s.get(server.make_url("/show"), cookies={"auth": morsel}) as resp,
             ):
                 assert await resp.text() == expected
+
+
+# ---- resolver=, clear_dns_cache(), ssl=Fingerprint (issue 13, connection group) -------------
+
+
+class _MapResolver:
+    """aiohttp's resolver protocol over a fixed table: (host, port) -> 127.0.0.1:real_port.
+    Records each lookup, as aiohttp's own tests' FakeResolver/TrackingResolver do."""
+
+    def __init__(self, table: dict[tuple[str, int], int]) -> None:
+        self.table = table
+        self.calls: list[tuple[str, int]] = []
+        self.closed = False
+
+    async def resolve(self, host: str, port: int = 0, family: int = 0) -> list[dict[str, Any]]:
+        import socket
+
+        self.calls.append((host, port))
+        if (host, port) not in self.table:
+            raise OSError(socket.EAI_NONAME, f"unknown host {host}")
+        return [
+            {
+                "hostname": host,
+                "host": "127.0.0.1",
+                "port": self.table[(host, port)],
+                "family": socket.AF_INET,
+                "proto": 0,
+                "flags": socket.AI_NUMERICHOST,
+            }
+        ]
+
+    async def close(self) -> None:
+        self.closed = True
+
+
+def _hosts_app(seen: list[str]) -> Any:
+    from aiohttp import web
+
+    async def start(request: web.Request) -> web.Response:
+        seen.append(request.host)
+        raise web.HTTPFound("http://second.test/final")
+
+    async def final(request: web.Request) -> web.Response:
+        seen.append(request.host)
+        return web.Response(text="final")
+
+    app = web.Application()
+    app.router.add_get("/start", start)
+    app.router.add_get("/final", final)
+    return app
+
+
+async def test_custom_resolver_feeds_connections_and_redirect_hops(client_mod: ModuleType) -> None:
+    from webapp import serve
+
+    seen: list[str] = []
+    async with serve(_hosts_app(seen)) as server:
+        table = {("first.test", 80): server.port, ("second.test", 80): server.port}
+        resolver = _MapResolver(table)
+        # aiohttp resolves when it opens a connection: a new one for each request here.
+        connector = client_mod.TCPConnector(resolver=resolver, force_close=True)
+        async with client_mod.ClientSession(connector=connector) as s:
+            async with s.get("http://first.test/start") as resp:
+                assert resp.status == 200
+                assert await resp.text() == "final"
+                assert str(resp.url) == "http://second.test/final"
+                assert [str(h.url) for h in resp.history] == ["http://first.test/start"]
+            # The Host header is the URL's, the connection went where the resolver said.
+            assert seen == ["first.test", "second.test"]
+            assert resolver.calls == [("first.test", 80), ("second.test", 80)]
+            # Cached (ttl_dns_cache, 10 s by default): no second lookup.
+            assert (await s.get("http://first.test/final")).status == 200
+            assert resolver.calls == [("first.test", 80), ("second.test", 80)]
+            connector.clear_dns_cache("first.test", 80)
+            assert (await s.get("http://first.test/final")).status == 200
+            assert (await s.get("http://second.test/final")).status == 200
+            assert resolver.calls[2:] == [("first.test", 80)]
+            connector.clear_dns_cache()
+            assert (await s.get("http://second.test/final")).status == 200
+            assert resolver.calls[3:] == [("second.test", 80)]
+            with pytest.raises(ValueError, match="either both host and port or none"):
+                connector.clear_dns_cache("first.test")
+            # An address is never resolved.
+            assert (await s.get(server.make_url("/final"))).status == 200
+            assert len(resolver.calls) == 4
+        # aiohttp closes only a resolver it made itself.
+        assert not resolver.closed
+
+
+async def test_custom_resolver_failure_is_dns_error(client_mod: ModuleType) -> None:
+    from webapp import serve
+
+    seen: list[str] = []
+    async with serve(_hosts_app(seen)) as server:
+        resolver = _MapResolver({("first.test", 80): server.port})
+        connector = client_mod.TCPConnector(
+            resolver=resolver, use_dns_cache=False, force_close=True
+        )
+        async with client_mod.ClientSession(connector=connector) as s:
+            with pytest.raises(client_mod.ClientConnectorDNSError) as info:
+                await s.get("http://unknown.test/final")
+            assert (info.value.host, info.value.port) == ("unknown.test", 80)
+            # The redirect hop to a host the resolver does not know fails the same way.
+            with pytest.raises(client_mod.ClientConnectorDNSError) as info:
+                await s.get("http://first.test/start")
+            assert (info.value.host, info.value.port) == ("second.test", 80)
+            # use_dns_cache=False: every request asks.
+            assert (await s.get("http://first.test/final")).status == 200
+            assert resolver.calls == [
+                ("unknown.test", 80),
+                ("first.test", 80),
+                ("second.test", 80),
+                ("first.test", 80),
+            ]
+    assert seen == ["first.test", "first.test"]  # /start (its redirect failed), then /final
+
+
+async def test_clear_dns_cache_without_resolver(client_mod: ModuleType, base_url: str) -> None:
+    connector = client_mod.TCPConnector()
+    connector.clear_dns_cache()  # before any request: nothing cached, no error
+    async with client_mod.ClientSession(connector=connector) as s:
+        assert (await s.get(f"{base_url}/bytes/3")).status == 200
+        connector.clear_dns_cache()
+        connector.clear_dns_cache("localhost", 80)
+        assert (await s.get(f"{base_url}/bytes/3")).status == 200
+
+
+def _cert_sha256(path: Any) -> bytes:
+    import hashlib
+    import ssl
+
+    return hashlib.sha256(ssl.PEM_cert_to_DER_cert(path.read_text())).digest()
+
+
+async def test_ssl_fingerprint(
+    client_mod: ModuleType, fixture_server: FixtureServer, certs: Any
+) -> None:
+    url = f"{fixture_server.https_url}/json"
+    good = _cert_sha256(certs.server_cert)
+    # The pin is the trust: the test CA is not loaded, verification is off as in aiohttp.
+    connector = client_mod.TCPConnector(ssl=client_mod.Fingerprint(good))
+    async with client_mod.ClientSession(connector=connector) as s:
+        for _ in range(2):  # a new connection, then a reused one
+            async with s.get(url) as resp:
+                assert resp.status == 200
+                assert await resp.json() == {"hello": "world", "n": 1}
+        bad = b"\x00" * 32
+        with pytest.raises(client_mod.ServerFingerprintMismatch) as info:
+            await s.get(url, ssl=client_mod.Fingerprint(bad))
+        assert info.value.expected == bad
+        assert info.value.got == good
+        assert info.value.host == "127.0.0.1"
+        assert info.value.port == int(fixture_server.https_url.rsplit(":", 1)[1])
+        # http URLs carry no certificate: the fingerprint does not apply.
+        resp = await s.get(fixture_server.http_url + "/json", ssl=client_mod.Fingerprint(bad))
+        assert resp.status == 200
+    with pytest.raises(ValueError, match="md5 and sha1 are insecure"):
+        client_mod.Fingerprint(b"\x00" * 20)
+    with pytest.raises(ValueError, match="fingerprint has invalid length"):
+        client_mod.Fingerprint(b"\x00" * 31)
+
+
+async def test_session_auth_follows_a_redirect_to_another_host(client_mod: ModuleType) -> None:
+    from aiohttp import web
+
+    from webapp import serve
+
+    seen: list[tuple[str, str | None, str | None]] = []
+
+    async def handler(request: web.Request) -> web.Response:
+        seen.append(
+            (request.host, request.headers.get("Authorization"), request.headers.get("Cookie"))
+        )
+        if request.path == "/from":
+            raise web.HTTPFound("http://host2.test/to")
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_get("/from", handler)
+    app.router.add_get("/to", handler)
+    async with serve(app) as server:
+        resolver = _MapResolver({("host1.test", 80): server.port, ("host2.test", 80): server.port})
+        connector = client_mod.TCPConnector(resolver=resolver)
+        auth = client_mod.BasicAuth("user", "pass")
+        async with client_mod.ClientSession(connector=connector, auth=auth) as s:
+            resp = await s.get("http://host1.test/from", headers={"Cookie": "a=b"})
+            assert resp.status == 200
+        # The session's auth= is applied on every hop; the caller's cookie is not forwarded.
+        assert seen == [
+            ("host1.test", auth.encode(), "a=b"),
+            ("host2.test", auth.encode(), None),
+        ]
+        seen.clear()
+        connector = client_mod.TCPConnector(resolver=resolver)
+        async with client_mod.ClientSession(connector=connector) as s:
+            resp = await s.get("http://host1.test/from", auth=auth)
+            assert resp.status == 200
+        # A request's own auth= stays with the origin it was given for.
+        assert seen == [("host1.test", auth.encode(), None), ("host2.test", None, None)]
+
+
+async def test_auth_and_credentials_in_url_are_refused(client_mod: ModuleType) -> None:
+    async with client_mod.ClientSession() as s:
+        with pytest.raises(ValueError, match="credentials encoded in URL"):
+            await s.get("http://user:pass@127.0.0.1:9/", auth=client_mod.BasicAuth("u2", "p2"))
+
+
+async def test_switching_protocols_response_has_an_empty_body(client_mod: ModuleType) -> None:
+    from aiohttp import web
+
+    from webapp import serve
+
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response(status=101, headers={"Connection": "Upgrade", "Upgrade": "tcp"})
+
+    app = web.Application()
+    app.router.add_get("/", handler)
+    async with serve(app) as server, client_mod.ClientSession() as s:
+        # aiohttp's server keeps the upgraded connection open: a client reading the other
+        # protocol's bytes as a body would wait for ever.
+        resp = await asyncio.wait_for(s.get(server.make_url("/")), 10)
+        assert resp.status == 101
+        assert await asyncio.wait_for(resp.read(), 10) == b""
+        resp.release()
+
+
+async def test_response_url_drops_credentials(client_mod: ModuleType, base_url: str) -> None:
+    authority = base_url.split("://", 1)[1]
+    async with client_mod.ClientSession() as s:
+        resp = await s.get(f"http://user:pw@{authority}/bytes/3")
+        assert resp.status == 200
+        assert str(resp.url) == f"{base_url}/bytes/3"
+        assert resp.url.user is None

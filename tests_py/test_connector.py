@@ -1,6 +1,7 @@
-"""TCPConnector and per-request connection options (python/asiofetch/_connector.py):
-aiohttp options the engine cannot honour are refused with an error naming them, never
-accepted and ignored (issue 13)."""
+"""TCPConnector and per-request connection options (python/asiofetch/_connector.py,
+_resolve.py, _fingerprint.py): aiohttp options are honoured, or refused with an error naming
+them, never accepted and ignored (issue 13). End-to-end behaviour side by side with aiohttp is
+in test_compat_aiohttp.py."""
 
 from __future__ import annotations
 
@@ -14,24 +15,31 @@ import asiofetch
 from asiofetch import ClientSession, TCPConnector
 
 
-def test_fingerprint_refused() -> None:
-    fp = aiohttp.Fingerprint(hashlib.sha256(b"cert").digest())
-    with pytest.raises(ValueError, match=r"Fingerprint.*cannot be enforced"):
-        TCPConnector(ssl=fp)
-    with pytest.raises(ValueError, match="cannot be enforced"):
-        TCPConnector(fingerprint=hashlib.sha256(b"cert").digest())
+def test_fingerprint_settings() -> None:
+    """ssl=Fingerprint (asiofetch's or aiohttp's) and fingerprint=: verification off, the
+    digest handed to the engine (aiohttp's semantics: the pin is the trust)."""
+    digest = hashlib.sha256(b"cert").digest()
+    for value in (aiohttp.Fingerprint(digest), asiofetch.Fingerprint(digest)):
+        assert TCPConnector(ssl=value).tls == (False, "", "", "", digest)
+    assert TCPConnector(fingerprint=digest).tls == (False, "", "", "", digest)
+    with pytest.raises(ValueError, match="md5 and sha1 are insecure"):
+        TCPConnector(fingerprint=hashlib.sha1(b"cert").digest())
+    with pytest.raises(TypeError, match="fingerprint must be bytes"):
+        asiofetch.Fingerprint("00" * 32)  # type: ignore[arg-type]
 
 
-async def test_fingerprint_refused_per_request(base_url: str) -> None:
-    fp = aiohttp.Fingerprint(hashlib.sha256(b"cert").digest())
+async def test_fingerprint_per_request_plain_http_unchecked(base_url: str) -> None:
     async with ClientSession() as s:
-        with pytest.raises(ValueError, match="cannot be enforced"):
-            await s.get(base_url + "/json", ssl=fp)
-        with pytest.raises(ValueError, match="cannot be enforced"):
-            await s.get(base_url + "/json", fingerprint=b"x" * 32)
+        resp = await s.get(base_url + "/json", fingerprint=b"x" * 32)
+        assert resp.status == 200
 
 
-def test_custom_resolver_refused() -> None:
+def test_resolver_without_the_protocol_refused() -> None:
+    with pytest.raises(TypeError, match=r"async resolve\(host, port, family\) and close\(\)"):
+        TCPConnector(resolver=object())
+
+
+async def test_custom_resolver_refuses_native_batches_and_hedges(base_url: str) -> None:
     class Resolver(aiohttp.abc.AbstractResolver):
         async def resolve(self, host: str, port: int = 0, family: int = 0) -> list:  # type: ignore[type-arg,override]
             return []
@@ -39,8 +47,15 @@ def test_custom_resolver_refused() -> None:
         async def close(self) -> None:
             return None
 
-    with pytest.raises(ValueError, match=r"resolver=Resolver\(\.\.\.\)\) is not supported"):
-        TCPConnector(resolver=Resolver())
+    connector = TCPConnector(resolver=Resolver())
+    assert connector.resolve_hook is not None
+    async with ClientSession(connector=connector) as s:
+        with pytest.raises(ValueError, match="custom resolver cannot run native batches"):
+            await s.gather([base_url + "/json"])
+        with pytest.raises(ValueError, match="cannot run hedged requests or fallback"):
+            await s.get(base_url + "/json", fallback=[base_url + "/bytes/1"])
+        # An address is never given to the resolver (which knows no host here).
+        assert (await s.get(base_url + "/json")).status == 200
 
 
 async def test_getaddrinfo_resolver_accepted(base_url: str) -> None:
@@ -56,9 +71,12 @@ async def test_server_hostname_refused(base_url: str) -> None:
             await s.get(base_url + "/json", server_hostname="example.com")
 
 
-def test_clear_dns_cache_refused() -> None:
-    with pytest.raises(NotImplementedError, match="clear_dns_cache"):
-        TCPConnector().clear_dns_cache()
+def test_clear_dns_cache_arguments() -> None:
+    connector = TCPConnector()
+    connector.clear_dns_cache()
+    connector.clear_dns_cache("localhost", 80)
+    with pytest.raises(ValueError, match="either both host and port or none"):
+        connector.clear_dns_cache(port=80)
 
 
 def test_skip_auto_headers_native_ones_refused() -> None:

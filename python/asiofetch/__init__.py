@@ -39,6 +39,7 @@ from ._errors import (
     UploadAbortedError,
 )
 from ._fetch import fetch
+from ._fingerprint import Fingerprint
 from ._flow import Hedge, RateLimit, Retry, Semaphore
 from ._formdata import FormData
 from ._middlewares import ClientHandlerType, ClientMiddlewareType, ClientRequest
@@ -106,6 +107,7 @@ __all__ = (
     "CookieJar",
     "DummyCookieJar",
     "EofStream",
+    "Fingerprint",
     "FormData",
     "Hedge",
     "HttpVersion",

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import _core
+from ._fingerprint import fingerprint_bytes
+from ._resolve import ResolverHook
 
 __all__ = (
     "SSLOptions",
@@ -21,7 +23,6 @@ __all__ = (
     "check_server_hostname",
     "close_now",
     "native_pool",
-    "refuse_fingerprint",
     "tls_settings",
 )
 
@@ -44,10 +45,11 @@ class SSLOptions:
     verify: bool = True
 
 
-# (verify_tls, ca_file, client_cert, client_key) as Options takes them.
-TlsSettings = tuple[bool, str, str, str]
-_DEFAULT_TLS: TlsSettings = (True, "", "", "")
-_NO_VERIFY: TlsSettings = (False, "", "", "")
+# (verify_tls, ca_file, client_cert, client_key, fingerprint) as Options takes them; the
+# fingerprint is a SHA-256 digest or b"" (none).
+TlsSettings = tuple[bool, str, str, str, bytes]
+_DEFAULT_TLS: TlsSettings = (True, "", "", "", b"")
+_NO_VERIFY: TlsSettings = (False, "", "", "", b"")
 
 
 # Where the CA files handed to libcurl live: one private directory per process (mode 0700,
@@ -95,25 +97,21 @@ def _ca_file_of(ctx: _ssl.SSLContext) -> str:
 _ctx_cache: dict[int, tuple[_ssl.SSLContext, TlsSettings]] = {}
 
 
-def refuse_fingerprint() -> None:
-    # libcurl verifies a pin only as a public key (CURLOPT_PINNEDPUBLICKEY, SPKI digests);
-    # aiohttp's Fingerprint is a digest of the whole DER certificate. Checking it from Python
-    # on a separate connection would not bind the check to the connection that carries the
-    # request, so it is refused rather than half-enforced.
-    raise ValueError(
-        "ssl=Fingerprint(...) / fingerprint= cannot be enforced: libcurl pins public keys "
-        "(SPKI), not certificate digests; verify with a CA (ssl=SSLContext or SSLOptions)"
-    )
+def tls_settings(value: Any, fingerprint: Any = None) -> TlsSettings:
+    """Translate aiohttp's `ssl=` (True, False, SSLContext, Fingerprint) or an SSLOptions;
+    `fingerprint=` (aiohttp's deprecated spelling of ssl=Fingerprint(...)) wins when given."""
+    if fingerprint is not None:
+        if isinstance(fingerprint, bytes):
+            from ._fingerprint import Fingerprint
 
-
-def tls_settings(value: Any) -> TlsSettings:
-    """Translate aiohttp's `ssl=` (True, False, SSLContext) or an SSLOptions."""
+            fingerprint = Fingerprint(fingerprint)
+        value = fingerprint
     if value is True or value is None:
         return _DEFAULT_TLS
     if value is False:
         return _NO_VERIFY
     if isinstance(value, SSLOptions):
-        return (value.verify, value.cafile or "", value.certfile or "", value.keyfile or "")
+        return (value.verify, value.cafile or "", value.certfile or "", value.keyfile or "", b"")
     if isinstance(value, _ssl.SSLContext):
         cached = _ctx_cache.get(id(value))
         if cached is not None and cached[0] is value:
@@ -122,13 +120,15 @@ def tls_settings(value: Any) -> TlsSettings:
             settings = _NO_VERIFY
         else:
             # Client certificates cannot be read back from a context: use SSLOptions for them.
-            settings = (True, _ca_file_of(value), "", "")
+            settings = (True, _ca_file_of(value), "", "", b"")
         _ctx_cache[id(value)] = (value, settings)
         return settings
-    if type(value).__name__ == "Fingerprint" and hasattr(value, "fingerprint"):
-        refuse_fingerprint()
+    digest = fingerprint_bytes(value)
+    if digest is not None:
+        # As aiohttp: the pin is the trust, the chain is not verified.
+        return (False, "", "", "", digest)
     raise TypeError(
-        "ssl must be True, False, an ssl.SSLContext or asiofetch.SSLOptions, "
+        "ssl must be True, False, an ssl.SSLContext, a Fingerprint or asiofetch.SSLOptions, "
         f"got {type(value).__name__}"
     )
 
@@ -143,9 +143,12 @@ class TCPConnector:
     keepalive_timeout: an idle connection older than this is not reused (seconds).
     ttl_dns_cache:   seconds DNS answers are cached (None = forever); use_dns_cache=False: 0.
     keepalive_timeout=None: idle connections are not reused (as with force_close).
-    resolver:        None, or aiohttp's ThreadedResolver/DefaultResolver (getaddrinfo, what
-                     libcurl's own resolver does); any other resolver is refused.
-    fingerprint=:    refused (see ssl=Fingerprint).
+    resolver:        None, or aiohttp's ThreadedResolver/DefaultResolver: libcurl's own
+                     resolver (getaddrinfo). Any other object with aiohttp's resolver
+                     protocol (async resolve(host, port, family), async close()) is awaited
+                     for each host:port the requests connect to (see _resolve).
+    ssl=Fingerprint(digest) / fingerprint=: the server certificate's SHA-256 is checked on
+                     every connection, chain verification off (aiohttp's semantics).
     Arguments about aiohttp's socket handling (enable_cleanup_closed, family, local_addr,
     timeout_ceil_threshold, happy_eyeballs_delay, interleave) are accepted and have no
     effect: libcurl opens the sockets (it does happy eyeballs itself).
@@ -174,15 +177,19 @@ class TCPConnector:
         loop: Any = None,
     ) -> None:
         check_resolver(resolver)
-        if fingerprint is not None:
-            refuse_fingerprint()
         if force_close and keepalive_timeout not in (None, _POOL.keepalive_timeout):
             raise ValueError("keepalive_timeout cannot be set if force_close is True")
         if ssl_context is not None:
             ssl = ssl_context
         elif verify_ssl is False:
             ssl = False
-        self._tls = tls_settings(ssl)
+        self._tls = tls_settings(ssl, fingerprint)
+        self._resolver = resolver
+        self._resolve_hook = (
+            None
+            if resolver is None or _is_getaddrinfo(resolver)
+            else ResolverHook(resolver, family, ttl_dns_cache, use_dns_cache)
+        )
         self._ssl = ssl
         # Checked natively, here at the call (the pool itself is made on first use).
         self._pool = _core.PoolConfig(
@@ -233,8 +240,10 @@ class TCPConnector:
         if core is not None and not core.closed:
             core.close()
 
-    async def close(self) -> None:
-        """Close the pool: requests still running fail with SessionClosedError."""
+    async def close(self, *, abort_ssl: bool = False) -> None:
+        """Close the pool: requests still running fail with SessionClosedError. `abort_ssl`
+        (aiohttp 3.13+) is accepted for its callers: the pool's connections, TLS or not, are
+        closed at once either way (the engine never waits for a graceful TLS shutdown)."""
         self._close()
 
     async def __aenter__(self) -> TCPConnector:
@@ -243,13 +252,21 @@ class TCPConnector:
     async def __aexit__(self, *exc: object) -> None:
         self._close()
 
+    @property
+    def resolve_hook(self) -> ResolverHook | None:
+        """The custom resolver the requests await, None when libcurl resolves."""
+        return self._resolve_hook
+
     def clear_dns_cache(self, host: str | None = None, port: int | None = None) -> None:
-        """Refused: libcurl's DNS cache lives in the engine's connection share, which has no
-        flush; `ttl_dns_cache=` (0 with use_dns_cache=False) bounds how long answers live."""
-        raise NotImplementedError(
-            "TCPConnector.clear_dns_cache() is not supported: libcurl's DNS cache cannot be "
-            "flushed; use ttl_dns_cache= or use_dns_cache=False"
-        )
+        """Forget cached DNS answers: of (host, port), or all of them (aiohttp's contract)."""
+        if (host is None) != (port is None):
+            raise ValueError("either both host and port or none of them are allowed")
+        if self._resolve_hook is not None:
+            self._resolve_hook.clear(host, port)
+        if self._core is not None and not self._core.closed:
+            # libcurl's cache has no per-entry flush reachable here: every answer cached
+            # before now is dropped (also for other hosts; they are resolved again).
+            self._core.clear_dns_cache()
 
     def stats(self) -> dict[str, int]:
         """Native pool counters: in_flight, queued, completed."""
@@ -261,17 +278,23 @@ class TCPConnector:
 _GETADDRINFO_RESOLVERS = frozenset(("ThreadedResolver", "DefaultResolver"))
 
 
+def _is_getaddrinfo(resolver: Any) -> bool:
+    # Exactly aiohttp's getaddrinfo resolvers (a subclass may override resolve()).
+    name = type(resolver).__name__
+    return name in _GETADDRINFO_RESOLVERS and type(resolver).__module__.startswith("aiohttp")
+
+
 def check_resolver(resolver: Any) -> None:
-    """`resolver=`: libcurl resolves on the engine; only a getaddrinfo resolver matches it."""
+    """`resolver=`: None, or an object with aiohttp's resolver protocol."""
     if resolver is None:
         return
-    name = type(resolver).__name__
-    if name in _GETADDRINFO_RESOLVERS and type(resolver).__module__.startswith("aiohttp"):
-        return
-    raise ValueError(
-        f"TCPConnector(resolver={name}(...)) is not supported: libcurl resolves host names "
-        "itself (getaddrinfo); a custom resolver cannot feed it"
-    )
+    if not callable(getattr(resolver, "resolve", None)) or not callable(
+        getattr(resolver, "close", None)
+    ):
+        raise TypeError(
+            f"resolver must have async resolve(host, port, family) and close() methods "
+            f"(aiohttp's AbstractResolver), got {type(resolver).__name__}"
+        )
 
 
 def check_server_hostname(server_hostname: Any) -> None:

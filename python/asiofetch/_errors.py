@@ -206,7 +206,20 @@ class PoolTimeoutError(ServerTimeoutError):
 
 
 class ServerFingerprintMismatch(ServerConnectionError):
-    """SSL certificate does not match the expected fingerprint (kept for import compatibility)."""
+    """The server's certificate does not have the expected SHA-256 digest (ssl=Fingerprint)."""
+
+    def __init__(self, expected: bytes, got: bytes, host: str, port: int | None) -> None:
+        self.expected = expected
+        self.got = got
+        self.host = host
+        self.port = port
+        self.args = (expected, got, host, port)
+
+    def __repr__(self) -> str:
+        return (
+            f"<{self.__class__.__name__} expected={self.expected!r} "
+            f"got={self.got!r} host={self.host!r} port={self.port!r}>"
+        )
 
 
 class ClientPayloadError(ClientError):

@@ -29,10 +29,12 @@ from ._errors import (
     NonHttpUrlRedirectClientError,
     PoolTimeoutError,
     ServerDisconnectedError,
+    ServerFingerprintMismatch,
     SessionClosedError,
     SocketTimeoutError,
     TooManyRedirects,
 )
+from ._resolve import ResolveNeeded
 
 __all__ = ("make_error",)
 
@@ -86,6 +88,12 @@ def _bad_response(e: NativeError) -> BaseException:
     return ClientResponseError(None, (), status=400, message=e.message)
 
 
+def _fingerprint_mismatch(e: NativeError) -> BaseException:
+    # detail: the expected digest (32 bytes), then the peer's (b"" when none could be read).
+    key = _conn_key(e.url)
+    return ServerFingerprintMismatch(e.detail[:32], e.detail[32:], key.host, key.port)
+
+
 _FACTORIES: dict[int, Callable[[NativeError], BaseException]] = {
     _core.E_INVALID_URL: _invalid_url,
     _core.E_DNS: _connector(ClientConnectorDNSError),
@@ -106,6 +114,9 @@ _FACTORIES: dict[int, Callable[[NativeError], BaseException]] = {
     _core.E_PROXY: _connector(ClientProxyConnectionError),
     _core.E_OTHER: lambda e: ClientError(e.message),
     _core.E_BAD_RESPONSE: _bad_response,
+    _core.E_FINGERPRINT_MISMATCH: _fingerprint_mismatch,
+    # Not a failure: the request waits for the connector's resolver (see _resolve).
+    _core.E_RESOLVE_NEEDED: lambda e: ResolveNeeded(e.message, e.url),
 }
 
 

@@ -84,11 +84,19 @@ _CACHE_LIMIT = 256  # bounded: keys may include per-request values
 class OptionsCache:
     """The native Options of one session, keyed by what varies per request."""
 
-    __slots__ = ("_cache", "_head_limits", "_http_version")
+    __slots__ = ("_cache", "_head_limits", "_http_version", "_session_authorization")
 
-    def __init__(self, http_version: int, head_limits: HeadLimits = (8190, 8190, 128)) -> None:
+    def __init__(
+        self,
+        http_version: int,
+        head_limits: HeadLimits = (8190, 8190, 128),
+        session_authorization: str = "",
+    ) -> None:
         self._http_version = http_version
         self._head_limits = head_limits
+        # A session's auth= as a header value: aiohttp applies it again on a redirect to
+        # another origin, after the caller's credentials were dropped ("" for none).
+        self._session_authorization = session_authorization
         self._cache: dict[tuple[Any, ...], _core.Options] = {}
 
     @property
@@ -155,6 +163,10 @@ class OptionsCache:
             )
             if body[2] is not None:
                 opts = opts.replace(stream_high_water=body[2])
+            if tls[4]:
+                opts = opts.replace(fingerprint=tls[4])
+            if self._session_authorization:
+                opts = opts.replace(session_authorization=self._session_authorization)
             if len(self._cache) >= _CACHE_LIMIT:
                 self._cache.clear()
             self._cache[key] = opts

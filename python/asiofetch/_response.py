@@ -455,6 +455,8 @@ def _normalized_url(raw: str) -> URL:
     host = url.raw_host
     if host is not None and (host != host.lower() or url.scheme != url.scheme.lower()):
         url = url.with_scheme(url.scheme.lower()).with_host(host.lower())
+    if url.raw_user is not None:
+        url = url.with_user(None)  # aiohttp: credentials never show in a response's URL
     return url
 
 

@@ -54,7 +54,6 @@ from ._connector import (
     check_server_hostname,
     close_now,
     native_pool,
-    refuse_fingerprint,
     tls_settings,
 )
 from ._cookiejar import CookieJar
@@ -82,6 +81,7 @@ from ._prepare import (
     request_headers,
     store_cookies,
 )
+from ._resolve import ResolverHook, await_resolving, with_resolve_hook
 from ._response import ClientResponse
 from ._timeout import DEFAULT_TIMEOUT, ClientTimeout, to_timeout
 from ._tracing import RequestTrace, check_trace_configs
@@ -168,6 +168,7 @@ class ClientSession:
         self._closed = True
         self._fast = False
         self._connector: TCPConnector | None = None
+        self._resolve_hook: ResolverHook | None = None
         self._connector_owner = connector_owner
         self._quiet = False
 
@@ -200,6 +201,7 @@ class ClientSession:
         self._trace_configs = check_trace_configs(trace_configs)
 
         self._connector = connector
+        self._resolve_hook = connector.resolve_hook  # None: libcurl resolves
         self._core: _core.SessionCore = native_pool(connector)
         jar: CookieJar = CookieJar() if cookie_jar is None else cookie_jar
         if cookies:
@@ -219,7 +221,12 @@ class ClientSession:
             json_serialize=json_serialize if json_serialize_bytes is None else json_serialize_bytes,
             auth=auth,
         )
-        self._opts = OptionsCache(self._http_version, (max_line_size, max_field_size, max_headers))
+        self._opts = OptionsCache(
+            self._http_version,
+            (max_line_size, max_field_size, max_headers),
+            # With base_url, aiohttp re-applies it only on the base URL's origin: not done.
+            auth.encode() if auth is not None and self._base_url is None else "",
+        )
         # Body bounds (None: none, aiohttp's behaviour; memory stays bounded by reading) and the
         # pause mark (read_bufsize None: the engine's 256 KiB of decoded bytes).
         self._body_bounds = body_bounds(max_body_size, max_decompressed_size, read_bufsize)
@@ -264,6 +271,7 @@ class ClientSession:
             and self._netrc is None
             and not self._middlewares
             and not self._trace_configs
+            and self._resolve_hook is None
         )
 
     # ---- properties -----------------------------------------------------------------------
@@ -568,6 +576,11 @@ class ClientSession:
         """What a batch gets from this session (checked here, at the call)."""
         if self._closed:
             raise SessionClosedError("Session is closed")
+        if self._resolve_hook is not None:
+            raise ValueError(
+                "gather()/as_completed() run no Python per request: a TCPConnector with a "
+                "custom resolver cannot run native batches"
+            )
         if self._middlewares or self._trace_configs:
             # A native batch runs no Python per request: neither could run.
             raise ValueError(
@@ -696,10 +709,10 @@ class ClientSession:
             _check_raise_for_status(raise_for_status)
 
         check_server_hostname(server_hostname)
-        if fingerprint is not None:
-            refuse_fingerprint()
         d = self._defaults
         url_str, url = d.build_url(str_or_url, params)
+        if auth is not None and (url or URL(url_str)).user:
+            raise ValueError("Cannot combine AUTH argument with credentials encoded in URL")
         prepared = await prepare_body(data, json, d.json_serialize)
         if auth is None and self._netrc is not None and d.auth is None:
             auth = netrc_auth(self._netrc, (url or URL(url_str)).host, d, headers)
@@ -747,7 +760,11 @@ class ClientSession:
         elif verify_ssl is False:
             ssl = False
         assert self._connector is not None
-        tls = self._connector.tls if ssl is True else tls_settings(ssl)
+        tls = (
+            self._connector.tls
+            if ssl is True and fingerprint is None
+            else tls_settings(ssl, fingerprint)
+        )
         if proxy is None and proxy_auth is None:
             proxy_s = self._proxy
             if not proxy_s and self._env_proxies:
@@ -770,6 +787,9 @@ class ClientSession:
             self._request_bounds(max_body_size, max_decompressed_size, read_bufsize),
         )
         fallbacks = fallback_list(fallback)
+        if self._resolve_hook is not None:
+            flow = self._request_flow(retry, semaphore, rate_limit, hedge)
+            opts = with_resolve_hook(opts, fallbacks, flow[3])
         rfs = self._raise_for_status if raise_for_status is None else raise_for_status
         mws = self._middlewares if middlewares is None else check_middlewares(middlewares)
         if not mws and trace is None:
@@ -830,8 +850,12 @@ class ClientSession:
             upload.start()
         if tracker is not None:
             tracker._attempt(upload)
+        hook = self._resolve_hook
         try:
-            raw = await fut
+            if hook is None:
+                raw = await fut
+            else:
+                raw = await await_resolving(hook, self._core, mb.futures, rid, fut, opts)
         except _CancelledError:
             mb.futures.pop(rid, None)
             self._core.cancel(rid)

@@ -89,9 +89,11 @@ RedirectStep decide_redirect(const Request& req, const std::string& origin, int 
       target.erase(0, scheme.size() + 1);
     }
   }
+  // aiohttp's words for a Location yarl cannot parse (code and tests match on them).
+  static constexpr const char* kNotAUrl = "Server attempted redirecting to a location that does not look like a URL";
   auto next = location ? resolve_redirect(req.url, target) : std::nullopt;
   if (!next) {
-    step.error = Error{ErrorKind::InvalidUrl, 0, "cannot follow redirect to '" + (location ? *location : "") + "'",
+    step.error = Error{ErrorKind::InvalidUrl, 0, location ? kNotAUrl : "cannot follow redirect to ''",
                        location ? *location : "", ErrorSubKind::RedirectInvalidUrl};
     return step;
   }
@@ -104,7 +106,7 @@ RedirectStep decide_redirect(const Request& req, const std::string& origin, int 
       step.error = Error{ErrorKind::InvalidUrl, 0, "redirect to a non-HTTP URL '" + *next + "': " + why, *next,
                          ErrorSubKind::RedirectNonHttp};
     else
-      step.error = Error{ErrorKind::InvalidUrl, 0, "cannot follow redirect to '" + *next + "': " + why, *next,
+      step.error = Error{ErrorKind::InvalidUrl, 0, std::string(kNotAUrl) + " (" + why + ")", *location,
                          ErrorSubKind::RedirectInvalidUrl};
     return step;
   }
@@ -121,7 +123,7 @@ RedirectStep decide_redirect(const Request& req, const std::string& origin, int 
   return step;
 }
 
-void apply_redirect(Request& req, std::string& origin, RedirectStep&& step) {
+void apply_redirect(Request& req, std::string& origin, RedirectStep&& step, const std::string& session_authorization) {
   if (step.to_get) {
     req.method = "GET";
     req.body.clear();
@@ -134,6 +136,7 @@ void apply_redirect(Request& req, std::string& origin, RedirectStep&& step) {
     drop_header(req.headers, "authorization");
     drop_header(req.headers, "proxy-authorization");
     drop_header(req.headers, "cookie");
+    if (!session_authorization.empty()) req.headers.emplace_back("Authorization", session_authorization);
     origin = std::move(step.origin);
   }
   req.url = std::move(step.url);

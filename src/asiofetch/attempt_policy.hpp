@@ -57,7 +57,10 @@ const std::string* redirect_target(const Headers& headers);
 RedirectStep decide_redirect(const Request& req, const std::string& origin, int status,
                              const std::string* location, std::size_t hops, int max_redirects);
 // Applies a step without an error to the request; returns the new origin.
-void apply_redirect(Request& req, std::string& origin, RedirectStep&& step);
+// `session_authorization`: re-sent to the new origin after a cross-origin hop drops the
+// caller's credentials (aiohttp applies a session's auth= on every hop; "" for none).
+void apply_redirect(Request& req, std::string& origin, RedirectStep&& step,
+                    const std::string& session_authorization = {});
 
 // Whether a new request is hedged: GET/HEAD/OPTIONS, not streamed, with a hedge configured.
 bool is_hedged(const RequestOptions& opts, const Request& req, int copy);

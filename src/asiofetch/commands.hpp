@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <string>
+#include <vector>
 #include <variant>
 
 #include "asiofetch/batch.hpp"
@@ -19,8 +21,10 @@ namespace cmd {
 struct Submit { std::unique_ptr<Transfer> t; };  // null once the engine has taken it
 struct Cancel { RequestId id; };
 struct Resume { RequestId id; };
+struct Resolved { RequestId id; std::vector<std::string> entries; };
 struct OpenSession { SessionId id; PoolConfig cfg; std::shared_ptr<PoolCounters> counters; };
 struct CloseSession { SessionId id; };
+struct ClearDns { SessionId id; };  // TCPConnector.clear_dns_cache()
 struct SubmitBatch { std::unique_ptr<Batch> b; };  // null once the engine has taken it
 struct FeedBatch { RequestId id; std::deque<BatchItem> items; bool close; };
 struct SemOp {
@@ -31,7 +35,7 @@ struct SemOp {
 };
 }  // namespace cmd
 
-using Command = std::variant<cmd::Submit, cmd::Cancel, cmd::Resume, cmd::OpenSession, cmd::CloseSession,
+using Command = std::variant<cmd::Submit, cmd::Cancel, cmd::Resume, cmd::Resolved, cmd::OpenSession, cmd::CloseSession, cmd::ClearDns,
                              cmd::SubmitBatch, cmd::FeedBatch, cmd::SemOp>;
 
 }  // namespace asiofetch

@@ -24,6 +24,8 @@ std::string_view error_kind_name(ErrorKind kind) noexcept {
     case ErrorKind::Other: return "request failed";
     case ErrorKind::Proxy: return "proxy error";
     case ErrorKind::BadResponse: return "bad response";
+    case ErrorKind::ResolveNeeded: return "resolve needed";
+    case ErrorKind::FingerprintMismatch: return "fingerprint mismatch";
   }
   return "unknown";
 }

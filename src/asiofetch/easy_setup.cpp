@@ -10,6 +10,7 @@
 #include "asiofetch/multi_driver.hpp"
 #include "asiofetch/pool.hpp"
 #include "asiofetch/upload_source.hpp"
+#include "asiofetch/tls_fingerprint.hpp"
 #include "asiofetch/tls_sessions.hpp"
 
 namespace asiofetch {
@@ -144,7 +145,7 @@ std::optional<Error> configure_easy(Transfer& t, long version, MultiDriver& driv
   if (set.rc() == CURLE_OK)
     if (CURLcode rc = driver.prepare(e); rc != CURLE_OK) set.fail(CURLOPT_CLOSESOCKETFUNCTION, rc);
   set(CURLOPT_FOLLOWLOCATION, 0L);  // redirects are ours: aiohttp's rules, history
-  if (!is_idempotent_method(t.req.method)) {
+  if (!is_idempotent_method(t.req.method) || !o.fingerprint.empty()) {
     set(CURLOPT_PREREQFUNCTION, &Transfer::on_prereq);
     set(CURLOPT_PREREQDATA, &t);
   }
@@ -155,7 +156,7 @@ std::optional<Error> configure_easy(Transfer& t, long version, MultiDriver& driv
   set(CURLOPT_NOPROXY, "");
   set(CURLOPT_MAXAGE_CONN, t.pool->cfg.keepalive_timeout_s);
   set(CURLOPT_FORBID_REUSE, t.pool->cfg.force_close ? 1L : 0L);
-  set(CURLOPT_DNS_CACHE_TIMEOUT, t.pool->cfg.dns_cache_ttl_s);
+  set(CURLOPT_DNS_CACHE_TIMEOUT, t.pool->dns_cache_timeout());
 
   // Method and body. libcurl picks the method from the body options unless told otherwise.
   const std::string& m = t.req.method;
@@ -209,6 +210,17 @@ std::optional<Error> configure_easy(Transfer& t, long version, MultiDriver& driv
     if (!has_header(t.req.headers, "content-type")) append("Content-Type:");
   }
   t.header_list.reset(list);
+  if (!t.req.connect_to.empty()) {
+    curl_slist* to = nullptr;
+    for (const std::string& entry : t.req.connect_to) {
+      if (auto* l = curl_slist_append(to, entry.c_str()))
+        to = l;
+      else
+        list_ok = false;
+    }
+    t.connect_to_list.reset(to);
+    set(CURLOPT_CONNECT_TO, to);
+  }
   // A dropped header line would send a different request than asked: fail it instead.
   if (!list_ok) set.fail(CURLOPT_HTTPHEADER, CURLE_OUT_OF_MEMORY);
   set(CURLOPT_HTTPHEADER, list);
@@ -246,6 +258,8 @@ std::optional<Error> configure_easy(Transfer& t, long version, MultiDriver& driv
     set(CURLOPT_SSL_CTX_DATA, &t);
     set(CURLOPT_SSL_SESSIONID_CACHE, 0L);  // ours resumes; libcurl's must not offer one too
   }
+  // Without our OpenSSL in libcurl the digest cannot be read: refuse rather than not check.
+  if (!o.fingerprint.empty() && !fingerprint_supported()) set.fail(CURLOPT_PREREQFUNCTION, CURLE_NOT_BUILT_IN);
   if (!o.client_cert.empty()) set(CURLOPT_SSLCERT, o.client_cert.c_str());
   if (!o.client_key.empty()) set(CURLOPT_SSLKEY, o.client_key.c_str());
 

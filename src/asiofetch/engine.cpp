@@ -39,7 +39,9 @@ RequestId command_target(const Command& c) {
         using T = std::decay_t<decltype(cmd)>;
         if constexpr (std::is_same_v<T, cmd::Submit>) return cmd.t ? cmd.t->id : 0;
         else if constexpr (std::is_same_v<T, cmd::SubmitBatch>) return cmd.b ? cmd.b->id : 0;
-        else if constexpr (std::is_same_v<T, cmd::OpenSession> || std::is_same_v<T, cmd::CloseSession>) return 0;
+        else if constexpr (std::is_same_v<T, cmd::OpenSession> || std::is_same_v<T, cmd::CloseSession> ||
+                           std::is_same_v<T, cmd::ClearDns>)
+          return 0;
         else return cmd.id;
       },
       c);
@@ -136,8 +138,12 @@ SessionId Engine::open_session(PoolConfig cfg, std::shared_ptr<PoolCounters> cou
 }
 
 void Engine::close_session(SessionId id) { enqueue(cmd::CloseSession{id}); }
+void Engine::clear_dns(SessionId id) { enqueue(cmd::ClearDns{id}); }
 void Engine::submit(std::unique_ptr<Transfer> t) { enqueue(cmd::Submit{std::move(t)}); }
 void Engine::cancel(RequestId id) { enqueue(cmd::Cancel{id}); }
+void Engine::resolved(RequestId id, std::vector<std::string> entries) {
+  enqueue(cmd::Resolved{id, std::move(entries)});
+}
 void Engine::submit_batch(std::unique_ptr<Batch> b) { enqueue(cmd::SubmitBatch{std::move(b)}); }
 void Engine::feed_batch(RequestId id, std::deque<BatchItem> items, bool close) {
   enqueue(cmd::FeedBatch{id, std::move(items), close});
@@ -240,6 +246,10 @@ void Engine::handle(cmd::Resume& c) {
   // May call the write callback right here with the held-back bytes: that is fine, we are
   // on the engine thread and not inside another curl call.
   curl_easy_pause(it->second->easy.get(), CURLPAUSE_CONT);
+}
+
+void Engine::handle(cmd::ClearDns& c) {
+  if (auto pit = pools_.find(c.id); pit != pools_.end()) pit->second->dns_cleared_at = std::chrono::steady_clock::now();
 }
 
 void Engine::handle(cmd::CloseSession& c) {

@@ -70,6 +70,8 @@ class Engine : public std::enable_shared_from_this<Engine> {
   SessionId open_session(PoolConfig cfg, std::shared_ptr<PoolCounters> counters);
   // Fails the session's queued and in-flight requests with SessionClosed, then drops its pool.
   void close_session(SessionId id);
+  // Answers the session's DNS cache held before now are not used again (Pool::dns_cleared_at).
+  void clear_dns(SessionId id);
 
   static RequestId next_id() noexcept;
 
@@ -77,6 +79,9 @@ class Engine : public std::enable_shared_from_this<Engine> {
   void submit(std::unique_ptr<Transfer> t);
   // Cancels a request or a whole batch by id.
   void cancel(RequestId id);
+  // Python's resolver answered a ResolveNeeded for `id`: CURLOPT_CONNECT_TO entries
+  // ("host:port:addr:port") added to the request, then the waiting attempt goes on.
+  void resolved(RequestId id, std::vector<std::string> entries);
   // Takes a batch (id, session, mailbox, items and bounds filled in by the caller).
   void submit_batch(std::unique_ptr<Batch> b);
   // Streaming batches: more input; `close` says no more will come.
@@ -101,8 +106,10 @@ class Engine : public std::enable_shared_from_this<Engine> {
   void handle(cmd::Submit& c);
   void handle(cmd::Cancel& c);
   void handle(cmd::Resume& c);
+  void handle(cmd::Resolved& c);
   void handle(cmd::OpenSession& c);
   void handle(cmd::CloseSession& c);
+  void handle(cmd::ClearDns& c);
   void handle(cmd::SubmitBatch& c);
   void handle(cmd::FeedBatch& c);
   void handle(cmd::SemOp& c);
@@ -117,6 +124,9 @@ class Engine : public std::enable_shared_from_this<Engine> {
   void register_transfer(std::unique_ptr<Transfer>& t);  // moves from t once it is registered
   void start(Transfer& t);
   bool configure_attempt(Transfer& t, long version);  // false: the request failed
+  // resolve_hook: true when the attempt's host:port has no connect_to entry yet; then Python
+  // was asked (a ResolveNeeded outcome) and handle(cmd::Resolved) configures the attempt.
+  bool needs_resolve(Transfer& t);
   void queue_add(Transfer& t);  // curl_multi_add_handle at the round's end
   void flush_adds();
   static void on_done(void* self, CURL* easy, CURLcode rc);

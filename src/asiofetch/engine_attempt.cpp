@@ -73,6 +73,10 @@ bool Engine::configure_attempt(Transfer& t, long version) {
   t.decoder.reset();
   t.raw_bytes = 0;
   t.paused = false;
+  t.fingerprint_got.reset();
+  t.ended_at_head = false;
+  // Batches and hedged copies have no Python to ask (the session refuses a resolver for them).
+  if (t.opts->resolve_hook && !t.mock && !t.batch && !t.group && needs_resolve(t)) return true;
   if (t.mock && mock_begin(t)) return true;
   if (auto error = configure_easy(t, version, driver_)) {
     finish(t, std::move(*error));
@@ -150,6 +154,7 @@ AttemptState Engine::attempt_state(const Transfer& t) const {
 
 void Engine::attempt_done(Transfer& t, CURLcode rc) {
   driver_.remove(t.easy.get());
+  if (t.ended_at_head && rc == CURLE_WRITE_ERROR) rc = CURLE_OK;  // a 101: its head is the response
   if (t.body_error) {
     // The body failed here (decoding, a size limit): the request's error, never retried
     // (the same server would send the same body).
@@ -191,6 +196,22 @@ void Engine::attempt_done(Transfer& t, CURLcode rc) {
   if (t.idle_expired) {
     Error e{ErrorKind::ReadTimeout, 0, "read timeout (" + t.req.url + ")"};
     if (!try_again(t, &e)) finish(t, std::move(e));
+    return;
+  }
+  if (t.fingerprint_got) {
+    auto to_hex = [](const std::string& raw) {
+      static constexpr char digits[] = "0123456789abcdef";
+      std::string out;
+      for (unsigned char c : raw) out.append({digits[c >> 4], digits[c & 0xf]});
+      return out;
+    };
+    Error e{ErrorKind::FingerprintMismatch, static_cast<int>(rc),
+            "certificate fingerprint mismatch: got sha256 " +
+                (t.fingerprint_got->empty() ? std::string("(no certificate)") : to_hex(*t.fingerprint_got)) + " (" +
+                t.req.url + ")",
+            t.fingerprint_peer.empty() ? t.req.url : t.fingerprint_peer};
+    e.detail = t.opts->fingerprint + *t.fingerprint_got;  // expected, then got (error.hpp)
+    finish(t, std::move(e));  // never retried: the same server presents the same certificate
     return;
   }
   if (t.resend_refused) {
@@ -304,13 +325,39 @@ void Engine::follow_redirect(Transfer& t) {
       t.req.upload.reset();  // a retry starts from t.original, whose body is still wanted
     }
   }
-  apply_redirect(t.req, t.origin, std::move(step));
+  apply_redirect(t.req, t.origin, std::move(step), t.opts->session_authorization);
   r.status = 0;
   r.reason.clear();
   r.body.clear();
   curl_easy_reset(t.easy.get());
   if (!configure_attempt(t, curl_http_version(t))) return;  // the new URL may change scheme
   arm_idle_timer(t);
+}
+
+bool Engine::needs_resolve(Transfer& t) {
+  auto key = connect_key(t.req.url);
+  if (!key) return false;  // libcurl reports the bad URL itself
+  const std::string prefix = *key + ":";
+  for (const std::string& entry : t.req.connect_to)
+    if (entry.compare(0, prefix.size(), prefix) == 0) return false;
+  // Asked once per host:port of the request (redirect hops included); the transfer keeps its
+  // slot and its easy handle while Python's resolver runs, and the total timeout keeps going.
+  t.awaiting_resolve = true;
+  Outcome o;
+  o.id = t.id;
+  o.error = Error{ErrorKind::ResolveNeeded, 0, *key, t.req.url};
+  delivery_.push(t.mailbox, std::move(o));
+  return true;
+}
+
+void Engine::handle(cmd::Resolved& c) {
+  auto it = transfers_.find(c.id);
+  if (it == transfers_.end() || !it->second->awaiting_resolve) return;  // cancelled meanwhile
+  Transfer& t = *it->second;
+  t.awaiting_resolve = false;
+  for (std::string& entry : c.entries) t.req.connect_to.push_back(std::move(entry));
+  if (!configure_attempt(t, curl_http_version(t))) return;
+  if (!t.awaiting_resolve) arm_idle_timer(t);
 }
 
 void Engine::arm_hedge(Transfer& t) {

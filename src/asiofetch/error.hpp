@@ -31,6 +31,12 @@ enum class ErrorKind : std::uint8_t {
   Other = 15,
   Proxy = 16,
   BadResponse = 17,  // the server's answer is not valid HTTP (aiohttp: ClientResponseError 400)
+  // Not a failure: the request waits for Python's resolver to map `url`'s host:port
+  // (RequestOptions::resolve_hook); the same id gets its real outcome later.
+  ResolveNeeded = 18,
+  // The peer certificate's SHA-256 is not RequestOptions::fingerprint (`detail` holds both;
+  // `url` is "https://addr:port/" of the peer, which aiohttp's exception names).
+  FingerprintMismatch = 19,
 };
 
 std::string_view error_kind_name(ErrorKind kind) noexcept;
@@ -58,6 +64,9 @@ struct Error {
   ErrorSubKind sub_kind = ErrorSubKind::None;
   // TooManyRedirects: the redirect responses followed (aiohttp's TooManyRedirects.history).
   std::shared_ptr<const RedirectTrail> trail;
+  // FingerprintMismatch: the expected SHA-256 digest (32 raw bytes) followed by the one the
+  // peer's certificate has (32 bytes; none when no certificate could be read).
+  std::string detail;
 
   explicit operator bool() const noexcept { return kind != ErrorKind::None; }
 };

@@ -92,4 +92,15 @@ void Pool::on_finish(const std::string& origin, std::size_t lane) {
   counters->completed.fetch_add(1, std::memory_order_relaxed);
 }
 
+long Pool::dns_cache_timeout() {
+  if (!dns_cleared_at) return cfg.dns_cache_ttl_s;
+  const auto since = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - *dns_cleared_at);
+  const long age = static_cast<long>(since.count());
+  if (cfg.dns_cache_ttl_s >= 0 && age >= cfg.dns_cache_ttl_s) {
+    dns_cleared_at.reset();
+    return cfg.dns_cache_ttl_s;
+  }
+  return age;
+}
+
 }  // namespace asiofetch

@@ -2,10 +2,12 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -77,6 +79,17 @@ struct Pool {
   // kMaxKnownOrigins (a crawl over many hosts must not grow it without end).
   static constexpr std::size_t kMaxKnownOrigins = 4096;
   std::unordered_map<std::string, bool> h2_origins;
+
+  // TCPConnector.clear_dns_cache(): when it was last called. libcurl's DNS cache has no flush
+  // a share user can call, but it drops an entry older than the transfer's
+  // CURLOPT_DNS_CACHE_TIMEOUT when looked up: see dns_cache_timeout().
+  std::optional<std::chrono::steady_clock::time_point> dns_cleared_at;
+
+  // CURLOPT_DNS_CACHE_TIMEOUT for a transfer starting now: the configured TTL, or after a
+  // clear the whole seconds since it (0: no caching in the first second), so no answer from
+  // before the clear is used; answers made since may be dropped early too (a lookup more).
+  // The clear is forgotten once that age reaches the TTL. Engine thread.
+  long dns_cache_timeout();
 };
 
 }  // namespace asiofetch

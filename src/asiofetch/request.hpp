@@ -62,6 +62,17 @@ struct RequestOptions {
   // streams its body (aiohttp has no cap). 16 MiB: see python/asiofetch/_options.py.
   std::uint64_t batch_max_body_size = 16u << 20;
   HeadLimits head_limits;
+  // A custom resolver runs in Python (TCPConnector(resolver=)): before an attempt connects to
+  // a host:port that Request::connect_to does not map, the engine asks Python for it (an
+  // ErrorKind::ResolveNeeded outcome) and waits for Engine::resolved(). false: libcurl
+  // resolves (getaddrinfo), nothing asked.
+  bool resolve_hook = false;
+  // A session's auth= (aiohttp's default auth, no base_url): the Authorization value a
+  // cross-origin redirect hop sends again after dropping the caller's credentials. "": none.
+  std::string session_authorization;
+  // aiohttp's Fingerprint: the SHA-256 of the peer's DER certificate (32 raw bytes), checked
+  // on every connection a request uses, new or reused, before the request is sent. Empty: none.
+  std::string fingerprint;
 
   // Native flow control. The pointees are shared with Python objects and with other requests;
   // their state is touched on the engine thread only.
@@ -88,6 +99,9 @@ struct Request {
   // feeder. One-shot: a request carrying one is never retried, hedged or re-sent on a redirect.
   std::shared_ptr<UploadSource> upload;
   std::vector<std::string> fallback;  // tried in order when the URL fails (validated by the caller)
+  // CURLOPT_CONNECT_TO entries, "host:port:addr:addr_port": where a host:port of this request
+  // connects (a resolver's answers, a TLS name differing from the host). Empty: none.
+  std::vector<std::string> connect_to;
 };
 
 }  // namespace asiofetch

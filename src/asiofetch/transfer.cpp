@@ -11,6 +11,8 @@
 #include "asiofetch/headers.hpp"
 #include "asiofetch/retry.hpp"
 #include "asiofetch/stream_buffer.hpp"
+#include "asiofetch/tls_fingerprint.hpp"
+#include "asiofetch/url.hpp"
 
 namespace asiofetch {
 
@@ -25,8 +27,27 @@ std::string_view trim(std::string_view s) {
 
 }  // namespace
 
-int Transfer::on_prereq(void* self, char*, char*, int, int) noexcept {
+int Transfer::on_prereq(void* self, char* remote_ip, char*, int remote_port, int) noexcept {
   auto& t = *static_cast<Transfer*>(self);
+  if (!t.opts->fingerprint.empty() && has_https_scheme(t.req.url)) {
+    // aiohttp checks the digest before it sends anything on the connection; a plain-http hop
+    // has no certificate to check (aiohttp applies ssl= to https only).
+    try {
+      auto got = peer_certificate_sha256(t.easy.get());
+      if (!got || *got != t.opts->fingerprint) {
+        t.fingerprint_got = got ? std::move(*got) : std::string();
+        // aiohttp names the peer it connected to (its address), not the URL's host.
+        const std::string ip = remote_ip ? remote_ip : "";
+        t.fingerprint_peer = "https://" + (ip.find(':') != std::string::npos ? "[" + ip + "]" : ip) + ":" +
+                             std::to_string(remote_port) + "/";
+        return CURL_PREREQFUNC_ABORT;
+      }
+    } catch (...) {
+      t.fingerprint_got = std::string();
+      return CURL_PREREQFUNC_ABORT;
+    }
+  }
+  if (is_idempotent_method(t.req.method)) return CURL_PREREQFUNC_OK;
   if (++t.requests_sent == 1) return CURL_PREREQFUNC_OK;
   t.resend_refused = true;
   return CURL_PREREQFUNC_ABORT;
@@ -83,6 +104,13 @@ std::size_t Transfer::header_line(std::string_view line) {
   if (self.headers_done) return len;  // trailers after a chunked body: not headers
   if (line == "\r\n" || line == "\n") {
     self.end_of_headers();
+    // 101 Switching Protocols ends the HTTP exchange: aiohttp's response has an empty body.
+    // libcurl, which did not ask for the upgrade, would read the other protocol's bytes as
+    // a body until the peer closes (an aiohttp server never does): end the transfer here.
+    if (self.resp->status == 101) {
+      self.ended_at_head = true;
+      return 0;  // CURLE_WRITE_ERROR, which attempt_done takes as the response's end
+    }
     return len;
   }
   auto& headers = self.resp->headers;

@@ -61,6 +61,11 @@ struct Transfer {
 
   EasyPtr easy;
   SlistPtr header_list;
+  SlistPtr connect_to_list;   // CURLOPT_CONNECT_TO of the attempt (req.connect_to), or null
+  bool awaiting_resolve = false;  // asked Python's resolver (resolve_hook); resolved() resumes it
+  // Set when the connection failed opts->fingerprint: the digest it has ("": none readable).
+  std::optional<std::string> fingerprint_got;
+  std::string fingerprint_peer;   // with fingerprint_got: "https://addr:port/" of the peer
   char errbuf[CURL_ERROR_SIZE] = {};
 
   std::unique_ptr<Response> resp = std::make_unique<Response>();
@@ -68,6 +73,7 @@ struct Transfer {
   bool follow = false;        // the current hop is a redirect we will follow: discard its body
   bool outcome_sent = false;  // stream mode sends the head early; the body ends in the stream
   bool idle_expired = false;  // our read timer aborted it
+  bool ended_at_head = false; // a 101 head ended the transfer on purpose (no body follows)
   bool add_pending = false;   // configured; flush_adds puts it into the multi handle
   int requests_sent = 0;      // this attempt's requests as libcurl starts them (on_prereq)
   bool resend_refused = false;  // on_prereq stopped libcurl re-sending a non-idempotent request
@@ -98,7 +104,8 @@ struct Transfer {
   // libcurl callbacks (engine thread). noexcept: they catch everything (see callback_error).
   static std::size_t on_header(char* data, std::size_t size, std::size_t n, void* self) noexcept;
   static std::size_t on_body(char* data, std::size_t size, std::size_t n, void* self) noexcept;
-  // Set for non-idempotent methods only. libcurl re-sends a request by itself when a reused
+  // Set for non-idempotent methods and for a request with a fingerprint (checked here, on the
+  // connection about to carry the request, new or reused). libcurl re-sends a request by itself when a reused
   // connection turns out dead before any response byte; for a POST that can run it twice on
   // the server. The second start is refused, so the attempt fails (and only the caller's
   // retry policy may send it again), as aiohttp sends it once and raises.

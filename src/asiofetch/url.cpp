@@ -169,6 +169,26 @@ bool has_http_scheme(std::string_view url) noexcept {
   return starts("http:") || starts("https:");
 }
 
+bool has_https_scheme(std::string_view url) noexcept {
+  static constexpr std::string_view p = "https:";
+  if (url.size() < p.size()) return false;
+  for (std::size_t i = 0; i < p.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(url[i])) != p[i]) return false;
+  return true;
+}
+
+std::optional<std::string> connect_key(const std::string& url) {
+  ensure_curl_global_init();
+  UrlPtr u(curl_url());
+  if (!u || curl_url_set(u.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) return std::nullopt;
+  auto host = get_part(u.get(), CURLUPART_HOST);
+  auto port = get_part(u.get(), CURLUPART_PORT, CURLU_DEFAULT_PORT);
+  if (!host || host->empty() || !port) return std::nullopt;
+  std::transform(host->begin(), host->end(), host->begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return *host + ":" + *port;
+}
+
 bool has_forbidden_header_chars(std::string_view s) noexcept {
   return s.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos;
 }

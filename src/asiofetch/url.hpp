@@ -27,6 +27,12 @@ std::optional<ParsedUrl> parse_http_url(const std::string& url, std::string& why
 
 // True when the URL starts with "http:" or "https:" (any case).
 bool has_http_scheme(std::string_view url) noexcept;
+// True when the URL starts with "https:" (any case).
+bool has_https_scheme(std::string_view url) noexcept;
+
+// Host and port of an http(s) URL as CURLOPT_CONNECT_TO names them ("host:port", the port
+// explicit, an IPv6 host in brackets), or nullopt when it does not parse. Thread-safe.
+std::optional<std::string> connect_key(const std::string& url);
 
 // Resolves a Location header against the URL it came from (RFC 3986), or nullopt on failure.
 std::optional<std::string> resolve_redirect(const std::string& base, const std::string& location);

@@ -28,6 +28,8 @@ PYBIND11_MODULE(_core, m) {
   m.attr("E_OTHER") = static_cast<int>(ErrorKind::Other);
   m.attr("E_PROXY") = static_cast<int>(ErrorKind::Proxy);
   m.attr("E_BAD_RESPONSE") = static_cast<int>(ErrorKind::BadResponse);
+  m.attr("E_RESOLVE_NEEDED") = static_cast<int>(ErrorKind::ResolveNeeded);
+  m.attr("E_FINGERPRINT_MISMATCH") = static_cast<int>(ErrorKind::FingerprintMismatch);
 
   m.attr("HTTP_ANY") = static_cast<int>(HttpVersion::Any);
   m.attr("HTTP_1_1") = static_cast<int>(HttpVersion::Http1_1);

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <string>
 
+#include "asiofetch/url.hpp"
 #include "bindings/bindings.hpp"
 #include "bindings/py_args.hpp"
 #include "bindings/py_request.hpp"
@@ -46,6 +47,18 @@ void apply(RequestOptions& o, const std::string& key, py::handle v) {
   } else if (key == "auto_decompress") o.auto_decompress = bool_arg(key, v);
   else if (key == "proxy") o.proxy = str_arg("proxy", v);
   else if (key == "stream") o.stream = bool_arg(key, v);
+  else if (key == "resolve_hook") o.resolve_hook = bool_arg(key, v);
+  else if (key == "session_authorization") {
+    o.session_authorization = str_arg(key, v);
+    if (has_forbidden_header_chars(o.session_authorization))
+      throw py::value_error("session_authorization must be one header line");
+  }
+  else if (key == "fingerprint") {
+    if (!PyBytes_Check(v.ptr())) throw py::type_error(std::string("fingerprint must be bytes, got ") + Py_TYPE(v.ptr())->tp_name);
+    std::string fp = v.cast<std::string>();
+    if (!fp.empty() && fp.size() != 32) throw py::value_error("fingerprint must be a SHA-256 digest (32 bytes) or empty");
+    o.fingerprint = std::move(fp);
+  }
   else if (key == "stream_high_water") {
     o.stream_high_water = static_cast<std::size_t>(int_arg(key, v, 1, PY_SSIZE_T_MAX));
   } else if (key == "max_body_size") {
@@ -117,6 +130,9 @@ void register_options(py::module_& m) {
       .def_property_readonly("auto_decompress", [](const PyOptions& s) { return s.opts->auto_decompress; })
       .def_property_readonly("proxy", [](const PyOptions& s) { return s.opts->proxy; })
       .def_property_readonly("stream", [](const PyOptions& s) { return s.opts->stream; })
+      .def_property_readonly("resolve_hook", [](const PyOptions& s) { return s.opts->resolve_hook; })
+      .def_property_readonly("session_authorization", [](const PyOptions& s) { return s.opts->session_authorization; })
+      .def_property_readonly("fingerprint", [](const PyOptions& s) { return py::bytes(s.opts->fingerprint); })
       .def_property_readonly("stream_high_water", [](const PyOptions& s) { return s.opts->stream_high_water; })
       .def_property_readonly("max_body_size", [](const PyOptions& s) -> std::optional<std::uint64_t> {
         if (!s.opts->max_body_size) return std::nullopt;

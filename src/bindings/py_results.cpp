@@ -61,11 +61,12 @@ struct PyNativeError {
   std::string message;
   std::string url;
   std::shared_ptr<const RedirectTrail> trail;  // TooManyRedirects: the hops followed
+  std::string detail;                          // FingerprintMismatch: expected + got digests
 };
 
 py::object native_error(const Error& e) {
   return py::cast(PyNativeError{static_cast<int>(e.kind), static_cast<int>(e.sub_kind), e.curl_code, e.message, e.url,
-                                e.trail});
+                                e.trail, e.detail});
 }
 
 py::object make_exception(PyMailbox& mb, const Error& e) { return mb.make_error(native_error(e)); }
@@ -188,7 +189,7 @@ std::size_t drain(PyMailbox& mb, py::dict futures, py::object listeners) {
 void register_results(py::module_& m) {
   py::class_<PyNativeError>(m, "NativeError", "A native failure, structured: _native_errors maps it to aiohttp's class.")
       .def(py::init([](int kind, std::string message, std::string url, int sub_kind, int curl_code) {
-        return PyNativeError{kind, sub_kind, curl_code, std::move(message), std::move(url), nullptr};
+        return PyNativeError{kind, sub_kind, curl_code, std::move(message), std::move(url), nullptr, {}};
       }), py::arg("kind"), py::arg("message"), py::kw_only(), py::arg("url") = "", py::arg("sub_kind") = 0,
           py::arg("curl_code") = 0)
       .def_readonly("kind", &PyNativeError::kind, "E_*: which failure")
@@ -205,6 +206,8 @@ void register_results(py::module_& m) {
             out.append(py::make_tuple(h.status, decode_header(h.reason), h.url, h.method, headers_list(h.headers)));
         return out;
       }, "TooManyRedirects: the redirect responses followed, as RawResponse.history")
+      .def_property_readonly("detail", [](const PyNativeError& e) { return py::bytes(e.detail); },
+                             "E_FINGERPRINT_MISMATCH: expected SHA-256 (32 bytes) + the peer certificate's (b'' otherwise)")
       .def_property_readonly("http_version", [](const PyNativeError& e) {
         return e.trail ? e.trail->http_version : std::string();
       }, "the HTTP version of `history`'s responses (\"\" without a history)")
@@ -246,7 +249,8 @@ void register_results(py::module_& m) {
       .def("error", [](PyStream& s) -> std::optional<PyNativeError> {
         Error e = s.buf->error();
         if (!e) return std::nullopt;
-        return PyNativeError{static_cast<int>(e.kind), static_cast<int>(e.sub_kind), e.curl_code, e.message, e.url, e.trail};
+        return PyNativeError{static_cast<int>(e.kind), static_cast<int>(e.sub_kind), e.curl_code, e.message, e.url, e.trail,
+                             e.detail};
       })
       .def("abort", [](PyStream& s) { s.buf->abort(); })
       .def_property_readonly("at_eof", [](PyStream& s) { return s.buf->at_eof(); })

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "asiofetch/engine.hpp"
+#include "asiofetch/url.hpp"
 #include "bindings/bindings.hpp"
 #include "bindings/py_args.hpp"
 #include "bindings/py_request.hpp"
@@ -94,6 +95,17 @@ class PySession {
 
   void cancel(RequestId id) {
     if (epoch_ == Engine::epoch()) engine_->cancel(id);
+  }
+
+  void clear_dns_cache() {
+    if (!closed_ && epoch_ == Engine::epoch()) engine_->clear_dns(id_);
+  }
+
+  void resolved(RequestId id, std::vector<std::string> entries) {
+    for (const std::string& e : entries)
+      if (e.empty() || e.find('\0') != std::string::npos || has_forbidden_header_chars(e))
+        throw py::value_error("a CONNECT_TO entry must be one line of text, got " + py::repr(py::str(e)).cast<std::string>());
+    if (epoch_ == Engine::epoch()) engine_->resolved(id, std::move(entries));
   }
 
   void close() {
@@ -201,6 +213,11 @@ void register_session(py::module_& m) {
            "More input for a streaming batch; `close` says no more will come.")
       .def("cancel", &PySession::cancel, py::arg("id"),
            "Abort the request or batch (queued or in flight) and free its slots; its outcome is dropped.")
+      .def("clear_dns_cache", &PySession::clear_dns_cache,
+           "Answers the DNS cache holds now are not used again (requests after this resolve anew).")
+      .def("resolved", &PySession::resolved, py::arg("id"), py::arg("entries"),
+           "Answer a request's E_RESOLVE_NEEDED: CURLOPT_CONNECT_TO entries\n"
+           "('host:port:addr:port') for it, then its attempt connects. Ignored once it ended.")
       .def("close", &PySession::close, "Fail every queued and in-flight request and drop the pool.")
       .def_property_readonly("closed", &PySession::closed)
       .def("stats", &PySession::stats);

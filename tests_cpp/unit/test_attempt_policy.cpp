@@ -241,6 +241,13 @@ TEST(RedirectDecision, credentials_stay_with_their_origin) {
     EXPECT_EQ(x.headers, (Headers{{"X-Other", "1"}})) << *loc;
     EXPECT_EQ(x.url, *loc);
   }
+  // A session's auth= goes to the new origin too (aiohttp applies it on every hop); the
+  // caller's own credentials, cookies and proxy credentials still do not.
+  Request x = request("GET", "http://a.test/x", sent);
+  std::string o = kOrigin;
+  RedirectStep s = decide_redirect(x, o, 302, &other, 1, 10);
+  apply_redirect(x, o, std::move(s), "Basic c2Vzc2lvbjpwdw==");
+  EXPECT_EQ(x.headers, (Headers{{"X-Other", "1"}, {"Authorization", "Basic c2Vzc2lvbjpwdw=="}}));
 }
 
 TEST(RedirectDecision, the_nth_redirect_fails_when_n_reaches_max_redirects) {
@@ -265,6 +272,16 @@ TEST(RedirectDecision, unusable_locations_fail_with_invalid_url) {
   EXPECT_EQ(other_scheme.error->kind, ErrorKind::InvalidUrl);
   EXPECT_TRUE(other_scheme.error->message.starts_with("redirect to a non-HTTP URL 'ftp://a.test/file'"))
       << other_scheme.error->message;
+  // aiohttp's words for a Location that does not parse (its tests match on them), and the
+  // Location as written in the error's URL.
+  const std::string bad_port = "http://example.com:999999/path";
+  RedirectStep unparsable = decide_redirect(r, kOrigin, 307, &bad_port, 1, 10);
+  ASSERT_TRUE(unparsable.error);
+  EXPECT_EQ(unparsable.error->sub_kind, ErrorSubKind::RedirectInvalidUrl);
+  EXPECT_EQ(unparsable.error->url, bad_port);
+  EXPECT_TRUE(unparsable.error->message.starts_with(
+      "Server attempted redirecting to a location that does not look like a URL"))
+      << unparsable.error->message;
 }
 
 TEST(RedirectDecision, relative_locations_resolve_against_the_current_url) {
