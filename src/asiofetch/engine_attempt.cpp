@@ -2,6 +2,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
 
 #include "asiofetch/curl_errors.hpp"
 #include "asiofetch/engine.hpp"
@@ -125,7 +126,11 @@ void Engine::flush_adds() {
 void Engine::on_done(void* self, CURL* easy, CURLcode rc) {
   auto& e = *static_cast<Engine*>(self);
   Transfer* t = nullptr;
-  curl_easy_getinfo(easy, CURLINFO_PRIVATE, &t);
+  try {
+    t = easy_info<Transfer*>(easy, CURLINFO_PRIVATE);
+  } catch (const EasyInfoError& err) {
+    std::fprintf(stderr, "asiofetch: %s\n", err.what());  // no request to fail: it is unknown
+  }
   if (!t) {
     e.driver_.remove(easy);  // not ours: never leave a finished handle in the multi
     return;
@@ -201,9 +206,7 @@ void Engine::attempt_done(Transfer& t, CURLcode rc) {
     return;
   }
   FailurePhase phase;
-  curl_off_t pre = 0;
-  curl_easy_getinfo(t.easy.get(), CURLINFO_PRETRANSFER_TIME_T, &pre);
-  phase.connected = pre > 0;
+  phase.connected = easy_info<curl_off_t>(t.easy.get(), CURLINFO_PRETRANSFER_TIME_T) > 0;
   phase.got_status = t.resp->status > 0;
   phase.head_done = t.headers_done;
   phase.via_proxy = !t.opts->proxy.empty();
@@ -381,8 +384,9 @@ void Engine::arm_idle_timer(Transfer& t) {
       auto it = transfers_.find(id);
       if (it == transfers_.end()) return;
       Transfer& tr = *it->second;
-      curl_off_t pre = 0;
-      curl_easy_getinfo(tr.easy.get(), CURLINFO_PRETRANSFER_TIME_T, &pre);
+      // No handle: the attempt ended (a retry's backoff) after this wait completed; as before
+      // the check, that reads as "not on the wire yet".
+      const curl_off_t pre = tr.easy ? easy_info<curl_off_t>(tr.easy.get(), CURLINFO_PRETRANSFER_TIME_T) : 0;
       // Silence counts only once the request is on the wire; before that the connect
       // timeout is in charge. Activity since arming just moves the deadline. Like aiohttp's
       // sock_read, any byte counts: a header line dribbled slower than the timeout reaches
