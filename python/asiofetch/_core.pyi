@@ -8,7 +8,7 @@ from __future__ import annotations
 import collections.abc
 import typing
 import typing_extensions
-__all__: list[str] = ['E_BAD_RESPONSE', 'E_CANCELLED', 'E_CONNECT', 'E_CONNECT_TIMEOUT', 'E_DNS', 'E_INVALID_URL', 'E_OTHER', 'E_PAYLOAD_INCOMPLETE', 'E_POOL_TIMEOUT', 'E_PROXY', 'E_READ_TIMEOUT', 'E_SERVER_DISCONNECTED', 'E_SESSION_CLOSED', 'E_TLS', 'E_TLS_CERTIFICATE', 'E_TOO_MANY_REDIRECTS', 'E_TOTAL_TIMEOUT', 'HEDGE_MAX_EXTRA', 'HTTP_1_1', 'HTTP_2', 'HTTP_2_PRIOR_KNOWLEDGE', 'HTTP_ANY', 'HedgePolicy', 'MAX_REDIRECTS', 'MAX_REDIRECTS_UNLIMITED', 'Mailbox', 'MockAnswer', 'MockTable', 'NativeError', 'Options', 'PoolConfig', 'RETRY_CONNECT', 'RETRY_DISCONNECT', 'RETRY_TIMEOUT', 'RateLimit', 'RawResponse', 'RetryPolicy', 'RowEncoder', 'SUB_NONE', 'SUB_REDIRECT_INVALID_URL', 'SUB_REDIRECT_NON_HTTP', 'Semaphore', 'SessionCore', 'Stream', 'UPLOAD_ACCEPTED', 'UPLOAD_CLOSED', 'UPLOAD_FULL', 'UPLOAD_REWOUND', 'UploadSource', 'after_fork_in_child', 'ca_trust', 'check_deadline', 'check_headers', 'check_seconds', 'curl_version', 'engine_stats', 'mock_install', 'new_id', 'normalize_method', 'set_ca_fallback', 'shutdown']
+__all__: list[str] = ['E_BAD_RESPONSE', 'E_CANCELLED', 'E_CONNECT', 'E_CONNECT_TIMEOUT', 'E_DNS', 'E_INVALID_URL', 'E_OTHER', 'E_PAYLOAD_INCOMPLETE', 'E_POOL_TIMEOUT', 'E_PROXY', 'E_READ_TIMEOUT', 'E_SERVER_DISCONNECTED', 'E_SESSION_CLOSED', 'E_TLS', 'E_TLS_CERTIFICATE', 'E_TOO_MANY_REDIRECTS', 'E_TOTAL_TIMEOUT', 'HEDGE_MAX_EXTRA', 'HTTP_1_1', 'HTTP_2', 'HTTP_2_PRIOR_KNOWLEDGE', 'HTTP_ANY', 'HedgePolicy', 'MAX_REDIRECTS', 'MAX_REDIRECTS_UNLIMITED', 'Mailbox', 'MockAnswer', 'MockTable', 'NativeError', 'Options', 'PoolConfig', 'RETRY_CONNECT', 'RETRY_DISCONNECT', 'RETRY_TIMEOUT', 'RateLimit', 'RawResponse', 'RetryPolicy', 'RowEncoder', 'SUB_NONE', 'SUB_REDIRECT_INVALID_URL', 'SUB_REDIRECT_NON_HTTP', 'Semaphore', 'SessionCore', 'Stream', 'UPLOAD_ACCEPTED', 'UPLOAD_CLOSED', 'UPLOAD_FULL', 'UPLOAD_REWOUND', 'UploadSource', 'after_fork_in_child', 'ca_trust', 'check_deadline', 'check_headers', 'check_seconds', 'curl_version', 'engine_stats', 'mock_install', 'new_id', 'normalize_method', 'set_ca_fallback', 'shutdown', 'stream_window']
 class NativeError:
     """
     A native failure, structured: _native_errors maps it to aiohttp's class.
@@ -423,10 +423,11 @@ class SessionCore:
         call: InvalidUrlClientError / NonHttpUrlClientError, ValueError for a bad method or
         header, TypeError for wrong types, SessionClosedError when closed.
         """
-    def submit_batch(self, mailbox: Mailbox, items: typing.Any, headers: typing.Any, options: Options, *, concurrency: typing.Any = 0, fail_fast: bool = False, deadline: typing.Any = None, progress_id: typing.SupportsInt | typing.SupportsIndex = 0, progress_every: typing.Any = 0.1, streaming: bool = False) -> int:
+    def submit_batch(self, mailbox: Mailbox, items: typing.Any, headers: typing.Any, options: Options, *, concurrency: typing.Any = None, fail_fast: bool = False, deadline: typing.Any = None, progress_id: typing.SupportsInt | typing.SupportsIndex = 0, progress_every: typing.Any = 0.1, streaming: bool = False) -> int:
         """
         Queue a native batch; returns its id. Items are URL strs (GET with `headers`) or
         (method, url, headers or None, body or None, Options or None[, fallback]) tuples.
+        concurrency: None (no bound of the batch's own) or an int >= 1.
         """
     @property
     def closed(self) -> bool:
@@ -513,6 +514,11 @@ def set_ca_fallback(arg0: str) -> bool:
     ...
 def shutdown() -> None:
     ...
+def stream_window(concurrency: typing.Any, buffer: typing.Any) -> tuple[int, int]:
+    """
+    as_completed's (bound, window): concurrency an int >= 1, buffer None or an int >= 0
+    (window = concurrency + buffer, or 2 * concurrency when buffer is None).
+    """
 E_BAD_RESPONSE: int = 17
 E_CANCELLED: int = 13
 E_CONNECT: int = 3
