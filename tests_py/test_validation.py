@@ -37,6 +37,41 @@ async def test_gather_concurrency_too_large_reads_like_python(base_url: str) -> 
         assert [r.status for r in done] == [200]
 
 
+async def test_batch_bounds_are_checked_by_the_bindings(base_url: str) -> None:
+    # concurrency= and buffer= were checked in Python (_batch) as well; now only here.
+    url = f"{base_url}/bytes/1"
+    async with asiofetch.ClientSession() as s:
+        with pytest.raises(TypeError, match=r"^concurrency must be an int or None, got str$"):
+            await s.gather([url], concurrency="2")  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match=r"^concurrency must be an int or None, got bool$"):
+            await s.gather([url], concurrency=True)
+        with pytest.raises(ValueError, match=r"^concurrency must be >= 1, got 0$"):
+            await s.gather([url], concurrency=0)
+        with pytest.raises(ValueError, match=r"^concurrency must be >= 1, got -1$"):
+            s.as_completed([url], concurrency=-1)
+        no_bound = r"^as_completed needs a concurrency bound \(an int >= 1\)$"
+        with pytest.raises(ValueError, match=no_bound):
+            s.as_completed([url], concurrency=None)  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match=r"^buffer must be an int or None, got float$"):
+            s.as_completed([url], buffer=1.5)  # type: ignore[arg-type]
+        with pytest.raises(ValueError, match=r"^buffer must be >= 0, got -1$"):
+            s.as_completed([url], buffer=-1)
+        too_big = r"^buffer must be <= 9223372036854775807, got 100000000000000000000$"
+        with pytest.raises(OverflowError, match=too_big):
+            s.as_completed([url], buffer=10**20)
+        assert [r.status for r in await s.gather([url], concurrency=None)] == [200]
+        done = [c async for c in s.as_completed([url], concurrency=1, buffer=0)]
+        assert [c.result().status for c in done] == [200]
+
+
+def test_stream_window_is_bound_plus_buffer() -> None:
+    assert _core.stream_window(3, None) == (3, 6)
+    assert _core.stream_window(3, 0) == (3, 3)
+    assert _core.stream_window(3, 5) == (3, 8)
+    top = 2**63 - 1
+    assert _core.stream_window(top, top) == (top, 2 * top)
+
+
 def test_http2_flag_must_be_a_bool() -> None:
     with pytest.raises(TypeError, match=r"^http2 must be a bool, got str$"):
         asiofetch.ClientSession(http2="yes")  # type: ignore[arg-type]

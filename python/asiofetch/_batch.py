@@ -40,16 +40,6 @@ class BatchTarget:
     raise_for_status: bool
 
 
-def _check_bound(name: str, value: int | None) -> int:
-    if value is None:
-        return 0
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int or None")
-    if value < 1:
-        raise ValueError(f"{name} must be >= 1")
-    return value
-
-
 # ---- gather --------------------------------------------------------------------------------
 
 
@@ -62,7 +52,6 @@ async def gather(
     deadline: float | None,
     progress: Callable[[Progress], object] | None,
 ) -> list[Any]:
-    bound = _check_bound("concurrency", concurrency)
     if progress is not None and not callable(progress):
         raise TypeError("progress must be a callable taking a Progress")
     defaults = target.defaults
@@ -86,7 +75,7 @@ async def gather(
             items,
             defaults.default_header_list,
             target.options,
-            concurrency=bound,
+            concurrency=concurrency,  # checked by the bindings: None or an int >= 1
             fail_fast=not return_exceptions,
             deadline=deadline,
             progress_id=progress_id,
@@ -138,18 +127,12 @@ def as_completed(
     and at most `concurrency + buffer` have been read but not yet yielded, so memory stays
     flat for any input length and a slow consumer slows the producer down (backpressure).
     Results already finished are yielded while the producer waits (a crawler whose next URLs
-    come from earlier results cannot deadlock). Arguments are checked here, at the call.
+    come from earlier results cannot deadlock). Arguments are checked here, at the call, by
+    the bindings (the batch itself is submitted later, by the first iteration).
     """
-    bound = _check_bound("concurrency", concurrency)
-    if bound == 0:
-        raise ValueError("as_completed needs a concurrency bound (an int >= 1)")
-    if buffer is not None and (isinstance(buffer, bool) or not isinstance(buffer, int)):
-        raise TypeError("buffer must be an int or None")
-    if buffer is not None and buffer < 0:
-        raise ValueError("buffer must be >= 0")
-    _core.check_deadline(deadline)  # submitted later, by the first iteration
+    bound, window = _core.stream_window(concurrency, buffer)
+    _core.check_deadline(deadline)
     source = Source(requests)
-    window = bound + (bound if buffer is None else buffer)
     return _as_completed(target, source, bound, window, deadline)
 
 
@@ -179,7 +162,5 @@ def completed_chunks(
 ) -> CompletedStream:
     """as_completed's outcomes raw and in chunks (see _batch_stream): for callers that handle a
     whole chunk at once, like the bulk-fetch job. Call it on the running loop."""
-    bound = _check_bound("concurrency", concurrency)
-    if bound == 0:
-        raise ValueError("completed_chunks needs a concurrency bound (an int >= 1)")
-    return CompletedStream(target, Source(requests), bound, 2 * bound, None)
+    bound, window = _core.stream_window(concurrency, None)
+    return CompletedStream(target, Source(requests), bound, window, None)

@@ -30,7 +30,8 @@ from ._errors import (
 from ._flow import fallback_list
 from ._headers import merge_headers
 from ._models import RequestInfo, RequestSpec
-from ._response import ClientResponse, _Hop, set_cookie_headers
+from ._response import ClientResponse, set_cookie_headers
+from ._response_head import Hop as _Hop
 from ._version import __version__
 
 __all__ = (

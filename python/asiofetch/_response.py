@@ -5,32 +5,27 @@ from __future__ import annotations
 import asyncio
 import codecs
 import json as _json
-import re
 from collections.abc import Callable, Generator
 from http.cookies import SimpleCookie
 from types import TracebackType
 from typing import Any
 
-from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
+from multidict import CIMultiDict, CIMultiDictProxy, MultiDictProxy
 from yarl import URL
 
 from ._cookiejar import parse_set_cookies
 from ._errors import ClientConnectionError, ClientResponseError, ContentTypeError
 from ._headers import parse_content_type, proxy_of, raw_of
-from ._models import HttpVersion, HttpVersion10, HttpVersion11, RequestInfo
+from ._models import HttpVersion, RequestInfo
+from ._response_head import JSON_RE as _JSON_RE
+from ._response_head import VERSIONS as _VERSIONS
+from ._response_head import Hop as _Hop
+from ._response_head import normalized_url as _normalized_url
+from ._response_head import parse_links
 from ._stream import StreamReader, is_native
 from ._upload_tracker import response_output_size, response_upload_complete
 
 __all__ = ("ClientResponse", "set_cookie_headers")
-
-
-_VERSIONS = {
-    "1.0": HttpVersion10,
-    "1.1": HttpVersion11,
-    "2": HttpVersion(2, 0),
-    "2.0": HttpVersion(2, 0),
-    "3": HttpVersion(3, 0),
-}
 
 
 class _Noop:
@@ -45,31 +40,6 @@ class _Noop:
 
 
 _NOOP = _Noop()
-
-# aiohttp's test for "this is JSON": application/json and application/<anything>+json.
-_JSON_RE = re.compile(r"^application/(?:[\w.+-]+?\+)?json")
-
-
-class _Hop:
-    """One redirect response from RawResponse.history, shaped like a RawResponse."""
-
-    __slots__ = ("headers", "http_version", "method", "reason", "status", "url")
-
-    body = b""
-    history: tuple[Any, ...] = ()
-    timings: dict[str, float] = {}  # noqa: RUF012 - shared, read-only
-    attempts = 1
-    stream = None
-    raw_bytes = 0
-    high_water = 0
-
-    def __init__(
-        self,
-        hop: tuple[int, str, str, str, list[tuple[str, str]]],
-        http_version: str,
-    ) -> None:
-        self.status, self.reason, self.url, self.method, self.headers = hop
-        self.http_version = http_version
 
 
 class ClientResponse:
@@ -209,26 +179,7 @@ class ClientResponse:
     @property
     def links(self) -> MultiDictProxy[MultiDictProxy[str | URL]]:
         """The Link headers (RFC 8288) keyed by rel (or URL), as aiohttp parses them."""
-        links_str = ", ".join(self.headers.getall("Link", ()))
-        links: MultiDict[MultiDictProxy[str | URL]] = MultiDict()
-        if not links_str:
-            return MultiDictProxy(links)
-        for val in re.split(r",(?=\s*<)", links_str):
-            match = re.match(r"\s*<(.*)>(.*)", val)
-            if match is None:
-                continue
-            url, params_str = match.groups()
-            link: MultiDict[str | URL] = MultiDict()
-            for param in params_str.split(";")[1:]:
-                pm = re.match(r"^\s*(\S*)\s*=\s*(['\"]?)(.*?)(\2)\s*$", param, re.M)
-                if pm is None:
-                    continue
-                key, _, value, _ = pm.groups()
-                link.add(key, value)
-            key = link.get("rel", url)
-            link.add("url", self.url.join(URL(url)))
-            links.add(str(key), MultiDictProxy(link))
-        return MultiDictProxy(links)
+        return parse_links(self.headers.getall("Link", ()), self.url)
 
     @property
     def cookies(self) -> SimpleCookie:
@@ -446,18 +397,6 @@ class ClientResponse:
     def __repr__(self) -> str:
         reason = self.reason.encode("ascii", "backslashreplace").decode("ascii") or "None"
         return f"<ClientResponse({self.url}) [{self.status} {reason}]>\n{self.headers}\n"
-
-
-def _normalized_url(raw: str) -> URL:
-    """The URL as aiohttp reports it: scheme and host lower-cased (the engine keeps the
-    caller's spelling on the wire, where case does not matter)."""
-    url = URL(raw, encoded=True)
-    host = url.raw_host
-    if host is not None and (host != host.lower() or url.scheme != url.scheme.lower()):
-        url = url.with_scheme(url.scheme.lower()).with_host(host.lower())
-    if url.raw_user is not None:
-        url = url.with_user(None)  # aiohttp: credentials never show in a response's URL
-    return url
 
 
 def set_cookie_headers(resp: ClientResponse) -> list[tuple[list[str], URL]]:

@@ -81,4 +81,10 @@ void Delivery::refuse(const std::shared_ptr<Mailbox>& mb, RequestId id) {
   mb->push(std::move(o));
 }
 
+void Delivery::wake_waiter(const std::shared_ptr<Mailbox>& mb, RequestId id) {
+  Outcome o;
+  o.id = id;
+  mb->push(std::move(o));
+}
+
 }  // namespace asiofetch

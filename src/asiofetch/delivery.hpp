@@ -20,7 +20,8 @@ namespace asiofetch {
 // round's new easy handles, so their requests are on the wire before a consumer runs), then
 // signals the mailboxes owed a wake-up.
 //
-// Engine thread only, except refuse().
+// Engine thread only, except the two static functions: refuse() and wake_waiter() signal at
+// once, from any thread.
 class Delivery {
  public:
   using RoundFn = void (*)(void* ctx);
@@ -46,6 +47,11 @@ class Delivery {
 
   // Any thread: the answer to a command the stopped engine will never run. Signalled at once.
   static void refuse(const std::shared_ptr<Mailbox>& mb, RequestId id);
+  // Any thread: the one-shot wake-up a body's consumer armed (StreamBuffer::wait, a reader
+  // waiting for data; UploadSource::wait, a writer waiting for room): an outcome holding only
+  // `id`, signalled at once. It fires under the buffer's lock on whichever side made the
+  // change, often the consumer's own thread, which has no engine round to wait for.
+  static void wake_waiter(const std::shared_ptr<Mailbox>& mb, RequestId id);
 
  private:
   boost::asio::io_context& io_;  // the engine's; outlives this object

@@ -134,6 +134,7 @@ class Engine : public std::enable_shared_from_this<Engine> {
   bool try_again(Transfer& t, const Error* error);  // true: a retry or fallback is scheduled
   void suspend_attempt(Transfer& t);  // hand back the attempt's slot and handle; state Backoff
   void follow_redirect(Transfer& t);
+  // engine_hedge.cpp: hedged copies.
   void arm_hedge(Transfer& t);
   void launch_hedge(RequestId id);
   bool settle_group(Transfer& t, Outcome& o);  // false: a hedged copy's outcome is swallowed

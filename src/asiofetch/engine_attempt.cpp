@@ -1,7 +1,9 @@
-// One request's attempts on the engine thread: start, retry, redirect, hedge, read timeout.
+// One request's attempts on the engine thread: start, retry, redirect, read timeout (hedged
+// copies: engine_hedge.cpp).
 #include <boost/asio/steady_timer.hpp>
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
 
 #include "asiofetch/curl_errors.hpp"
 #include "asiofetch/engine.hpp"
@@ -129,7 +131,11 @@ void Engine::flush_adds() {
 void Engine::on_done(void* self, CURL* easy, CURLcode rc) {
   auto& e = *static_cast<Engine*>(self);
   Transfer* t = nullptr;
-  curl_easy_getinfo(easy, CURLINFO_PRIVATE, &t);
+  try {
+    t = easy_info<Transfer*>(easy, CURLINFO_PRIVATE);
+  } catch (const EasyInfoError& err) {
+    std::fprintf(stderr, "asiofetch: %s\n", err.what());  // no request to fail: it is unknown
+  }
   if (!t) {
     e.driver_.remove(easy);  // not ours: never leave a finished handle in the multi
     return;
@@ -222,9 +228,7 @@ void Engine::attempt_done(Transfer& t, CURLcode rc) {
     return;
   }
   FailurePhase phase;
-  curl_off_t pre = 0;
-  curl_easy_getinfo(t.easy.get(), CURLINFO_PRETRANSFER_TIME_T, &pre);
-  phase.connected = pre > 0;
+  phase.connected = easy_info<curl_off_t>(t.easy.get(), CURLINFO_PRETRANSFER_TIME_T) > 0;
   phase.got_status = t.resp->status > 0;
   phase.head_done = t.headers_done;
   phase.via_proxy = !t.opts->proxy.empty();
@@ -360,63 +364,6 @@ void Engine::handle(cmd::Resolved& c) {
   if (!t.awaiting_resolve) arm_idle_timer(t);
 }
 
-void Engine::arm_hedge(Transfer& t) {
-  auto git = groups_.find(t.group);
-  if (git == groups_.end() || !may_hedge_again(git->second.launched, t.opts->hedge_max_extra)) return;
-  t.hedge_timer.emplace(io_);
-  t.hedge_timer->expires_after(t.opts->hedge_after);
-  const RequestId id = t.id;
-  t.hedge_timer->async_wait([this, id](const boost::system::error_code& ec) {
-    if (!ec) guarded(id, [&] { launch_hedge(id); });
-  });
-}
-
-void Engine::launch_hedge(RequestId id) {
-  auto it = transfers_.find(id);
-  if (it == transfers_.end()) return;
-  Transfer& orig = *it->second;
-  auto git = groups_.find(orig.group);
-  if (git == groups_.end() || !orig.original) return;
-  auto copy = std::make_unique<Transfer>();
-  copy->id = Engine::next_id();
-  copy->session = orig.session;
-  copy->req = *orig.original;
-  copy->opts = orig.opts;
-  copy->mailbox = orig.mailbox;
-  copy->origin = orig.slot_origin;
-  copy->batch = orig.batch;
-  copy->index = orig.index;
-  copy->group = orig.group;
-  copy->mock = orig.mock;
-  copy->copy = ++git->second.launched;
-  git->second.members.push_back(copy->id);
-  register_transfer(copy);
-  if (auto again = transfers_.find(id); again != transfers_.end()) arm_hedge(*again->second);
-}
-
-bool Engine::settle_group(Transfer& t, Outcome& o) {
-  auto git = groups_.find(t.group);
-  if (git == groups_.end()) return false;  // the group was settled by another copy
-  auto& members = git->second.members;
-  std::erase(members, t.id);
-  const RequestId group = t.group;
-  if (o.response) {
-    o.response->hedge = t.copy;
-    // The winner: the other copies are cancelled and their outcomes swallowed.
-    std::vector<RequestId> losers = std::move(members);
-    groups_.erase(git);
-    for (RequestId id : losers)
-      if (auto it = transfers_.find(id); it != transfers_.end())
-        finish(*it->second, Error{ErrorKind::Cancelled, 0, "cancelled: another copy answered first"});
-  } else if (!members.empty()) {
-    return false;  // a copy still runs: it may yet succeed
-  } else {
-    groups_.erase(git);
-  }
-  o.id = group;
-  return true;
-}
-
 void Engine::arm_idle_timer(Transfer& t) {
   if (t.opts->read_timeout.count() <= 0 || t.mock_play) return;  // a mocked attempt keeps its own
   if (!t.idle_timer) t.idle_timer.emplace(io_);
@@ -428,8 +375,9 @@ void Engine::arm_idle_timer(Transfer& t) {
       auto it = transfers_.find(id);
       if (it == transfers_.end()) return;
       Transfer& tr = *it->second;
-      curl_off_t pre = 0;
-      curl_easy_getinfo(tr.easy.get(), CURLINFO_PRETRANSFER_TIME_T, &pre);
+      // No handle: the attempt ended (a retry's backoff) after this wait completed; as before
+      // the check, that reads as "not on the wire yet".
+      const curl_off_t pre = tr.easy ? easy_info<curl_off_t>(tr.easy.get(), CURLINFO_PRETRANSFER_TIME_T) : 0;
       // Silence counts only once the request is on the wire; before that the connect
       // timeout is in charge. Activity since arming just moves the deadline. Like aiohttp's
       // sock_read, any byte counts: a header line dribbled slower than the timeout reaches

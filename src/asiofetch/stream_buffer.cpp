@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "asiofetch/mailbox.hpp"
+#include "asiofetch/delivery.hpp"
 
 namespace asiofetch {
 
@@ -206,11 +206,7 @@ void StreamBuffer::fail_locked(Error e) {
 
 void StreamBuffer::wake_locked() {
   if (waiter_id_ == 0) return;
-  if (auto mb = waiter_mailbox_.lock()) {
-    Outcome o;
-    o.id = waiter_id_;
-    mb->push(std::move(o));
-  }
+  if (auto mb = waiter_mailbox_.lock()) Delivery::wake_waiter(mb, waiter_id_);
   waiter_id_ = 0;
   waiter_mailbox_.reset();
 }

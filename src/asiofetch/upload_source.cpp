@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "asiofetch/mailbox.hpp"
+#include "asiofetch/delivery.hpp"
 
 namespace asiofetch {
 
@@ -173,11 +173,7 @@ std::string UploadSource::failure() const {
 
 void UploadSource::wake_locked() {
   if (waiter_id_ == 0) return;
-  if (auto mb = waiter_mailbox_.lock()) {
-    Outcome o;
-    o.id = waiter_id_;
-    mb->push(std::move(o));
-  }
+  if (auto mb = waiter_mailbox_.lock()) Delivery::wake_waiter(mb, waiter_id_);
   waiter_id_ = 0;
   waiter_for_end_ = false;
   waiter_mailbox_.reset();

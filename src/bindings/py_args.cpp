@@ -79,6 +79,25 @@ long long int_arg(const std::string& name, py::handle v, long long lo, long long
   return n;
 }
 
+std::size_t concurrency_arg(py::handle v) {
+  if (v.is_none()) return 0;
+  if (PyBool_Check(v.ptr()) || !PyLong_Check(v.ptr()))
+    throw py::type_error("concurrency must be an int or None, got " + type_name(v));
+  return static_cast<std::size_t>(int_arg("concurrency", v, 1, PY_SSIZE_T_MAX));
+}
+
+std::pair<std::size_t, std::size_t> stream_window(py::handle concurrency, py::handle buffer) {
+  if (concurrency.is_none()) throw py::value_error("as_completed needs a concurrency bound (an int >= 1)");
+  const std::size_t bound = concurrency_arg(concurrency);
+  std::size_t extra = bound;
+  if (!buffer.is_none()) {
+    if (PyBool_Check(buffer.ptr()) || !PyLong_Check(buffer.ptr()))
+      throw py::type_error("buffer must be an int or None, got " + type_name(buffer));
+    extra = static_cast<std::size_t>(int_arg("buffer", buffer, 0, PY_SSIZE_T_MAX));
+  }
+  return {bound, bound + extra};  // both <= PY_SSIZE_T_MAX: no overflow
+}
+
 bool bool_arg(const std::string& name, py::handle v) {
   if (!PyBool_Check(v.ptr())) throw py::type_error(name + " must be a bool, got " + type_name(v));
   return v.ptr() == Py_True;
@@ -134,6 +153,9 @@ void register_args(py::module_& m) {
         "The value as float seconds (None stays None); TypeError/ValueError naming `name`.");
   m.def("check_deadline", [](py::handle v) { deadline_arg(v); }, py::arg("deadline"),
         "A batch deadline: None, or seconds > 0; TypeError/ValueError otherwise.");
+  m.def("stream_window", &stream_window, py::arg("concurrency"), py::arg("buffer"),
+        "as_completed's (bound, window): concurrency an int >= 1, buffer None or an int >= 0\n"
+        "(window = concurrency + buffer, or 2 * concurrency when buffer is None).");
   m.def("check_headers", [](py::handle headers) { parse_headers(headers); }, py::arg("headers"),
         "A list of (name, value) str pairs: names RFC 9110 tokens, values without CR, LF, NUL.");
   m.def("normalize_method", [](py::handle m) { return normalize_method(m); }, py::arg("method"),

@@ -4,8 +4,10 @@
 #include <pybind11/pybind11.h>
 
 #include <chrono>
+#include <cstddef>
 #include <optional>
 #include <string>
+#include <utility>
 
 namespace asiofetch::py_bind {
 
@@ -29,6 +31,16 @@ std::optional<std::chrono::milliseconds> deadline_arg(py::handle v);
 // An int (not bool): TypeError otherwise; ValueError below `lo`; OverflowError above `hi`
 // (the native type's range).
 long long int_arg(const std::string& name, py::handle v, long long lo, long long hi);
+
+// A batch's `concurrency=`: None (0, no bound of its own) or an int >= 1. TypeError,
+// ValueError or OverflowError naming it, as int_arg.
+std::size_t concurrency_arg(py::handle v);
+
+// A streamed batch's window (as_completed): `concurrency` an int >= 1 (None: ValueError, a
+// stream needs a bound), `buffer` None or an int >= 0. Returns (bound, window): at most
+// `bound` requests in flight and `window` = bound + buffer (buffer None: bound) read from the
+// input but not yet handed to the caller.
+std::pair<std::size_t, std::size_t> stream_window(py::handle concurrency, py::handle buffer);
 
 // A bool (True/False only): TypeError otherwise.
 bool bool_arg(const std::string& name, py::handle v);

@@ -73,7 +73,7 @@ class PySession {
     b->session = id_;
     b->mailbox = mb.native;
     // Checked here, not by pybind11's conversion: 10**20 must read "concurrency must be <= ...".
-    b->concurrency = static_cast<std::size_t>(int_arg("concurrency", concurrency, 0, PY_SSIZE_T_MAX));
+    b->concurrency = concurrency_arg(concurrency);
     b->fail_fast = fail_fast;
     b->streaming = streaming;
     b->input_closed = !streaming;
@@ -203,11 +203,12 @@ void register_session(py::module_& m) {
            "call: InvalidUrlClientError / NonHttpUrlClientError, ValueError for a bad method or\n"
            "header, TypeError for wrong types, SessionClosedError when closed.")
       .def("submit_batch", &PySession::submit_batch, py::arg("mailbox"), py::arg("items"), py::arg("headers"),
-           py::arg("options"), py::kw_only(), py::arg("concurrency") = py::int_(0), py::arg("fail_fast") = false,
+           py::arg("options"), py::kw_only(), py::arg("concurrency") = py::none(), py::arg("fail_fast") = false,
            py::arg("deadline") = py::none(), py::arg("progress_id") = 0, py::arg("progress_every") = 0.1,
            py::arg("streaming") = false,
            "Queue a native batch; returns its id. Items are URL strs (GET with `headers`) or\n"
-           "(method, url, headers or None, body or None, Options or None[, fallback]) tuples.")
+           "(method, url, headers or None, body or None, Options or None[, fallback]) tuples.\n"
+           "concurrency: None (no bound of the batch's own) or an int >= 1.")
       .def("feed_batch", &PySession::feed_batch, py::arg("mailbox"), py::arg("id"), py::arg("items"),
            py::arg("headers"), py::arg("options"), py::arg("close") = false,
            "More input for a streaming batch; `close` says no more will come.")
