@@ -8,7 +8,7 @@ from __future__ import annotations
 import collections.abc
 import typing
 import typing_extensions
-__all__: list[str] = ['E_BAD_RESPONSE', 'E_CANCELLED', 'E_CONNECT', 'E_CONNECT_TIMEOUT', 'E_DNS', 'E_INVALID_URL', 'E_OTHER', 'E_PAYLOAD_INCOMPLETE', 'E_POOL_TIMEOUT', 'E_PROXY', 'E_READ_TIMEOUT', 'E_SERVER_DISCONNECTED', 'E_SESSION_CLOSED', 'E_TLS', 'E_TLS_CERTIFICATE', 'E_TOO_MANY_REDIRECTS', 'E_TOTAL_TIMEOUT', 'HEDGE_MAX_EXTRA', 'HTTP_1_1', 'HTTP_2', 'HTTP_2_PRIOR_KNOWLEDGE', 'HTTP_ANY', 'HedgePolicy', 'MAX_REDIRECTS', 'MAX_REDIRECTS_UNLIMITED', 'Mailbox', 'MockAnswer', 'MockTable', 'NativeError', 'Options', 'PoolConfig', 'RETRY_CONNECT', 'RETRY_DISCONNECT', 'RETRY_TIMEOUT', 'RateLimit', 'RawResponse', 'RetryPolicy', 'RowEncoder', 'SUB_NONE', 'SUB_REDIRECT_INVALID_URL', 'SUB_REDIRECT_NON_HTTP', 'Semaphore', 'SessionCore', 'Stream', 'UPLOAD_ACCEPTED', 'UPLOAD_CLOSED', 'UPLOAD_FULL', 'UPLOAD_REWOUND', 'UploadSource', 'after_fork_in_child', 'ca_trust', 'check_deadline', 'check_headers', 'check_seconds', 'curl_version', 'engine_stats', 'mock_install', 'new_id', 'normalize_method', 'set_ca_fallback', 'shutdown', 'stream_window']
+__all__: list[str] = ['E_BAD_RESPONSE', 'E_CANCELLED', 'E_CONNECT', 'E_CONNECT_TIMEOUT', 'E_DNS', 'E_FINGERPRINT_MISMATCH', 'E_INVALID_URL', 'E_OTHER', 'E_PAYLOAD_INCOMPLETE', 'E_POOL_TIMEOUT', 'E_PROXY', 'E_READ_TIMEOUT', 'E_RESOLVE_NEEDED', 'E_SERVER_DISCONNECTED', 'E_SESSION_CLOSED', 'E_TLS', 'E_TLS_CERTIFICATE', 'E_TOO_MANY_REDIRECTS', 'E_TOTAL_TIMEOUT', 'HEDGE_MAX_EXTRA', 'HTTP_1_1', 'HTTP_2', 'HTTP_2_PRIOR_KNOWLEDGE', 'HTTP_ANY', 'HedgePolicy', 'MAX_REDIRECTS', 'MAX_REDIRECTS_UNLIMITED', 'Mailbox', 'MockAnswer', 'MockTable', 'NativeError', 'Options', 'PoolConfig', 'RETRY_CONNECT', 'RETRY_DISCONNECT', 'RETRY_TIMEOUT', 'RateLimit', 'RawResponse', 'RetryPolicy', 'RowEncoder', 'SUB_NONE', 'SUB_REDIRECT_INVALID_URL', 'SUB_REDIRECT_NON_HTTP', 'Semaphore', 'SessionCore', 'Stream', 'UPLOAD_ACCEPTED', 'UPLOAD_CLOSED', 'UPLOAD_FULL', 'UPLOAD_REWOUND', 'UploadSource', 'after_fork_in_child', 'ca_trust', 'check_deadline', 'check_headers', 'check_seconds', 'curl_version', 'engine_stats', 'mock_install', 'new_id', 'normalize_method', 'set_ca_fallback', 'shutdown', 'stream_window']
 class NativeError:
     """
     A native failure, structured: _native_errors maps it to aiohttp's class.
@@ -21,6 +21,11 @@ class NativeError:
     def curl_code(self) -> int:
         """
         CURLcode, 0 for the engine's own failures
+        """
+    @property
+    def detail(self) -> bytes:
+        """
+        E_FINGERPRINT_MISMATCH: expected SHA-256 (32 bytes) + the peer certificate's (b'' otherwise)
         """
     @property
     def history(self) -> list[typing.Any]:
@@ -122,6 +127,11 @@ class RawResponse:
     def hedge(self) -> int:
         ...
     @property
+    def high_water(self) -> int:
+        """
+        the stream pause mark the request had (2 * read_bufsize)
+        """
+    @property
     def history(self) -> list[tuple[int, str, str, str, list[tuple[str, str]]]]:
         ...
     @property
@@ -130,6 +140,11 @@ class RawResponse:
     @property
     def method(self) -> str:
         ...
+    @property
+    def raw_bytes(self) -> int:
+        """
+        a whole body's bytes on the wire (before decoding); 0 when streamed
+        """
     @property
     def reason(self) -> str:
         ...
@@ -303,7 +318,7 @@ class Options:
     arguments: connect/read/total/pool_timeout (seconds, None or 0: no limit),
     follow_redirects, max_redirects (0: MAX_REDIRECTS_UNLIMITED), verify_tls, ca_file,
     client_cert, client_key, http_version (HTTP_*), auto_decompress, proxy, stream,
-    stream_high_water, max_body_size, max_decompressed_size (None: no limit), hedge (HedgePolicy), retry, semaphore, rate_limit.
+    stream_high_water, max_body_size, max_decompressed_size, batch_max_body_size (None: no limit), hedge (HedgePolicy), retry, semaphore, rate_limit.
     """
     def __init__(self, **kwargs: typing.Any) -> None:
         ...
@@ -311,6 +326,9 @@ class Options:
         ...
     @property
     def auto_decompress(self) -> bool:
+        ...
+    @property
+    def batch_max_body_size(self) -> int | None:
         ...
     @property
     def ca_file(self) -> str:
@@ -323,6 +341,9 @@ class Options:
         ...
     @property
     def connect_timeout(self) -> float:
+        ...
+    @property
+    def fingerprint(self) -> bytes:
         ...
     @property
     def follow_redirects(self) -> bool:
@@ -356,6 +377,12 @@ class Options:
         ...
     @property
     def read_timeout(self) -> float:
+        ...
+    @property
+    def resolve_hook(self) -> bool:
+        ...
+    @property
+    def session_authorization(self) -> str:
         ...
     @property
     def stream(self) -> bool:
@@ -407,6 +434,10 @@ class SessionCore:
         """
         Abort the request or batch (queued or in flight) and free its slots; its outcome is dropped.
         """
+    def clear_dns_cache(self) -> None:
+        """
+        Answers the DNS cache holds now are not used again (requests after this resolve anew).
+        """
     def close(self) -> None:
         """
         Fail every queued and in-flight request and drop the pool.
@@ -414,6 +445,11 @@ class SessionCore:
     def feed_batch(self, mailbox: Mailbox, id: typing.SupportsInt | typing.SupportsIndex, items: typing.Any, headers: typing.Any, options: Options, close: bool = False) -> None:
         """
         More input for a streaming batch; `close` says no more will come.
+        """
+    def resolved(self, id: typing.SupportsInt | typing.SupportsIndex, entries: collections.abc.Sequence[str]) -> None:
+        """
+        Answer a request's E_RESOLVE_NEEDED: CURLOPT_CONNECT_TO entries
+        ('host:port:addr:port') for it, then its attempt connects. Ignored once it ended.
         """
     def stats(self) -> dict[str, int]:
         ...
@@ -524,12 +560,14 @@ E_CANCELLED: int = 13
 E_CONNECT: int = 3
 E_CONNECT_TIMEOUT: int = 6
 E_DNS: int = 2
+E_FINGERPRINT_MISMATCH: int = 19
 E_INVALID_URL: int = 1
 E_OTHER: int = 15
 E_PAYLOAD_INCOMPLETE: int = 11
 E_POOL_TIMEOUT: int = 9
 E_PROXY: int = 16
 E_READ_TIMEOUT: int = 7
+E_RESOLVE_NEEDED: int = 18
 E_SERVER_DISCONNECTED: int = 10
 E_SESSION_CLOSED: int = 14
 E_TLS: int = 4
