@@ -5,10 +5,15 @@ from __future__ import annotations
 import asyncio
 import atexit
 import weakref
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._response import ClientResponse
 from ._session import ClientSession, close_session_now, unowned_session
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from ._request_options import RequestOptions
 
 __all__ = ("fetch",)
 
@@ -28,7 +33,9 @@ def _default_session(loop: asyncio.AbstractEventLoop) -> ClientSession:
     return session
 
 
-async def fetch(url: Any, *, method: str = "GET", **kwargs: Any) -> ClientResponse:
+async def fetch(
+    url: Any, *, method: str = "GET", **kwargs: Unpack[RequestOptions]
+) -> ClientResponse:
     """One request with the loop's shared session; the body is read before this returns.
 
     Takes the same keyword arguments as ClientSession.request().

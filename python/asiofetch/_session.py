@@ -26,7 +26,7 @@ import urllib.request
 import weakref
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from multidict import CIMultiDict, istr
 from yarl import URL
@@ -50,6 +50,11 @@ from ._session_state import NO_LOOP as _NO_LOOP
 from ._session_state import SENTINEL as _SENTINEL
 from ._timeout import DEFAULT_TIMEOUT, ClientTimeout, to_timeout
 from ._tracing import check_trace_configs
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from ._request_options import RequestOptions
 
 __all__ = ("ClientSession", "Session", "close_session_now", "unowned_session")
 
@@ -300,31 +305,33 @@ class ClientSession(SessionRequests):
 
     # ---- verbs ----------------------------------------------------------------------------
 
-    def request(self, method: str, url: str | URL, **kwargs: Any) -> _RequestContextManager:
+    def request(
+        self, method: str, url: str | URL, **kwargs: Unpack[RequestOptions]
+    ) -> _RequestContextManager:
         """Perform a request: await it, or use it with `async with` (released on exit)."""
         return _RequestContextManager(self, method, url, kwargs)
 
-    def get(self, url: str | URL, **kwargs: Any) -> _RequestContextManager:
+    def get(self, url: str | URL, **kwargs: Unpack[RequestOptions]) -> _RequestContextManager:
         return _RequestContextManager(self, "GET", url, kwargs)
 
-    def options(self, url: str | URL, **kwargs: Any) -> _RequestContextManager:
+    def options(self, url: str | URL, **kwargs: Unpack[RequestOptions]) -> _RequestContextManager:
         return _RequestContextManager(self, "OPTIONS", url, kwargs)
 
-    def head(self, url: str | URL, **kwargs: Any) -> _RequestContextManager:
+    def head(self, url: str | URL, **kwargs: Unpack[RequestOptions]) -> _RequestContextManager:
         # aiohttp: HEAD does not follow redirects unless asked.
         kwargs.setdefault("allow_redirects", False)
         return _RequestContextManager(self, "HEAD", url, kwargs)
 
-    def post(self, url: str | URL, **kwargs: Any) -> _RequestContextManager:
+    def post(self, url: str | URL, **kwargs: Unpack[RequestOptions]) -> _RequestContextManager:
         return _RequestContextManager(self, "POST", url, kwargs)
 
-    def put(self, url: str | URL, **kwargs: Any) -> _RequestContextManager:
+    def put(self, url: str | URL, **kwargs: Unpack[RequestOptions]) -> _RequestContextManager:
         return _RequestContextManager(self, "PUT", url, kwargs)
 
-    def patch(self, url: str | URL, **kwargs: Any) -> _RequestContextManager:
+    def patch(self, url: str | URL, **kwargs: Unpack[RequestOptions]) -> _RequestContextManager:
         return _RequestContextManager(self, "PATCH", url, kwargs)
 
-    def delete(self, url: str | URL, **kwargs: Any) -> _RequestContextManager:
+    def delete(self, url: str | URL, **kwargs: Unpack[RequestOptions]) -> _RequestContextManager:
         return _RequestContextManager(self, "DELETE", url, kwargs)
 
     # ---- native batches ---------------------------------------------------------------------
@@ -336,15 +343,15 @@ class ClientSession(SessionRequests):
         return_exceptions: bool = False,
         concurrency: int | None = None,
         deadline: float | None = None,
-        retry: Any = _SENTINEL,
-        semaphore: Any = _SENTINEL,
-        rate_limit: Any = _SENTINEL,
-        hedge: Any = _SENTINEL,
-        timeout: Any = _SENTINEL,
+        retry: Retry | None = _SENTINEL,
+        semaphore: Semaphore | None = _SENTINEL,
+        rate_limit: RateLimit | None = _SENTINEL,
+        hedge: Hedge | None = _SENTINEL,
+        timeout: ClientTimeout | float | None = _SENTINEL,
         progress: Callable[[Progress], object] | None = None,
         allow_redirects: bool = True,
         max_redirects: int = _core.MAX_REDIRECTS,
-        max_body_size: Any = _SENTINEL,
+        max_body_size: int | None = _SENTINEL,
     ) -> list[Any]:
         """Fetch every request in one native batch; responses in input order (see _batch).
 
@@ -379,14 +386,14 @@ class ClientSession(SessionRequests):
         concurrency: int = 100,
         buffer: int | None = None,
         deadline: float | None = None,
-        retry: Any = _SENTINEL,
-        semaphore: Any = _SENTINEL,
-        rate_limit: Any = _SENTINEL,
-        hedge: Any = _SENTINEL,
-        timeout: Any = _SENTINEL,
+        retry: Retry | None = _SENTINEL,
+        semaphore: Semaphore | None = _SENTINEL,
+        rate_limit: RateLimit | None = _SENTINEL,
+        hedge: Hedge | None = _SENTINEL,
+        timeout: ClientTimeout | float | None = _SENTINEL,
         allow_redirects: bool = True,
         max_redirects: int = _core.MAX_REDIRECTS,
-        max_body_size: Any = _SENTINEL,
+        max_body_size: int | None = _SENTINEL,
     ) -> AsyncIterator[Completed]:
         """Results as they finish, consuming `requests` lazily (see _batch); redirects and
         max_body_size as for gather()."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import collections.abc
-from collections.abc import Generator, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -313,7 +313,7 @@ class _RequestContextManager:
     __slots__ = ("_gen", "_kwargs", "_method", "_resp", "_session", "_url")
 
     def __init__(
-        self, session: SessionRequests, method: str, url: Any, kwargs: dict[str, Any]
+        self, session: SessionRequests, method: str, url: Any, kwargs: Mapping[str, Any]
     ) -> None:
         self._session = session
         self._method = method

@@ -40,7 +40,6 @@ class ClientTimeout:
             _core.check_seconds(f"ClientTimeout.{name}", getattr(self, name))
 
 
-
 # aiohttp's DEFAULT_TIMEOUT: five minutes overall, 30 s to connect.
 DEFAULT_TIMEOUT = ClientTimeout(total=5 * 60, sock_connect=30)
 

@@ -360,7 +360,10 @@ class RequestTrace:
 
         async def sent(chunk: bytes) -> None:
             await self._send(
-                "on_request_chunk_sent", "TraceRequestChunkSentParams", self._method, self._url,
+                "on_request_chunk_sent",
+                "TraceRequestChunkSentParams",
+                self._method,
+                self._url,
                 chunk,
             )
 

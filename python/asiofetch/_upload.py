@@ -58,9 +58,7 @@ class _Rewound(Exception):
 class _Writer:
     """aiohttp's stream-writer interface as payloads use it, over the native queue."""
 
-    def __init__(
-        self, src: _core.UploadSource, size: int | None, on_chunk: Any = None
-    ) -> None:
+    def __init__(self, src: _core.UploadSource, size: int | None, on_chunk: Any = None) -> None:
         self._src = src
         self._size = size
         self.output_size = 0  # payload bytes written so far (aiohttp's name)
