@@ -123,3 +123,23 @@ async def test_other_resolver_errors_reach_the_caller_unchanged(server: Any) -> 
     async with asiofetch.ClientSession(connector=connector) as s:
         with pytest.raises(asiofetch.ClientConnectorDNSError, match="gave no address"):
             await s.get("http://none.test/")
+
+
+async def test_the_answer_cache_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Many hosts, answers never expiring (ttl_dns_cache=None): the oldest answers go once the
+    # cache holds MAX_ENTRIES; a host asked again after that is resolved again.
+    from asiofetch._resolve import ResolveNeeded, ResolverHook
+
+    monkeypatch.setattr(ResolverHook, "MAX_ENTRIES", 3)
+    resolver = GateResolver(8080)
+    resolver.gate.set()
+    hook = ResolverHook(resolver, socket.AF_INET, None, True)
+    for host in ("a", "b", "c", "d", "e"):
+        entry = await hook.entry(ResolveNeeded(f"{host}.test:80", f"http://{host}.test/"), False)
+        assert entry == f"{host}.test:80:127.0.0.1:8080"
+        await asyncio.sleep(0)  # the lookup's done callback stores the answer
+    assert len(hook._cache) == 3
+    assert [h for h, _ in hook._cache] == ["c.test", "d.test", "e.test"]
+    await hook.entry(ResolveNeeded("e.test:80", "http://e.test/"), False)
+    await hook.entry(ResolveNeeded("a.test:80", "http://a.test/"), False)
+    assert resolver.calls == ["a.test", "b.test", "c.test", "d.test", "e.test", "a.test"]

@@ -73,6 +73,11 @@ class ResolverHook:
 
     __slots__ = ("_cache", "_family", "_inflight", "_resolver", "_ttl", "_use_cache")
 
+    # Cached (host, port) answers kept at most. aiohttp's cache drops an entry only when that
+    # key is looked up again, so a crawl over many hosts (or ttl_dns_cache=None) grows it
+    # without end; here expired answers go first, then the oldest.
+    MAX_ENTRIES = 4096
+
     def __init__(self, resolver: Any, family: int, ttl: float | None, use_cache: bool) -> None:
         self._resolver = resolver
         self._family = family
@@ -119,8 +124,16 @@ class ResolverHook:
         if self._inflight.get(key) is task:
             del self._inflight[key]
         if not task.cancelled() and task.exception() is None:
-            expiry = None if self._ttl is None else time.monotonic() + self._ttl
-            self._cache[key] = (task.result(), expiry)
+            now = time.monotonic()
+            expiry = None if self._ttl is None else now + self._ttl
+            cache = self._cache
+            cache.pop(key, None)  # re-inserted last: the dict's order is the age order
+            if len(cache) >= self.MAX_ENTRIES:
+                for old in [k for k, (_, exp) in cache.items() if exp is not None and exp <= now]:
+                    del cache[old]
+                while len(cache) >= self.MAX_ENTRIES:
+                    del cache[next(iter(cache))]
+            cache[key] = (task.result(), expiry)
 
     async def _lookup(self, need: ResolveNeeded, is_ssl: bool) -> str:
         conn_key = ConnectionKey(need.host, need.port, is_ssl, True, None, None, None)
