@@ -4,16 +4,17 @@ The top layer. Import order of the package, each module importing only those bef
 _errors -> _models -> _native_errors -> _bridge -> _stream -> _response_head -> _response ->
 _flow -> _connector -> _prepare (request preparation) -> _options (native Options) -> _batch
 -> _session_state (settings, per-call overrides) -> _session_request (one request, the verbs'
-awaitable) -> _session -> _fetch / _request; the leaves (_core, _headers, _body, _cookiejar,
-_timeout, _tracing, _version) come first, _middlewares right after _body.
+awaitable) -> _session_batch (gather, as_completed) -> _session -> _fetch / _request; the
+leaves (_core, _headers, _body, _cookiejar, _timeout, _tracing, _version) come first,
+_middlewares right after _body.
 `scripts/check_imports.py` (run by `make lint`) fails on any cycle. Responses and flow objects
 sit right above the bridge, below request preparation, because a streamed body and
 `Semaphore.acquire()` wait on the loop's mailbox, and preparation stores cookies from
 responses. Exceptions refer to responses in annotations only (`TYPE_CHECKING`).
 
-This module holds what aiohttp users see: the constructor, properties, lifetime, verbs and
-the batch entry points. The class's state and per-call overrides are in `_session_state`,
-sending in `_session_request`.
+This module holds what aiohttp users see: the constructor, properties, lifetime and the
+verbs. The class's state and per-call overrides are in `_session_state`, sending one request
+in `_session_request`, the native batches in `_session_batch`.
 """
 
 from __future__ import annotations
@@ -24,14 +25,14 @@ import sys
 import traceback
 import urllib.request
 import weakref
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from multidict import CIMultiDict, istr
 from yarl import URL
 
-from . import _batch, _core
+from . import _core
 from ._body import BasicAuth
 from ._bridge import LoopMailbox
 from ._connector import TCPConnector, native_pool
@@ -39,15 +40,15 @@ from ._cookiejar import CookieJar
 from ._flow import Flow, Hedge, RateLimit, Retry, Semaphore, check_flow
 from ._headers import merge_headers
 from ._middlewares import ClientMiddlewareType, check_middlewares
-from ._models import Completed, Progress, RequestLike
 from ._options import BATCH_MAX_BODY_SIZE, OptionsCache, body_bounds, body_cap
 from ._prepare import RequestDefaults, check_auth, load_netrc
 from ._resolve import ResolverHook
 from ._response import ClientResponse
-from ._session_request import SessionRequests, _RequestContextManager
-from ._session_request import check_raise_for_status as _check_raise_for_status
+from ._session_batch import SessionBatches
+from ._session_request import _RequestContextManager
 from ._session_state import NO_LOOP as _NO_LOOP
 from ._session_state import SENTINEL as _SENTINEL
+from ._session_state import check_raise_for_status as _check_raise_for_status
 from ._timeout import DEFAULT_TIMEOUT, ClientTimeout, to_timeout
 from ._tracing import check_trace_configs
 
@@ -61,7 +62,7 @@ __all__ = ("ClientSession", "Session", "close_session_now", "unowned_session")
 _get_running_loop = asyncio.events._get_running_loop
 
 
-class ClientSession(SessionRequests):
+class ClientSession(SessionBatches):
     """An HTTP client session: default headers, cookies, timeouts and a native connection pool.
 
     Drop-in for aiohttp.ClientSession. `await session.get(url)` and `async with
@@ -333,83 +334,6 @@ class ClientSession(SessionRequests):
 
     def delete(self, url: str | URL, **kwargs: Unpack[RequestOptions]) -> _RequestContextManager:
         return _RequestContextManager(self, "DELETE", url, kwargs)
-
-    # ---- native batches ---------------------------------------------------------------------
-
-    async def gather(
-        self,
-        requests: Iterable[RequestLike],
-        *,
-        return_exceptions: bool = False,
-        concurrency: int | None = None,
-        deadline: float | None = None,
-        retry: Retry | None = _SENTINEL,
-        semaphore: Semaphore | None = _SENTINEL,
-        rate_limit: RateLimit | None = _SENTINEL,
-        hedge: Hedge | None = _SENTINEL,
-        timeout: ClientTimeout | float | None = _SENTINEL,
-        progress: Callable[[Progress], object] | None = None,
-        allow_redirects: bool = True,
-        max_redirects: int = _core.MAX_REDIRECTS,
-        max_body_size: int | None = _SENTINEL,
-    ) -> list[Any]:
-        """Fetch every request in one native batch; responses in input order (see _batch).
-
-        `allow_redirects` and `max_redirects` apply to every request of the batch, as they do
-        to one request (aiohttp's counting: the max_redirects-th redirect is TooManyRedirects).
-        `max_body_size` caps each body the batch holds (bytes, decoded; None: no cap; default
-        the session's batch_max_body_size, 16 MiB): a larger one fails with ClientPayloadError.
-        """
-        target = self._batch_target(
-            retry,
-            semaphore,
-            rate_limit,
-            hedge,
-            timeout,
-            allow_redirects,
-            max_redirects,
-            max_body_size,
-        )
-        return await _batch.gather(
-            target,
-            requests,
-            return_exceptions=return_exceptions,
-            concurrency=concurrency,
-            deadline=deadline,
-            progress=progress,
-        )
-
-    def as_completed(
-        self,
-        requests: Iterable[RequestLike] | AsyncIterable[RequestLike],
-        *,
-        concurrency: int = 100,
-        buffer: int | None = None,
-        deadline: float | None = None,
-        retry: Retry | None = _SENTINEL,
-        semaphore: Semaphore | None = _SENTINEL,
-        rate_limit: RateLimit | None = _SENTINEL,
-        hedge: Hedge | None = _SENTINEL,
-        timeout: ClientTimeout | float | None = _SENTINEL,
-        allow_redirects: bool = True,
-        max_redirects: int = _core.MAX_REDIRECTS,
-        max_body_size: int | None = _SENTINEL,
-    ) -> AsyncIterator[Completed]:
-        """Results as they finish, consuming `requests` lazily (see _batch); redirects and
-        max_body_size as for gather()."""
-        target = self._batch_target(
-            retry,
-            semaphore,
-            rate_limit,
-            hedge,
-            timeout,
-            allow_redirects,
-            max_redirects,
-            max_body_size,
-        )
-        return _batch.as_completed(
-            target, requests, concurrency=concurrency, buffer=buffer, deadline=deadline
-        )
 
 
 def _loop_debug() -> bool:

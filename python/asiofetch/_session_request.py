@@ -37,7 +37,7 @@ from ._prepare import (
 from ._resolve import await_resolving, with_resolve_hook
 from ._response import ClientResponse
 from ._session_state import SENTINEL as _SENTINEL
-from ._session_state import SessionState
+from ._session_state import SessionState, check_raise_for_status
 from ._timeout import to_timeout
 from ._tracing import RequestTrace
 from ._upload import (
@@ -49,7 +49,7 @@ from ._upload import (
 )
 from ._upload_tracker import UploadTracker, check_tracker
 
-__all__ = ("SessionRequests", "_RequestContextManager", "check_raise_for_status")
+__all__ = ("SessionRequests", "_RequestContextManager")
 
 _get_running_loop = asyncio.events._get_running_loop
 _CancelledError = asyncio.CancelledError
@@ -397,9 +397,3 @@ class _RequestContextManager:
 
 
 collections.abc.Coroutine.register(_RequestContextManager)
-
-
-def check_raise_for_status(value: Any) -> None:
-    # None: no check, as in aiohttp (a request's None means "the session's").
-    if value is not None and not isinstance(value, bool) and not callable(value):
-        raise TypeError("raise_for_status must be a bool, None or an async callable")

@@ -15,28 +15,24 @@ import netrc
 import urllib.request
 import warnings
 import weakref
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from yarl import URL
 
-from . import _batch
-from ._batch import BatchTarget
-from ._batch_stream import CompletedStream
 from ._body import BasicAuth
 from ._bridge import LoopMailbox, mailbox_for
 from ._connector import TCPConnector, close_now
-from ._core import MAX_REDIRECTS, Options, SessionCore
-from ._errors import InvalidUrlClientError, SessionClosedError
+from ._core import Options, SessionCore
+from ._errors import InvalidUrlClientError
 from ._flow import Flow, check_flow
-from ._models import RequestLike
-from ._options import BodyBounds, HeadLimits, OptionsCache, batch_options, body_bounds, body_cap
+from ._options import BodyBounds, HeadLimits, OptionsCache, body_bounds
 from ._prepare import RequestDefaults
 from ._resolve import ResolverHook
 from ._response import ClientResponse
-from ._timeout import ClientTimeout, to_timeout
+from ._timeout import ClientTimeout
 
-__all__ = ("NO_LOOP", "SENTINEL", "SessionState")
+__all__ = ("NO_LOOP", "SENTINEL", "SessionState", "check_raise_for_status")
 
 _SENTINEL: Any = object()
 SENTINEL = _SENTINEL  # "not given": a per-call argument that keeps the session's setting
@@ -49,6 +45,12 @@ def _no_loop() -> None:
 
 _NO_LOOP: Any = _no_loop
 NO_LOOP = _NO_LOOP
+
+
+def check_raise_for_status(value: Any) -> None:
+    # None: no check, as in aiohttp (a request's None means "the session's").
+    if value is not None and not isinstance(value, bool) and not callable(value):
+        raise TypeError("raise_for_status must be a bool, None or an async callable")
 
 
 class SessionState:
@@ -167,21 +169,6 @@ class SessionState:
         )
         return bounds if read_bufsize is not None else (bounds[0], bounds[1], mark)
 
-    def _completed_chunks(
-        self,
-        requests: Iterable[RequestLike],
-        *,
-        concurrency: int,
-        allow_redirects: bool = True,
-        max_redirects: int = MAX_REDIRECTS,
-    ) -> CompletedStream:
-        """as_completed's outcomes raw, a chunk at a time (the bulk-fetch job's path; see
-        _batch_stream). Call it on the running loop."""
-        target = self._batch_target(
-            _SENTINEL, _SENTINEL, _SENTINEL, _SENTINEL, _SENTINEL, allow_redirects, max_redirects
-        )
-        return _batch.completed_chunks(target, requests, concurrency)
-
     def _head_limits(self, line: Any, field: Any, headers: Any) -> HeadLimits | None:
         """A request's own limits over the session's (aiohttp: None keeps the session's)."""
         if line is None and field is None and headers is None:
@@ -191,60 +178,6 @@ class SessionState:
             own[0] if line is None else line,
             own[1] if field is None else field,
             own[2] if headers is None else headers,
-        )
-
-    def _batch_target(
-        self,
-        retry: Any,
-        semaphore: Any,
-        rate_limit: Any,
-        hedge: Any,
-        timeout: Any,
-        allow_redirects: bool = True,
-        max_redirects: int = MAX_REDIRECTS,
-        max_body_size: Any = _SENTINEL,
-    ) -> BatchTarget:
-        """What a batch gets from this session (checked here, at the call)."""
-        if self._closed:
-            raise SessionClosedError("Session is closed")
-        if self._resolve_hook is not None:
-            raise ValueError(
-                "gather()/as_completed() run no Python per request: a TCPConnector with a "
-                "custom resolver cannot run native batches"
-            )
-        if self._middlewares or self._trace_configs:
-            # A native batch runs no Python per request: neither could run.
-            raise ValueError(
-                "gather()/as_completed() run no Python per request: a session with "
-                "middlewares= or trace_configs= cannot run native batches"
-            )
-        flow = self._request_flow(retry, semaphore, rate_limit, hedge)
-        real_timeout = self._timeout if timeout is _SENTINEL else to_timeout(timeout)
-        assert self._connector is not None
-        # The bindings check allow_redirects and max_redirects (as for one request), here, at
-        # the call: a wrong value never reaches the first iteration.
-        options = self._opts.get(
-            real_timeout,
-            allow_redirects,
-            max_redirects,
-            self._connector.tls,
-            self._proxy,
-            False,
-            self._auto_decompress,
-            flow,
-            body=self._body_bounds,
-        )
-        cap = (
-            self._batch_body_cap
-            if max_body_size is _SENTINEL
-            else body_cap("max_body_size", max_body_size)
-        )
-        options = batch_options(options, cap)
-        return BatchTarget(
-            core=self._core,
-            options=options,
-            defaults=self._defaults,
-            raise_for_status=self._raise_for_status is True,
         )
 
     @staticmethod
