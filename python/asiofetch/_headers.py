@@ -1,4 +1,5 @@
-"""Header helpers: lazy multidict views of native header lists and Content-Type parsing."""
+"""Header helpers: lazy multidict views of native header lists, Content-Type parsing and
+Content-Disposition building."""
 
 from __future__ import annotations
 
@@ -7,10 +8,13 @@ from collections.abc import Iterable, Mapping
 from email.parser import HeaderParser
 from types import MappingProxyType
 from typing import Any
+from urllib.parse import quote
 
 from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
 
 __all__ = (
+    "TOKEN_CHARS",
+    "content_disposition",
     "merge_headers",
     "parse_content_type",
     "proxy_of",
@@ -18,6 +22,11 @@ __all__ = (
 )
 
 HeaderPairs = list[tuple[str, str]]
+
+# RFC 9110's token characters (header names, parameter names, disposition types).
+TOKEN_CHARS = frozenset(
+    "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+)
 
 _EMPTY: CIMultiDictProxy[str] = CIMultiDictProxy(CIMultiDict())
 
@@ -81,3 +90,26 @@ def merge_headers(defaults: CIMultiDict[str], headers: Any) -> CIMultiDict[str]:
             result[key] = value
             added.add(low)
     return result
+
+
+def content_disposition(
+    disptype: str, quote_fields: bool = True, charset: str = "utf-8", **params: str
+) -> str:
+    """A Content-Disposition value; non-ASCII parameters quoted (RFC 7578 form fields)."""
+    if not disptype or not set(disptype) <= TOKEN_CHARS:
+        raise ValueError(f"bad content disposition type {disptype!r}")
+    parts = [disptype]
+    for key, val in params.items():
+        if not key or not set(key) <= TOKEN_CHARS:
+            raise ValueError(f"bad content disposition parameter {key!r}={val!r}")
+        if quote_fields:
+            if key.lower() == "filename":
+                value = quote(val, "", encoding=charset)
+                parts.append(f'{key}="{value}"')
+            else:
+                value = quote(val, "[]/:@!$&'()*+,;=", encoding=charset)
+                parts.append(f'{key}="{value}"')
+        else:
+            value = val.replace("\\", "\\\\").replace('"', '\\"')
+            parts.append(f'{key}="{value}"')
+    return "; ".join(parts)

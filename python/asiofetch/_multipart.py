@@ -15,11 +15,11 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import urlencode
 
+from ._headers import TOKEN_CHARS
 from ._payload import BodyWriter, JsonPayload, Payload, StringPayload, get_payload
 
 __all__ = ("MultipartWriter",)
 
-_TOKEN = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _CONTENT_ENCODINGS = ("", "identity", "gzip", "deflate")
 _TRANSFER_ENCODINGS = ("", "binary", "8bit", "7bit", "base64", "quoted-printable")
 
@@ -111,7 +111,7 @@ class MultipartWriter(Payload):
     @property
     def _boundary_value(self) -> str:
         value = self._boundary.decode("ascii")
-        if value and set(value) <= _TOKEN:
+        if value and set(value) <= TOKEN_CHARS:
             return value
         if any(c in value for c in "\r\n"):
             raise ValueError("boundary value contains invalid characters")

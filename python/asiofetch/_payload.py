@@ -16,9 +16,10 @@ import mimetypes
 import os
 from collections.abc import AsyncIterable, AsyncIterator, Callable
 from typing import IO, Any, Protocol
-from urllib.parse import quote
 
 from multidict import CIMultiDict
+
+from ._headers import content_disposition
 
 __all__ = (
     "AsyncIterablePayload",
@@ -37,36 +38,11 @@ __all__ = (
 # Files are read in pieces of this size (in a worker thread, off the event loop).
 READ_CHUNK = 64 * 1024
 
-_TOKEN = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
-
 
 class BodyWriter(Protocol):
     """What a payload writes to (aiohttp's AbstractStreamWriter, reduced to what is used)."""
 
     async def write(self, chunk: bytes | bytearray | memoryview) -> None: ...
-
-
-def content_disposition(
-    disptype: str, quote_fields: bool = True, charset: str = "utf-8", **params: str
-) -> str:
-    """A Content-Disposition value; non-ASCII parameters quoted (RFC 7578 form fields)."""
-    if not disptype or not set(disptype) <= _TOKEN:
-        raise ValueError(f"bad content disposition type {disptype!r}")
-    parts = [disptype]
-    for key, val in params.items():
-        if not key or not set(key) <= _TOKEN:
-            raise ValueError(f"bad content disposition parameter {key!r}={val!r}")
-        if quote_fields:
-            if key.lower() == "filename":
-                value = quote(val, "", encoding=charset)
-                parts.append(f'{key}="{value}"')
-            else:
-                value = quote(val, "[]/:@!$&'()*+,;=", encoding=charset)
-                parts.append(f'{key}="{value}"')
-        else:
-            value = val.replace("\\", "\\\\").replace('"', '\\"')
-            parts.append(f'{key}="{value}"')
-    return "; ".join(parts)
 
 
 class Payload(abc.ABC):
