@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import codecs
 import json as _json
 from collections.abc import Callable, Generator
 from http.cookies import SimpleCookie
@@ -17,11 +16,10 @@ from ._cookiejar import parse_set_cookies
 from ._errors import ClientConnectionError, ClientResponseError, ContentTypeError
 from ._headers import parse_content_type, proxy_of, raw_of
 from ._models import HttpVersion, RequestInfo
-from ._response_head import JSON_RE as _JSON_RE
 from ._response_head import VERSIONS as _VERSIONS
 from ._response_head import Hop as _Hop
+from ._response_head import content_type_matches, encoding_of, parse_links, set_cookie_sources
 from ._response_head import normalized_url as _normalized_url
-from ._response_head import parse_links
 from ._stream import StreamReader, is_native
 from ._upload_tracker import response_output_size, response_upload_complete
 
@@ -289,17 +287,7 @@ class ClientResponse:
         return body
 
     def get_encoding(self) -> str:
-        ctype = self.headers.get("Content-Type", "").lower()
-        params = parse_content_type(ctype)[1]
-        encoding = params.get("charset")
-        if encoding:
-            try:
-                return codecs.lookup(encoding).name
-            except LookupError:
-                pass
-        # No (known) charset: JSON is UTF-8 by RFC 8259; for everything else aiohttp's
-        # default fallback resolver also answers utf-8 (no charset sniffing here either).
-        return "utf-8"
+        return encoding_of(self.headers.get("Content-Type", ""))
 
     async def text(self, encoding: str | None = None, errors: str = "strict") -> str:
         body = await self.read()
@@ -318,12 +306,7 @@ class ClientResponse:
         body = await self.read()
         if content_type:
             ctype = self.headers.get("Content-Type", "").lower()
-            matches = (
-                _JSON_RE.match(ctype) is not None
-                if content_type == "application/json"
-                else content_type in ctype
-            )
-            if not matches:
+            if not content_type_matches(ctype, content_type):
                 raise ContentTypeError(
                     self.request_info,
                     self.history,
@@ -406,12 +389,4 @@ def set_cookie_headers(resp: ClientResponse) -> list[tuple[list[str], URL]]:
     raw = resp._raw
     if not raw.sets_cookies:
         return []
-    out = []
-    for hop in raw.history:
-        values = [v for k, v in hop[4] if k.lower() == "set-cookie"]
-        if values:
-            out.append((values, URL(hop[2], encoded=True)))
-    values = [v for k, v in resp._header_pairs() if k.lower() == "set-cookie"]
-    if values:
-        out.append((values, URL(raw.url, encoded=True)))
-    return out
+    return set_cookie_sources(raw.history, raw.url, resp._header_pairs())

@@ -1,5 +1,6 @@
 """The fields of a response head as aiohttp reports them: HTTP version, URL, Link headers,
-JSON content types, and the redirect hops a response carries.
+the body's text encoding, JSON content types, the redirect hops a response carries and the
+Set-Cookie values of the chain.
 
 Pure functions and data over what the engine hands back (no I/O, no response state), so that
 `_response.ClientResponse` keeps only the response's own state and its lazy parsing.
@@ -7,6 +8,7 @@ Pure functions and data over what the engine hands back (no I/O, no response sta
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -14,9 +16,19 @@ from typing import Any
 from multidict import MultiDict, MultiDictProxy
 from yarl import URL
 
+from ._headers import parse_content_type
 from ._models import HttpVersion, HttpVersion10, HttpVersion11
 
-__all__ = ("JSON_RE", "VERSIONS", "Hop", "normalized_url", "parse_links")
+__all__ = (
+    "JSON_RE",
+    "VERSIONS",
+    "Hop",
+    "content_type_matches",
+    "encoding_of",
+    "normalized_url",
+    "parse_links",
+    "set_cookie_sources",
+)
 
 
 VERSIONS = {
@@ -89,3 +101,40 @@ def parse_links(values: Iterable[str], base: URL) -> MultiDictProxy[MultiDictPro
         link.add("url", base.join(URL(url)))
         links.add(str(key), MultiDictProxy(link))
     return MultiDictProxy(links)
+
+
+def encoding_of(content_type: str) -> str:
+    """The text encoding of a body with this Content-Type, as aiohttp's get_encoding()."""
+    encoding = parse_content_type(content_type.lower())[1].get("charset")
+    if encoding:
+        try:
+            return codecs.lookup(encoding).name
+        except LookupError:
+            pass
+    # No (known) charset: JSON is UTF-8 by RFC 8259; for everything else aiohttp's
+    # default fallback resolver also answers utf-8 (no charset sniffing here either).
+    return "utf-8"
+
+
+def content_type_matches(ctype: str, expected: str) -> bool:
+    """json()'s check: `ctype` (lower-cased) is JSON when "application/json" is expected
+    (application/json and application/<anything>+json), else contains `expected`."""
+    if expected == "application/json":
+        return JSON_RE.match(ctype) is not None
+    return expected in ctype
+
+
+def set_cookie_sources(
+    history: Iterable[Any], url: str, headers: list[tuple[str, str]]
+) -> list[tuple[list[str], URL]]:
+    """The Set-Cookie values of each redirect hop (RawResponse.history tuples) and of the
+    final response (`headers` from `url`), each with the URL that sent them."""
+    out = []
+    for hop in history:
+        values = [v for k, v in hop[4] if k.lower() == "set-cookie"]
+        if values:
+            out.append((values, URL(hop[2], encoded=True)))
+    values = [v for k, v in headers if k.lower() == "set-cookie"]
+    if values:
+        out.append((values, URL(url, encoded=True)))
+    return out
