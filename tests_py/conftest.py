@@ -23,6 +23,7 @@ try:
 except ImportError:  # pragma: no cover - uvloop is a test extra (not on Windows)
     uvloop = None
 
+
 def loop_factories() -> dict[str, Callable[[], asyncio.AbstractEventLoop]]:
     """The event loops the bridge must work with."""
     factories: dict[str, Callable[[], asyncio.AbstractEventLoop]] = {

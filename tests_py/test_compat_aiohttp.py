@@ -1065,9 +1065,7 @@ def _cookie_app() -> Any:
         resp = web.Response()
         resp.set_cookie("plain", "1")
         resp.set_cookie("sec", "2", secure=True)
-        resp.headers.add(
-            "Set-Cookie", "ISAWPLB{A7F52349-3531}={925EC0B8-CB17}; HttpOnly; Path=/"
-        )
+        resp.headers.add("Set-Cookie", "ISAWPLB{A7F52349-3531}={925EC0B8-CB17}; HttpOnly; Path=/")
         resp.headers.add("Set-Cookie", "invalid,cookie=value; Path=/")
         resp.headers.add("Set-Cookie", 'quoted="val=foobar"; Path=/')
         return resp
@@ -1155,7 +1153,7 @@ async def test_request_cookies_follow_the_jars_quoting(
 
 
 async def test_set_cookie_attributes_split_on_white_space(client_mod: ModuleType) -> None:
-    """"Path=/ Max-Age=0" is two attributes (http.cookies' and aiohttp's tokenising): the
+    """ "Path=/ Max-Age=0" is two attributes (http.cookies' and aiohttp's tokenising): the
     cookie is deleted at once; "Path=/ Expires=<past>" likewise."""
     from aiohttp import web
 

@@ -100,7 +100,8 @@ async def test_challenge_answered_by_resending() -> None:
         return resp
 
     async with (
-        serve(app) as server, ClientSession(middlewares=(token_mw,)) as s,
+        serve(app) as server,
+        ClientSession(middlewares=(token_mw,)) as s,
         s.post(server.make_url("/"), data=b"payload") as resp,
     ):
         assert resp.status == 200

@@ -46,7 +46,9 @@ def test_total_timeout_is_a_bare_timeout_error() -> None:
 def test_connector_error_reads_host_and_port_from_the_url_field() -> None:
     # The message names another host: only the structured URL counts.
     native = _core.NativeError(
-        _core.E_CONNECT, "cannot connect (http://wrong.example:1/): refused", url="http://h.example:81/x"
+        _core.E_CONNECT,
+        "cannot connect (http://wrong.example:1/): refused",
+        url="http://h.example:81/x",
     )
     e = make_error(native)
     assert isinstance(e, asiofetch.ClientConnectorError)
