@@ -53,16 +53,8 @@ class SessionBatches(SessionRequests):
         `max_body_size` caps each body the batch holds (bytes, decoded; None: no cap; default
         the session's batch_max_body_size, 16 MiB): a larger one fails with ClientPayloadError.
         """
-        target = self._batch_target(
-            retry,
-            semaphore,
-            rate_limit,
-            hedge,
-            timeout,
-            allow_redirects,
-            max_redirects,
-            max_body_size,
-        )
+        flow = (retry, semaphore, rate_limit, hedge)
+        target = self._batch_target(*flow, timeout, allow_redirects, max_redirects, max_body_size)
         return await _batch.gather(
             target,
             requests,
@@ -90,16 +82,8 @@ class SessionBatches(SessionRequests):
     ) -> AsyncIterator[Completed]:
         """Results as they finish, consuming `requests` lazily (see _batch); redirects and
         max_body_size as for gather()."""
-        target = self._batch_target(
-            retry,
-            semaphore,
-            rate_limit,
-            hedge,
-            timeout,
-            allow_redirects,
-            max_redirects,
-            max_body_size,
-        )
+        flow = (retry, semaphore, rate_limit, hedge)
+        target = self._batch_target(*flow, timeout, allow_redirects, max_redirects, max_body_size)
         return _batch.as_completed(
             target, requests, concurrency=concurrency, buffer=buffer, deadline=deadline
         )
