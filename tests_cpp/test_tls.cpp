@@ -1,6 +1,14 @@
 // TLS: verification on by default, a custom CA, turning verification off, handshake timing,
-// session resumption on reconnects (the fixture reports it in X-TLS-Session-Reused).
+// session resumption on reconnects (the fixture reports it in X-TLS-Session-Reused), and
+// OpenSSL read-ahead on HTTP/1.1 connections only.
 #include "support/server_test.hpp"
+
+#include "asiofetch/tls_sessions.hpp"
+
+#include <curl/curl.h>
+#include <openssl/ssl.h>
+
+#include <memory>
 
 namespace asiofetch::testing {
 namespace {
@@ -129,6 +137,77 @@ TEST_F(Tls, other_host_does_not_resume) {
   ASSERT_FALSE(a.error) << a.error.message;
   ASSERT_FALSE(b.error) << b.error.message;
   EXPECT_EQ(header(*b.response, "x-tls-session-reused"), "0");
+}
+
+// Read-ahead (tls_sessions.cpp) on a real connection: one libcurl handle configured by the
+// session cache, one request to the fixture's TLS port; the body callback reads the
+// connection's SSL object (libcurl hands it out only while the transfer runs).
+struct ReadAheadProbe {
+  std::shared_ptr<TlsSessionCache> cache = std::make_shared<TlsSessionCache>(4, 16);
+  bool h2_prior_knowledge = false;
+  CURL* easy = nullptr;
+  int seen = -1;  // SSL_get_read_ahead in the body callback; -1: never called or no SSL
+
+  static CURLcode on_ctx(CURL*, void* ssl_ctx, void* self) {
+    auto* p = static_cast<ReadAheadProbe*>(self);
+    return p->cache->configure(ssl_ctx, "probe", p->h2_prior_knowledge);
+  }
+  static size_t on_body(char*, size_t size, size_t n, void* self) {
+    auto* p = static_cast<ReadAheadProbe*>(self);
+    curl_tlssessioninfo* info = nullptr;
+    if (curl_easy_getinfo(p->easy, CURLINFO_TLS_SSL_PTR, &info) == CURLE_OK && info && info->internals)
+      p->seen = SSL_get_read_ahead(static_cast<SSL*>(info->internals));
+    return size * n;
+  }
+
+  // SSL_get_read_ahead of the connection during a GET of `url`; -1 when it was not seen.
+  int read_ahead_during(const std::string& url) {
+    std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> e(curl_easy_init(), &curl_easy_cleanup);
+    easy = e.get();
+    curl_easy_setopt(easy, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(easy, CURLOPT_CAINFO, test_certs().ca_cert.c_str());
+    curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
+    curl_easy_setopt(easy, CURLOPT_SSL_SESSIONID_CACHE, 0L);
+    curl_easy_setopt(easy, CURLOPT_SSL_CTX_FUNCTION, &ReadAheadProbe::on_ctx);
+    curl_easy_setopt(easy, CURLOPT_SSL_CTX_DATA, this);
+    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &ReadAheadProbe::on_body);
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, this);
+    const CURLcode rc = curl_easy_perform(easy);
+    EXPECT_EQ(rc, CURLE_OK) << curl_easy_strerror(rc);
+    return seen;
+  }
+};
+
+TEST_F(Tls, http1_connection_reads_whole_records) {
+  // The fixture answers no ALPN, so offering h2 still ends on HTTP/1.1: read-ahead is on.
+  if (!TlsSessionCache::supported()) GTEST_FAIL() << "libcurl is not on asiofetch's OpenSSL";
+  ReadAheadProbe p;
+  EXPECT_EQ(p.read_ahead_during(server().tls_url("/bytes/100")), 1);
+}
+
+TEST_F(Tls, no_read_ahead_where_h2_may_run_without_alpn) {
+  // With h2 prior knowledge a connection without ALPN may be h2, whose libcurl filter relies
+  // on SSL_pending: read-ahead stays off.
+  if (!TlsSessionCache::supported()) GTEST_FAIL() << "libcurl is not on asiofetch's OpenSSL";
+  ReadAheadProbe p;
+  p.h2_prior_knowledge = true;
+  EXPECT_EQ(p.read_ahead_during(server().tls_url("/bytes/100")), 0);
+}
+
+TEST_F(Tls, keepalive_bodies_intact_with_read_ahead) {
+  // Bodies of one record, of record boundaries and of many records, one after another on one
+  // reused connection, then a few at once: each arrives whole, and the connection stays.
+  EngineClient c;
+  std::string first_conn;
+  for (std::size_t n : {1u, 100u, 16'379u, 16'384u, 16'385u, 100'000u, 1'000'000u, 7u}) {
+    auto o = c.get(server().tls_url("/bytes/" + std::to_string(n)), trusting_test_ca());
+    ASSERT_FALSE(o.error) << o.error.message;
+    ASSERT_EQ(o.response->body.size(), n);
+    EXPECT_EQ(o.response->body.substr(0, 3), std::string("abc").substr(0, n));
+    const std::string conn = header(*o.response, "x-connection-id");
+    if (first_conn.empty()) first_conn = conn;
+    EXPECT_EQ(conn, first_conn) << n;
+  }
 }
 
 }  // namespace

@@ -120,3 +120,26 @@ def test_ca_file_from_context_is_private_and_removed_at_exit(certs: Certs) -> No
     assert os.path.basename(os.path.dirname(path)).startswith("asiofetch-ca-")
     assert not os.path.exists(os.path.dirname(path)), "the directory outlived its process"
     assert stat.S_ISDIR(os.stat(os.path.dirname(os.path.dirname(path))).st_mode)
+
+
+async def test_paused_https_stream_resumes_and_connection_is_reused(
+    fixture_server: FixtureServer, ca_context: ssl.SSLContext
+) -> None:
+    # HTTP/1.1 over TLS reads whole records ahead (tls_sessions.cpp): a body read slowly in
+    # small steps pauses the transfer many times with bytes held in OpenSSL's buffer; each
+    # resume must find them (libcurl re-reads on resume, no socket event needed), and the
+    # connection stays clean for the next request.
+    n = 2_000_000
+    expected = (b"abcdefghijklmnopqrstuvwxyz" * (n // 26 + 1))[:n]
+    timeout = asiofetch.ClientTimeout(total=60)
+    async with asiofetch.ClientSession(read_bufsize=4096, timeout=timeout) as s:
+        async with s.get(f"{fixture_server.https_url}/bytes/{n}", ssl=ca_context) as r:
+            got = bytearray()
+            async for chunk in r.content.iter_chunked(1000):
+                got += chunk
+                await asyncio.sleep(0)
+            first = r.headers["X-Connection-Id"]
+        b = await s.get(f"{fixture_server.https_url}/bytes/100", ssl=ca_context)
+    assert bytes(got) == expected
+    assert (await b.read()) == expected[:100]
+    assert b.headers["X-Connection-Id"] == first

@@ -36,7 +36,8 @@ CURLcode on_ssl_ctx(CURL* /*easy*/, void* ssl_ctx, void* self) noexcept {
       key.append("\0").append(o.ca_file).append("\0");
     }
     key.append("\0").append(o.client_cert).append("\0").append(o.client_key);
-    return t.pool->tls_sessions->configure(ssl_ctx, std::move(key));
+    const bool prior = o.http_version == HttpVersion::Http2PriorKnowledge;
+    return t.pool->tls_sessions->configure(ssl_ctx, std::move(key), prior);
   } catch (const std::exception&) {
     return CURLE_OK;  // no resumption for this connection, but the connection goes on
   }

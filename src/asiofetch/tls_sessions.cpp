@@ -18,6 +18,7 @@ namespace {
 struct CtxTag {
   std::shared_ptr<TlsSessionCache> cache;
   std::string key;
+  bool h2_prior_knowledge = false;  // h2 may run without ALPN on this connection
 };
 
 void free_tag(void* /*parent*/, void* ptr, CRYPTO_EX_DATA* /*ad*/, int /*idx*/, long /*argl*/,
@@ -40,13 +41,34 @@ int on_new_session(SSL* ssl, SSL_SESSION* s) {
   return (tag && tag->cache->put(tag->key, s)) ? 1 : 0;
 }
 
+// Once the handshake is done, an HTTP/1.1 connection reads whole TLS records: without
+// read-ahead OpenSSL asks its BIO for the 5-byte record header and then for the body, two
+// recv calls per response where one will do. Never on h2 (ALPN "h2", or no ALPN with prior
+// knowledge): libcurl 8.14's h2 filter stops reading at a stream's end and counts on
+// SSL_pending, which does not see records read ahead but not yet decrypted, to come back for
+// the rest; HTTP/1.1 reads until EAGAIN, the response's end, or a pause (whose resume
+// re-reads without a socket event), so read-ahead leaves nothing behind there. libcurl 8.15
+// turns it on for every connection itself (curl aea336aa23, with its own pending-input flag
+// for h2); there this only sets what is already set.
+void read_ahead_if_http1(SSL* ssl, const CtxTag& tag) {
+  const unsigned char* alpn = nullptr;
+  unsigned int len = 0;
+  SSL_get0_alpn_selected(ssl, &alpn, &len);
+  const std::string_view proto(reinterpret_cast<const char*>(alpn), alpn ? len : 0);
+  if (proto == "http/1.1" || (proto.empty() && !tag.h2_prior_knowledge)) SSL_set_read_ahead(ssl, 1);
+}
+
 // libcurl offers no hook between SSL_new and SSL_connect, so the session is set when the
 // handshake starts: OpenSSL signals SSL_CB_HANDSHAKE_START before it builds the ClientHello,
 // which is where it reads the session to offer. The callback gets a const SSL* for an object
 // that is not const (libcurl's, mid SSL_connect); SSL_set_session needs it mutable.
 void on_info(const SSL* cssl, int where, int /*ret*/) {
-  if (!(where & SSL_CB_HANDSHAKE_START)) return;
   SSL* ssl = const_cast<SSL*>(cssl);
+  if (where & SSL_CB_HANDSHAKE_DONE) {
+    if (const CtxTag* tag = tag_of(ssl)) read_ahead_if_http1(ssl, *tag);
+    return;
+  }
+  if (!(where & SSL_CB_HANDSHAKE_START)) return;
   if (!SSL_in_before(ssl) || SSL_get_session(ssl) != nullptr) return;
   CtxTag* tag = tag_of(ssl);
   if (!tag) return;
@@ -86,11 +108,11 @@ bool TlsSessionCache::supported() {
   return same;
 }
 
-CURLcode TlsSessionCache::configure(void* ssl_ctx, std::string key) {
+CURLcode TlsSessionCache::configure(void* ssl_ctx, std::string key, bool h2_prior_knowledge) {
   auto* ctx = static_cast<SSL_CTX*>(ssl_ctx);
   const int idx = tag_index();
   if (idx < 0) return CURLE_OK;  // no slot: libcurl's connection goes on without resumption
-  auto tag = std::make_unique<CtxTag>(CtxTag{shared_from_this(), std::move(key)});
+  auto tag = std::make_unique<CtxTag>(CtxTag{shared_from_this(), std::move(key), h2_prior_knowledge});
   if (!SSL_CTX_set_ex_data(ctx, idx, tag.get())) return CURLE_OK;
   tag.release();  // owned by the SSL_CTX now: free_tag deletes it with the context
   // libcurl set these before calling us (the new-session callback needs the client cache

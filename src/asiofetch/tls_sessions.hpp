@@ -40,8 +40,10 @@ class TlsSessionCache : public std::enable_shared_from_this<TlsSessionCache> {
   static bool supported();
 
   // CURLOPT_SSL_CTX_FUNCTION: tags the new connection's SSL_CTX with this cache and `key`
-  // and installs the callbacks that store and resume sessions.
-  CURLcode configure(void* ssl_ctx, std::string key);
+  // and installs the callbacks that store and resume sessions, and that turn on OpenSSL's
+  // read-ahead once the handshake has settled on HTTP/1.1 (h2_prior_knowledge: the transfer
+  // asked for h2 without ALPN, so a connection with no ALPN answer may still be h2).
+  CURLcode configure(void* ssl_ctx, std::string key, bool h2_prior_knowledge = false);
 
   // Takes ownership of one reference to `s`; false (reference not taken) when it cannot be
   // resumed or no memory was left.
