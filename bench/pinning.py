@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import resource
 import shutil
+import subprocess
+import sys
 
 SERVER_CPU = 0
 CLIENT_CPU = 1
@@ -47,3 +49,34 @@ def describe() -> dict[str, object]:
         "client_cpu": CLIENT_CPU,
         "nofile": resource.getrlimit(resource.RLIMIT_NOFILE),
     }
+
+
+class Burner:
+    """A CPU burner for the loaded case (`--burn CPU`): one busy-looping process pinned to
+    `cpu` at nice 0, for the measured rounds. It competes with whatever is pinned there (the
+    servers on SERVER_CPU, the client on CLIENT_CPU) as any other runnable task would."""
+
+    def __init__(self, cpu: int) -> None:
+        self.cpu = cpu
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        def nice0() -> None:  # whatever the harness runs at, the burner runs at nice 0
+            os.setpriority(os.PRIO_PROCESS, 0, 0)
+
+        self.proc = subprocess.Popen(
+            ["taskset", "-c", str(self.cpu), sys.executable, "-c", "while True: pass"],
+            preexec_fn=nice0,
+            stdin=subprocess.DEVNULL,
+        )
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+
+    def describe(self) -> dict[str, object]:
+        nice = None
+        if self.proc is not None and self.proc.poll() is None:
+            nice = os.getpriority(os.PRIO_PROCESS, self.proc.pid)
+        return {"burn_cpu": self.cpu, "burn_nice": nice, "burn_cmd": "python -c 'while True: pass'"}

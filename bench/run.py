@@ -59,6 +59,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--timeout", type=float, default=0, help="per-job timeout seconds")
     p.add_argument("--out", type=Path, default=RESULTS, help="results directory")
     p.add_argument(
+        "--burn",
+        type=int,
+        default=None,
+        metavar="CPU",
+        help="the loaded case: run a CPU burner at nice 0 pinned to this core for the "
+        f"measured rounds (servers on {pinning.SERVER_CPU}, clients on {pinning.CLIENT_CPU})",
+    )
+    p.add_argument(
         "--ab",
         action="append",
         default=[],
@@ -231,10 +239,15 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
     need_fixture = any(str(r.spec.get("url", ("",))[0]) == "fixture" for r in runs)
+    burner = pinning.Burner(args.burn) if args.burn is not None else None
+    burn_info: dict[str, object] = {}
     h.nginx.start()
     try:
         if need_fixture:
             h.fixture.start()
+        if burner is not None:
+            burner.start()
+            burn_info = burner.describe()
         for rnd in range(rounds):
             jobs = h.jobs(runs, rnd)
             rng.shuffle(jobs)
@@ -258,6 +271,8 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 _progress(rnd, i, len(jobs), run, client, res)
     finally:
+        if burner is not None:
+            burner.stop()
         h.fixture.stop()
         h.nginx.stop()
 
@@ -269,7 +284,8 @@ def main(argv: list[str] | None = None) -> int:
         "mode": "quick" if args.quick else "full",
         "rounds": rounds,
         "seed": seed,
-        "machine": machine.info(),
+        # The burner (the loaded case) is part of the machine state the numbers saw.
+        "machine": {**machine.info(), **burn_info},
         "pinning": pinning.describe(),
         "fixture": h.fixture.kind if need_fixture else "not used",
         "tools": {

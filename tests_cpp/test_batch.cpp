@@ -1,5 +1,5 @@
 // Native batches: input order, concurrency bound, fail-fast, deadline, cancel, streaming, progress,
-// the per-body cap.
+// the per-body cap, refills in sub-bursts.
 #include "support/server_test.hpp"
 
 namespace asiofetch::testing {
@@ -33,6 +33,50 @@ TEST_F(Batch, results_in_input_order) {
     EXPECT_EQ(r.response->body.size(), static_cast<std::size_t>(100 + i));
   }
   EXPECT_EQ(o.first_error, kNoIndex);
+}
+
+// Refills join the multi in sub-bursts (AddQueue): at no socket event's end are kBurst or
+// more configured handles still waiting, and every request of a big batch at full pipeline
+// still ends exactly once, in order, whole.
+TEST_F(Batch, refills_are_not_held_past_a_burst_and_every_outcome_arrives_once) {
+  EngineClient c;
+  constexpr std::size_t kTotal = 3000;
+  std::vector<Request> reqs;
+  for (std::size_t i = 0; i < kTotal; ++i)
+    reqs.push_back(make_request("GET", url("/bytes/" + std::to_string(1 + i % 7))));
+  auto o = c.wait(c.submit_batch(std::move(reqs), opts(), 100, false), 60s);
+  ASSERT_FALSE(o.error) << o.error.message;
+  ASSERT_TRUE(o.batch);
+  ASSERT_EQ(o.batch->size(), kTotal);
+  for (std::size_t i = 0; i < kTotal; ++i) {
+    const Outcome& r = (*o.batch)[i];
+    ASSERT_TRUE(r.response) << i << ": " << r.error.message;
+    EXPECT_EQ(r.response->body.size(), 1 + i % 7) << i;
+  }
+  EXPECT_LT(c.engine().stats().add_wait_max, AddQueue::kBurst);
+  EXPECT_TRUE(c.eventually([&] { return c.engine().stats().in_flight == 0; }));
+}
+
+TEST_F(Batch, streaming_refills_deliver_each_index_exactly_once) {
+  EngineClient c;
+  constexpr std::size_t kTotal = 2000;
+  std::vector<Request> reqs;
+  for (std::size_t i = 0; i < kTotal; ++i) reqs.push_back(make_request("GET", url("/bytes/3")));
+  RequestId id = c.submit_batch(std::move(reqs), opts(), 64, false, {}, true);
+  c.feed_batch(id, {}, opts(), true);  // no more input: the batch ends after the last one
+  std::vector<Outcome> got = c.wait_many(id, kTotal + 1, 60s);
+  ASSERT_EQ(got.size(), kTotal + 1);
+  std::vector<int> seen(kTotal, 0);
+  for (std::size_t k = 0; k < kTotal; ++k) {
+    ASSERT_NE(got[k].note, Outcome::Note::End) << k;
+    ASSERT_LT(got[k].index, kTotal);
+    ++seen[got[k].index];
+    ASSERT_TRUE(got[k].response) << got[k].error.message;
+    EXPECT_EQ(got[k].response->body, "abc");
+  }
+  EXPECT_EQ(got.back().note, Outcome::Note::End);
+  EXPECT_EQ(seen, std::vector<int>(kTotal, 1));
+  EXPECT_LT(c.engine().stats().add_wait_max, AddQueue::kBurst);
 }
 
 TEST_F(Batch, concurrency_bound_is_respected) {

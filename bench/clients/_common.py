@@ -29,8 +29,14 @@ from bench.cases import flaky_url
 Spec = dict[str, Any]
 # (status, body bytes, attempts) for one request; attempts is 1 unless the client retried.
 Result = tuple[int, int, int]
-# Batch items also carry a latency in seconds (negative when the library does not expose it).
-BatchItem = tuple[int, int, int, float]
+# A native batch's item: (status, body bytes) read inside the measured window, as a user
+# reads them, and a handle the adapter turns into (attempts, latency in seconds) after the
+# window (`Adapter.batch_details`; latency negative when the library does not expose it).
+BatchItem = tuple[int, int, Any]
+# What a driver keeps per request inside the window: the result (or its exception), the
+# latency (per-request: timed around the call; batch: -1.0, the handle gives it later), the
+# check's verdict, and the batch handle (None per request).
+Record = tuple[Result | BaseException, float, bool, Any]
 
 EXIT_SKIPPED = 3
 EXIT_FAILED = 4
@@ -67,6 +73,10 @@ class Adapter:
 
     async def batch(self, urls: Sequence[str]) -> list[BatchItem | BaseException]:
         raise Unsupported("no native batch")
+
+    def batch_details(self, handle: Any) -> tuple[int, float]:
+        """(attempts, latency s) of a batch item, asked after the measured window."""
+        return 1, -1.0
 
 
 def emit(result: dict[str, Any], code: int = 0) -> NoReturn:
@@ -113,21 +123,37 @@ class Tally:
         self.samples: list[str] = []
         self.lat = array("d") if keep_latency else None
 
-    def add(self, res: Result | BaseException, latency: float) -> None:
+    def check(self, status: int, nbytes: int) -> bool:
+        """The check a user makes on each response (run inside the measured window)."""
+        return status == self.expect_status and (
+            self.expect_bytes is None or nbytes == self.expect_bytes
+        )
+
+    def add_records(self, records: Sequence[Record], adapter: Adapter) -> None:
+        """Bookkeeping after the window: latency of batch items, counts, failure kinds."""
+        for res, latency, ok, handle in records:
+            if handle is not None and not isinstance(res, BaseException):
+                attempts, latency = adapter.batch_details(handle)
+                res = (res[0], res[1], attempts)
+            self.add(res, latency, ok)
+
+    def add(self, res: Result | BaseException, latency: float, ok: bool | None = None) -> None:
         if isinstance(res, BaseException):
             self._fail(f"{type(res).__name__}: {res}"[:300], type(res).__name__)
             return
         status, nbytes, attempts = res
         self.attempts += attempts
         self.bytes += nbytes
-        if status != self.expect_status:
-            self._fail(f"status {status}", f"status_{status}")
-        elif self.expect_bytes is not None and nbytes != self.expect_bytes:
-            self._fail(f"{nbytes} bytes, expected {self.expect_bytes}", "short_body")
-        else:
+        if ok is None:
+            ok = self.check(status, nbytes)
+        if ok:
             self.good += 1
             if self.lat is not None and latency >= 0:
                 self.lat.append(latency)
+        elif status != self.expect_status:
+            self._fail(f"status {status}", f"status_{status}")
+        elif self.expect_bytes is not None and nbytes != self.expect_bytes:
+            self._fail(f"{nbytes} bytes, expected {self.expect_bytes}", "short_body")
 
     def _fail(self, msg: str, kind: str) -> None:
         self.bad += 1
@@ -156,18 +182,27 @@ class Tally:
 
 async def drive(
     adapter: Adapter, urls: Callable[[int], str], n: int, conc: int, tally: Tally, batch: bool
-) -> None:
-    """n requests with at most `conc` in flight. Per-request mode: `conc` coroutines gathered
-    with asyncio.gather, each awaiting one request at a time (identical for every client).
-    Batch mode: one native call over the whole list; the library enforces `conc`."""
+) -> list[Record]:
+    """n requests with at most `conc` in flight; returns one Record per request for
+    `Tally.add_records`, which the caller runs after the measured window.
+
+    Per-request mode: `conc` coroutines gathered with asyncio.gather, each awaiting one
+    request at a time (identical for every client). Batch mode: one native call over the
+    whole list; the library enforces `conc`. Either way every response's status and body
+    length are read and checked here, inside the window, as a user would; the harness's
+    own bookkeeping (a batch item's attempts and latency, the tally) is left to the caller,
+    so it is charged to neither path's window."""
+    check = tally.check
     if batch:
         items = await adapter.batch([urls(i) for i in range(n)])
-        for it in items:
-            if isinstance(it, BaseException):
-                tally.add(it, -1.0)
-            else:
-                tally.add((it[0], it[1], it[2]), it[3])
-        return
+        return [
+            (it, -1.0, False, None)
+            if isinstance(it, BaseException)
+            else ((it[0], it[1], 1), -1.0, check(it[0], it[1]), it[2])
+            for it in items
+        ]
+    records: list[Record] = []
+    append = records.append
     next_i = 0
     perf = time.perf_counter
 
@@ -178,12 +213,14 @@ async def drive(
             next_i += 1
             t0 = perf()
             try:
-                res: Result | BaseException = await adapter.fetch(urls(i))
+                res: Result = await adapter.fetch(urls(i))
             except Exception as exc:
-                res = exc
-            tally.add(res, perf() - t0)
+                append((exc, -1.0, False, None))
+                continue
+            append((res, perf() - t0, check(res[0], res[1]), None))
 
     await asyncio.gather(*(worker() for _ in range(min(conc, n))))
+    return records
 
 
 def _url_fn(spec: Spec) -> Callable[[int], str]:
@@ -231,7 +268,8 @@ async def _measure(spec: Spec, adapter: Adapter) -> dict[str, Any]:
     warm = Tally({**spec, "url": warm_url}, keep_latency=False)
     if int(spec.get("warmup", 0)) > 0:
         warm_n = int(spec["warmup"])
-        await drive(adapter, lambda _i: warm_url, warm_n, conc, warm, batch)
+        warm_records = await drive(adapter, lambda _i: warm_url, warm_n, conc, warm, batch)
+        warm.add_records(warm_records, adapter)
         out["warmup_bad"] = warm.bad
     gc.collect()
     urls = _url_fn(spec)
@@ -244,8 +282,9 @@ async def _measure(spec: Spec, adapter: Adapter) -> dict[str, Any]:
         tally = Tally(spec, keep_latency=False)
         sampler = asyncio.ensure_future(_sampler(samples, stop, float(spec.get("every", 0.02))))
         with Meter() as m:
-            await drive(adapter, urls, n, n, tally, batch)
+            records = await drive(adapter, urls, n, n, tally, batch)
         stop.set()
+        tally.add_records(records, adapter)
         await sampler
         peak = max((s[1] for s in samples), default=base)
         out.update(
@@ -263,7 +302,11 @@ async def _measure(spec: Spec, adapter: Adapter) -> dict[str, Any]:
             done = 0
             while done < n:
                 k = min(chunk, n - done)
-                await drive(adapter, _shifted(urls, done), k, conc, tally, batch)
+                # Tallied per chunk inside the window (records of a million requests
+                # would grow the RSS this case measures), the same for both paths.
+                chunk_records = await drive(adapter, _shifted(urls, done), k, conc, tally, batch)
+                tally.add_records(chunk_records, adapter)
+                del chunk_records
                 done += k
                 series.append((done, rss_kb()))
         first = series[1][1] if len(series) > 1 else series[0][1]
@@ -276,7 +319,9 @@ async def _measure(spec: Spec, adapter: Adapter) -> dict[str, Any]:
     else:
         tally = Tally(spec, keep_latency=True)
         with Meter() as m:
-            await drive(adapter, urls, n, conc, tally, batch)
+            records = await drive(adapter, urls, n, conc, tally, batch)
+        tally.add_records(records, adapter)
+        del records
 
     out.update(tally.summary())
     done_n = max(1, out["n"])
@@ -287,6 +332,8 @@ async def _measure(spec: Spec, adapter: Adapter) -> dict[str, Any]:
         cpu_user_s=m.user,
         cpu_sys_s=m.sys,
         cpu_per_1k=(m.user + m.sys) * 1000.0 / done_n,
+        # Share of the client core busy over the window (all threads; 1.0 = never idle).
+        cpu_util=(m.user + m.sys) / m.wall if m.wall > 0 else None,
         maxrss_kb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
         rss_end_now_kb=rss_kb(),
     )

@@ -69,22 +69,29 @@ class AsiofetchAdapter(Adapter):
         rs = await self.s.gather(
             list(urls), concurrency=self.limit, return_exceptions=True, **self.kw
         )
-        out: list[BatchItem | BaseException] = []
-        for r in rs:
-            if isinstance(r, BaseException):
-                out.append(r)
-            else:
-                out.append((int(r.status), len(await r.read()), _attempts(r), _latency(r)))
-        return out
+        # Status and whole body of each, as a user reads them; the response itself is the
+        # handle batch_details() reads attempts and timings from after the window.
+        return [
+            r if isinstance(r, BaseException) else (int(r.status), len(await r.read()), r)
+            for r in rs
+        ]
+
+    def batch_details(self, handle: Any) -> tuple[int, float]:
+        if isinstance(handle, tuple):  # the streamed form keeps them, not the response
+            return int(handle[0]), float(handle[1])
+        return _attempts(handle), _latency(handle)
 
     async def _streamed_batch(self, urls: Sequence[str]) -> list[BatchItem | BaseException]:
+        # Responses are not kept (1 MiB bodies, case 2): attempts and latency are read here,
+        # between completions, where the per-request driver times its requests too.
         out: list[BatchItem | BaseException] = [RuntimeError("no result")] * len(urls)
         async for c in self.s.as_completed(list(urls), concurrency=self.limit, **self.kw):
             if c.exception is not None:
                 out[c.index] = c.exception
             else:
                 r = c.response
-                out[c.index] = (int(r.status), len(await r.read()), _attempts(r), _latency(r))
+                n = len(await r.read())
+                out[c.index] = (int(r.status), n, (_attempts(r), _latency(r)))
         return out
 
 

@@ -53,7 +53,7 @@ RequestId command_target(const Command& c) {
 
 Engine::Engine()
     : work_(asio::make_work_guard(io_)),
-      driver_(io_, &Engine::on_done, this),
+      driver_(io_, &Engine::on_done, this, &Engine::on_event_end),
       delivery_(io_, &Engine::on_round_end, this),
       scheduler_(io_, transfers_, Scheduler::Hooks{this, &Engine::on_ready, &Engine::on_pool_timeout, &Engine::on_granted}),
       inbox_(io_) {
@@ -126,6 +126,7 @@ EngineStats Engine::stats() const {
   s.sockets = driver_.socket_count();
   s.sockets_opened = driver_.sockets_opened();
   s.sessions = stat_sessions_.load();
+  s.add_wait_max = stat_add_wait_max_.load(std::memory_order_relaxed);
   return s;
 }
 

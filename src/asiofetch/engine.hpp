@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "asiofetch/add_queue.hpp"
 #include "asiofetch/attempt_policy.hpp"
 #include "asiofetch/batch.hpp"
 #include "asiofetch/commands.hpp"
@@ -41,6 +42,9 @@ struct EngineStats {
   std::size_t sockets = 0;      // sockets libcurl asked us to watch
   std::size_t sockets_opened = 0;  // connection sockets opened since the engine started
   std::size_t sessions = 0;
+  // The most configured handles left waiting for their curl_multi_add_handle at the end of
+  // a socket event since the engine started (AddQueue's rule keeps it under kBurst).
+  std::size_t add_wait_max = 0;
 };
 
 // Always owned by a shared_ptr (stream buffers hold weak references back to it).
@@ -127,8 +131,10 @@ class Engine : public std::enable_shared_from_this<Engine> {
   // resolve_hook: true when the attempt's host:port has no connect_to entry yet; then Python
   // was asked (a ResolveNeeded outcome) and handle(cmd::Resolved) configures the attempt.
   bool needs_resolve(Transfer& t);
-  void queue_add(Transfer& t);  // curl_multi_add_handle at the round's end
-  void flush_adds();
+  // engine_multi.cpp: handles joining and leaving libcurl's multi.
+  void queue_add(Transfer& t);  // curl_multi_add_handle soon (AddQueue's rule)
+  void flush_adds();            // adds every waiting handle, then one kick
+  static void on_event_end(void* self);  // MultiDriver: a socket event was handled
   static void on_done(void* self, CURL* easy, CURLcode rc);
   void attempt_done(Transfer& t, CURLcode rc);
   bool try_again(Transfer& t, const Error* error);  // true: a retry or fallback is scheduled
@@ -184,7 +190,7 @@ class Engine : public std::enable_shared_from_this<Engine> {
   Registry transfers_;
   Scheduler scheduler_;
   EasyCache easy_;
-  std::vector<RequestId> pending_adds_;  // configured handles, added at the round's end
+  AddQueue adds_;  // configured handles waiting for curl_multi_add_handle
   std::unordered_map<SessionId, std::unique_ptr<Pool>> pools_;
   std::unordered_map<RequestId, std::unique_ptr<Batch>> batches_;
   struct HedgeGroup {
@@ -200,7 +206,7 @@ class Engine : public std::enable_shared_from_this<Engine> {
   std::shared_ptr<MockTable> mock_;  // guarded by mock_mutex_; mock_on_ says it is set
   std::atomic<bool> mock_on_{false};
   Inbox inbox_;
-  std::atomic<std::size_t> stat_in_flight_{0}, stat_sessions_{0};
+  std::atomic<std::size_t> stat_in_flight_{0}, stat_sessions_{0}, stat_add_wait_max_{0};
 
   std::thread thread_;  // last: started after every member above exists
 };

@@ -3,7 +3,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <algorithm>
 #include <cstdint>
-#include <cstdio>
 
 #include "asiofetch/curl_errors.hpp"
 #include "asiofetch/engine.hpp"
@@ -86,61 +85,6 @@ bool Engine::configure_attempt(Transfer& t, long version) {
   }
   queue_add(t);
   return true;
-}
-
-void Engine::queue_add(Transfer& t) {
-  // Handles are added in one go after the events at hand are handled, not one by one as
-  // slots free up: libcurl runs every expired handle on each socket_action, so an added
-  // handle would send inside the next socket's action, one request per server wake-up.
-  // Added together, they go out as a burst the server reads in one pass (nginx slept and
-  // woke once per request before, and each wake-up cost this thread a cross-CPU interrupt).
-  t.add_pending = true;
-  pending_adds_.push_back(t.id);
-  delivery_.end_round_soon();
-}
-
-void Engine::flush_adds() {
-  if (!driver_.running()) return;
-  std::vector<RequestId> ids;
-  ids.swap(pending_adds_);
-  bool added = false;
-  for (RequestId id : ids) {
-    guarded(id, [&] {
-      auto it = transfers_.find(id);
-      // Gone, or no longer waiting for this add (cancelled, failed, moved to a retry).
-      if (it == transfers_.end() || !it->second->add_pending) return;
-      Transfer& t = *it->second;
-      t.add_pending = false;
-      if (t.state != Transfer::State::Active || !t.easy) return;
-      if (CURLMcode rc = driver_.add(t.easy.get()); rc != CURLM_OK) {
-        finish(t, Error{ErrorKind::Other, 0, std::string("curl_multi_add_handle: ") + curl_multi_strerror(rc)});
-        return;
-      }
-      added = true;
-    });
-  }
-  if (pending_adds_.empty()) {
-    ids.clear();
-    pending_adds_.swap(ids);  // keep the buffer: no allocation per round
-  }
-  // Start them all now, in this one action; the action the timer callback posted for them
-  // then has nothing left to do and is skipped.
-  if (added) driver_.kick();
-}
-
-void Engine::on_done(void* self, CURL* easy, CURLcode rc) {
-  auto& e = *static_cast<Engine*>(self);
-  Transfer* t = nullptr;
-  try {
-    t = easy_info<Transfer*>(easy, CURLINFO_PRIVATE);
-  } catch (const EasyInfoError& err) {
-    std::fprintf(stderr, "asiofetch: %s\n", err.what());  // no request to fail: it is unknown
-  }
-  if (!t) {
-    e.driver_.remove(easy);  // not ours: never leave a finished handle in the multi
-    return;
-  }
-  e.guarded(t->id, [&] { e.attempt_done(*t, rc); });
 }
 
 AttemptState Engine::attempt_state(const Transfer& t) const {

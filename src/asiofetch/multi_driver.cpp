@@ -37,8 +37,8 @@ void check(CURLMcode rc, const char* what) {
 
 }  // namespace
 
-MultiDriver::MultiDriver(asio::io_context& io, DoneFn on_done, void* ctx)
-    : io_(io), on_done_(on_done), ctx_(ctx), timer_(io), watchdog_(io) {
+MultiDriver::MultiDriver(asio::io_context& io, DoneFn on_done, void* ctx, EventEndFn on_event_end)
+    : io_(io), on_done_(on_done), ctx_(ctx), on_event_end_(on_event_end), timer_(io), watchdog_(io) {
   ensure_curl_global_init();
   multi_.reset(curl_multi_init());
   if (!multi_) throw std::runtime_error("curl_multi_init failed");
@@ -75,7 +75,7 @@ void MultiDriver::remove(CURL* e) {
 
 void MultiDriver::kick() {
   timeout_posted_ = false;
-  socket_action(CURL_SOCKET_TIMEOUT, 0);
+  run_action(CURL_SOCKET_TIMEOUT, 0);
 }
 
 void MultiDriver::shutdown() {
@@ -209,6 +209,13 @@ int MultiDriver::on_timer(CURLM*, long timeout_ms, void* self) {
 }
 
 void MultiDriver::socket_action(curl_socket_t s, int events) {
+  run_action(s, events);
+  // Every caller of socket_action is a handler the event loop runs (readiness, timer, the
+  // posted "now" action, the watchdog), never libcurl or the owner: a safe point.
+  if (multi_ && on_event_end_) on_event_end_(ctx_);
+}
+
+void MultiDriver::run_action(curl_socket_t s, int events) {
   if (!multi_) return;
   curl_multi_socket_action(multi_.get(), s, events, &running_);
   drain_messages();

@@ -19,6 +19,9 @@ struct SocketWatch;
 // The glue of curl's docs/examples/multi-uv.c, on Asio: libcurl says which sockets to watch
 // (on_socket) and when to time out (on_timer); readiness and expiry go back to libcurl as
 // curl_multi_socket_action, and each finished transfer is reported through `on_done`.
+// After each action the loop ran for an event (a socket's readiness, libcurl's timer), once
+// libcurl returned and its finished transfers are drained, `on_event_end` runs: the one point
+// where the owner may add handles and kick() between events (see engine_multi.cpp).
 //
 // Constructed on any thread; every other member runs on the thread that runs `io` (the engine
 // thread), except socket_count(). Never calls back into libcurl from a libcurl callback.
@@ -27,8 +30,13 @@ class MultiDriver {
   // A finished transfer (CURLMSG_DONE). Still in the multi: the callee removes it. A plain
   // function pointer, called once per transfer: no allocation, no virtual dispatch.
   using DoneFn = void (*)(void* ctx, CURL* easy, CURLcode rc);
+  // An event's action is over: libcurl returned and curl_multi_info_read's loop ended, and
+  // the caller is the event loop itself (no libcurl frame, no owner frame on the stack).
+  // Never called for kick(), so a kick from this hook does not call it again.
+  using EventEndFn = void (*)(void* ctx);
 
-  MultiDriver(boost::asio::io_context& io, DoneFn on_done, void* ctx);  // throws on curl failure
+  // Throws on curl failure.
+  MultiDriver(boost::asio::io_context& io, DoneFn on_done, void* ctx, EventEndFn on_event_end = nullptr);
   ~MultiDriver();
   MultiDriver(const MultiDriver&) = delete;
   MultiDriver& operator=(const MultiDriver&) = delete;
@@ -65,13 +73,15 @@ class MultiDriver {
   void unwatch(curl_socket_t s);
   void forget(curl_socket_t s);
   void arm(const std::shared_ptr<SocketWatch>& w, curl_socket_t s);
-  void socket_action(curl_socket_t s, int events);
+  void socket_action(curl_socket_t s, int events);  // an event's action, then on_event_end_
+  void run_action(curl_socket_t s, int events);     // the action and its messages only
   void drain_messages();
   void arm_watchdog();
 
   boost::asio::io_context& io_;  // outlives this object
   const DoneFn on_done_;
   void* const ctx_;
+  const EventEndFn on_event_end_;
 
   // Engine thread only.
   MultiPtr multi_;

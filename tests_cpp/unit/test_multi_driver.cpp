@@ -69,6 +69,12 @@ class LoopbackPeer {
 struct Finished {
   MultiDriver* driver = nullptr;
   std::vector<CURLcode> codes;
+  int event_ends = 0;
+  std::size_t codes_at_first_end = 0;  // transfers reported before the first event's end
+  static void on_event_end(void* self) {
+    auto& f = *static_cast<Finished*>(self);
+    if (f.event_ends++ == 0) f.codes_at_first_end = f.codes.size();
+  }
   static void on_done(void* self, CURL* easy, CURLcode rc) {
     auto& f = *static_cast<Finished*>(self);
     f.codes.push_back(rc);
@@ -142,6 +148,34 @@ TEST(MultiDriver, reports_a_refused_connection_as_a_finished_transfer) {
   ASSERT_EQ(f.codes.size(), 1u);
   EXPECT_EQ(f.codes[0], CURLE_COULDNT_CONNECT);
   EXPECT_EQ(d.socket_count(), 0u);  // the failed socket was forgotten, not parked
+}
+
+// The owner's safe point: called after the event loop's own actions, once the finished
+// transfers were reported, never for kick() (so a kick from the hook cannot recurse).
+TEST(MultiDriver, event_end_follows_events_and_not_kicks) {
+  LoopbackPeer peer(1);
+  boost::asio::io_context io;
+  Finished f;
+  MultiDriver d(io, &Finished::on_done, &f, &Finished::on_event_end);
+  f.driver = &d;
+  EasyPtr e(curl_easy_init());
+  std::string body;
+  ASSERT_EQ(curl_easy_setopt(e.get(), CURLOPT_URL, peer.url().c_str()), CURLE_OK);
+  ASSERT_EQ(curl_easy_setopt(e.get(), CURLOPT_WRITEFUNCTION, &append), CURLE_OK);
+  ASSERT_EQ(curl_easy_setopt(e.get(), CURLOPT_WRITEDATA, &body), CURLE_OK);
+  ASSERT_EQ(d.prepare(e.get()), CURLE_OK);
+  ASSERT_EQ(d.add(e.get()), CURLM_OK);
+  d.kick();
+  EXPECT_EQ(f.event_ends, 0);  // the kick is the owner's call, not an event
+  while (f.codes.empty() && io.run_one()) {
+  }
+  ASSERT_EQ(f.codes.size(), 1u);
+  EXPECT_EQ(body, "hello");
+  EXPECT_GE(f.event_ends, 1);  // the connect and the response were events
+  const int ends = f.event_ends;
+  d.kick();
+  EXPECT_EQ(f.event_ends, ends);
+  d.shutdown();
 }
 
 TEST(MultiDriver, after_shutdown_nothing_is_added) {
