@@ -63,7 +63,7 @@ struct Transfer {
   Clock::time_point last_activity{};
 
   EasyPtr easy;
-  SlistPtr header_list;
+  std::shared_ptr<curl_slist> header_list;  // may be shared with other transfers (easy_setup.cpp)
   SlistPtr connect_to_list;   // CURLOPT_CONNECT_TO of the attempt (req.connect_to), or null
   bool awaiting_resolve = false;  // asked Python's resolver (resolve_hook); resolved() resumes it
   // Set when the connection failed opts->fingerprint: the digest it has ("": none readable).
