@@ -146,8 +146,9 @@ std::shared_ptr<curl_slist> build_header_list(const Headers& headers, bool sends
 // The header lists of the last few distinct header sets, shared by every transfer that sends
 // the same lines (a session's default headers: most requests). libcurl only reads the list it
 // is given (CURLOPT_HTTPHEADER is not copied), so transfers in flight may share one: at 10,000
-// in flight that is one list instead of 10,000, and no allocation per request. thread_local:
-// each engine thread has its own (only that thread configures handles).
+// in flight that is one list instead of 10,000, and no allocation per request. Kept until four
+// other header sets replace them (credentials included, as the session keeps its own defaults).
+// thread_local: each engine thread has its own (only that thread configures handles).
 std::shared_ptr<curl_slist> header_list_for(const Headers& headers, bool sends_body, bool& list_ok) {
   struct Entry {
     Headers headers;
