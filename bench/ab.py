@@ -52,7 +52,8 @@ def _per_round(records: list[dict[str, Any]]) -> dict[tuple[str, str, int], dict
 
 def table(records: list[dict[str, Any]], labels: list[str]) -> list[dict[str, Any]]:
     """Per (run, client, label): median and spread of the per-round ratios current / label
-    for requests per second (or MB/s) and CPU per request."""
+    for requests per second (or MB/s), CPU per request and, for case 5, the peak RSS and its
+    growth over the process's RSS before the requests (what the requests in flight hold)."""
     by = _per_round(records)
     rows: list[dict[str, Any]] = []
     keys = sorted({(run, client) for run, client, _ in by if "@" not in client})
@@ -60,7 +61,13 @@ def table(records: list[dict[str, Any]], labels: list[str]) -> list[dict[str, An
     for run_id, client in keys:
         for label in labels:
             other = f"{client}@{label}"
-            ratios: dict[str, list[float]] = {"rps": [], "mbps": [], "cpu_per_1k": []}
+            ratios: dict[str, list[float]] = {
+                "rps": [],
+                "mbps": [],
+                "cpu_per_1k": [],
+                "rss_peak_kb": [],
+                "rss_delta_kb": [],
+            }
             for rnd in rounds:
                 a, b = by.get((run_id, client, rnd)), by.get((run_id, other, rnd))
                 if not a or not b:
@@ -94,14 +101,15 @@ def markdown(rows: list[dict[str, Any]]) -> list[str]:
         "## A/B: this build / the other build, per-round ratios",
         "",
         "Median [min-max] (rounds) of current / other, measured in the same rounds. req/s and "
-        "MB/s above 1 and CPU per request below 1 favour the current build.",
+        "MB/s above 1, CPU per request and RSS below 1 favour the current build. RSS: case 5's "
+        "peak, and its growth over the RSS before the requests were sent.",
         "",
-        "| case | client | vs | req/s | MB/s | CPU per request |",
-        "|---|---|---|---|---|---|",
+        "| case | client | vs | req/s | MB/s | CPU per request | peak RSS | RSS growth |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     lines += [
         f"| {r['run_id']} | {r['client']} | {r['label']} | {cell(r, 'rps')} | {cell(r, 'mbps')} "
-        f"| {cell(r, 'cpu_per_1k')} |"
+        f"| {cell(r, 'cpu_per_1k')} | {cell(r, 'rss_peak_kb')} | {cell(r, 'rss_delta_kb')} |"
         for r in rows
     ]
     return lines

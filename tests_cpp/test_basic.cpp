@@ -142,5 +142,36 @@ TEST_F(Basic, many_concurrent_requests) {
   EXPECT_LE(c.engine().stats().easy_handles, 256u);
 }
 
+TEST_F(Basic, header_sets_shared_between_requests_in_flight_stay_their_own) {
+  // Requests sending the same header lines share one native header list while in flight
+  // (easy_setup.cpp keeps the last few). Six sets, more than it keeps, interleaved with and
+  // without a body: every request must send exactly its own lines, and no Expect.
+  PoolConfig cfg;
+  cfg.limit = 50;
+  EngineClient c(cfg);
+  auto set_of = [](int k) {
+    Headers h{{"X-Set", std::to_string(k)}};
+    for (int j = 0; j < k; ++j) h.emplace_back("X-Line-" + std::to_string(j), std::string(static_cast<std::size_t>(j + 1), 'v'));
+    return h;
+  };
+  std::vector<RequestId> ids;
+  for (int i = 0; i < 300; ++i) {
+    const int k = i % 6;
+    const bool post = (i / 6) % 2 == 1;
+    ids.push_back(c.submit(make_request(post ? "POST" : "GET", url("/echo"), set_of(k), post ? "body" : "")));
+  }
+  for (int i = 0; i < 300; ++i) {
+    auto o = c.wait(ids[static_cast<std::size_t>(i)]);
+    ASSERT_FALSE(o.error) << o.error.message;
+    Headers sent;
+    const json::value doc = json::parse(o.response->body);
+    for (auto& h : doc.as_object().at("headers").as_array()) {
+      std::string name(h.as_array()[0].as_string());
+      if (name.starts_with("X-") || name == "Expect") sent.emplace_back(name, std::string(h.as_array()[1].as_string()));
+    }
+    EXPECT_EQ(sent, set_of(i % 6)) << "request " << i;
+  }
+}
+
 }  // namespace
 }  // namespace asiofetch::testing

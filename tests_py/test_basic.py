@@ -126,3 +126,29 @@ async def test_many_concurrent_requests(base_url: str) -> None:
     # The engine's own counter (no public API for it): easy handles are recycled, so 2000
     # requests with 200 at a time must not leave 2000 handles behind.
     assert _core.engine_stats()["easy_handles"] <= 256
+
+
+async def test_header_sets_shared_between_requests_in_flight_stay_their_own(
+    base_url: str,
+) -> None:
+    # Requests sending the same header lines share one native header list while in flight (the
+    # engine keeps the last few): six sets, more than it keeps, with and without a body, all in
+    # flight together; each request must send exactly its own lines, and no Expect.
+    def set_of(k: int) -> list[tuple[str, str]]:
+        return [("X-Set", str(k))] + [(f"X-Line-{j}", "v" * (j + 1)) for j in range(k)]
+
+    async def one(i: int) -> None:
+        k = i % 6
+        post = (i // 6) % 2 == 1
+        r = await s.request(
+            "POST" if post else "GET",
+            f"{base_url}/echo",
+            headers=set_of(k),
+            data=b"body" if post else None,
+        )
+        doc = await r.json()
+        sent = [(n, v) for n, v in doc["headers"] if n.startswith("X-") or n == "Expect"]
+        assert sent == set_of(k), i
+
+    async with asiofetch.ClientSession(connector=asiofetch.TCPConnector(limit=50)) as s:
+        await asyncio.gather(*(one(i) for i in range(300)))

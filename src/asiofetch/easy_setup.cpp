@@ -1,6 +1,8 @@
 #include "asiofetch/easy_setup.hpp"
 
+#include <array>
 #include <chrono>
+#include <memory>
 #include <new>
 #include <string>
 
@@ -112,6 +114,65 @@ std::size_t upload_read(char* buf, std::size_t size, std::size_t n, void* self) 
   return CURL_READFUNC_ABORT;
 }
 
+// The lines of one request's header list: the caller's, in order; then, when a body is sent,
+// blanks that switch off libcurl's own Expect and form Content-Type. null: nothing to send.
+// list_ok false: a line could not be allocated (the list would send a different request).
+std::shared_ptr<curl_slist> build_header_list(const Headers& headers, bool sends_body, bool& list_ok) {
+  curl_slist* list = nullptr;
+  auto append = [&list, &list_ok](const std::string& line) {
+    if (auto* l = curl_slist_append(list, line.c_str()))
+      list = l;
+    else
+      list_ok = false;
+  };
+  std::string line;
+  for (const auto& [k, v] : headers) {
+    line.assign(k);
+    if (v.empty()) {
+      line.push_back(';');  // libcurl's syntax for "send this header with an empty value"
+    } else {
+      line.append(": ");
+      line.append(v);
+    }
+    append(line);
+  }
+  if (sends_body) {
+    if (!has_header(headers, "expect")) append("Expect:");
+    if (!has_header(headers, "content-type")) append("Content-Type:");
+  }
+  if (!list) return nullptr;
+  return std::shared_ptr<curl_slist>(list, SlistDeleter{});
+}
+
+// The header lists of the last few distinct header sets, shared by every transfer that sends
+// the same lines (a session's default headers: most requests). libcurl only reads the list it
+// is given (CURLOPT_HTTPHEADER is not copied), so transfers in flight may share one: at 10,000
+// in flight that is one list instead of 10,000, and no allocation per request. Kept until four
+// other header sets replace them (credentials included, as the session keeps its own defaults).
+// thread_local: each engine thread has its own (only that thread configures handles).
+std::shared_ptr<curl_slist> header_list_for(const Headers& headers, bool sends_body, bool& list_ok) {
+  struct Entry {
+    Headers headers;
+    bool sends_body = false;
+    std::shared_ptr<curl_slist> list;
+  };
+  constexpr std::size_t kEntries = 4;
+  thread_local std::array<Entry, kEntries> cache;
+  thread_local std::size_t next = 0;
+  if (headers.empty() && !sends_body) return nullptr;
+  for (const Entry& e : cache)
+    if (e.list && e.sends_body == sends_body && e.headers == headers) return e.list;
+  auto list = build_header_list(headers, sends_body, list_ok);
+  if (list_ok) {
+    Entry& slot = cache[next];
+    next = (next + 1) % kEntries;
+    slot.headers = headers;
+    slot.sends_body = sends_body;
+    slot.list = list;
+  }
+  return list;
+}
+
 }  // namespace
 
 long curl_http_version(const Transfer& t) noexcept {
@@ -187,30 +248,9 @@ std::optional<Error> configure_easy(Transfer& t, long version, MultiDriver& driv
 
   // Headers: the caller's, in order; plus blanks that switch off libcurl's own additions
   // (Expect: 100-continue costs a round trip; a default form Content-Type would be a lie).
-  curl_slist* list = nullptr;
   bool list_ok = true;
-  auto append = [&list, &list_ok](const std::string& line) {
-    if (auto* l = curl_slist_append(list, line.c_str()))
-      list = l;
-    else
-      list_ok = false;
-  };
-  std::string line;
-  for (const auto& [k, v] : t.req.headers) {
-    line.assign(k);
-    if (v.empty()) {
-      line.push_back(';');  // libcurl's syntax for "send this header with an empty value"
-    } else {
-      line.append(": ");
-      line.append(v);
-    }
-    append(line);
-  }
-  if (sends_body) {
-    if (!has_header(t.req.headers, "expect")) append("Expect:");
-    if (!has_header(t.req.headers, "content-type")) append("Content-Type:");
-  }
-  t.header_list.reset(list);
+  t.header_list = header_list_for(t.req.headers, sends_body, list_ok);
+  curl_slist* list = t.header_list.get();
   if (!t.req.connect_to.empty()) {
     curl_slist* to = nullptr;
     for (const std::string& entry : t.req.connect_to) {

@@ -11,6 +11,7 @@
 #include "asiofetch/content_decoder.hpp"
 #include "asiofetch/curl_handles.hpp"
 #include "asiofetch/head_checks.hpp"
+#include "asiofetch/lazy.hpp"
 #include "asiofetch/mailbox.hpp"
 #include "asiofetch/outcome.hpp"
 #include "asiofetch/request.hpp"
@@ -49,7 +50,9 @@ struct Transfer {
   std::size_t index = 0;        // its position in the batch's input
   bool holds_permit = false;    // of opts->semaphore; held across retries, released at the end
   int attempts = 0;             // attempts started so far
-  std::optional<Request> original;  // kept when a retry, fallback or hedge may start over
+  // Kept when a retry, fallback or hedge may start over. Lazy (here and the timers below): most
+  // requests use none of them, and an optional would hold their size in every Transfer in flight.
+  Lazy<Request> original;
   RequestId group = 0;          // hedged: the id the caller waits on (the original's id)
   int copy = 0;                 // hedged: 0 the original, n the n-th extra copy
   std::size_t fallback_pos = 0; // next entry of original->fallback to try
@@ -60,11 +63,11 @@ struct Transfer {
   Clock::time_point last_activity{};
 
   EasyPtr easy;
-  SlistPtr header_list;
+  std::shared_ptr<curl_slist> header_list;  // may be shared with other transfers (easy_setup.cpp)
   SlistPtr connect_to_list;   // CURLOPT_CONNECT_TO of the attempt (req.connect_to), or null
   bool awaiting_resolve = false;  // asked Python's resolver (resolve_hook); resolved() resumes it
   // Set when the connection failed opts->fingerprint: the digest it has ("": none readable).
-  std::optional<std::string> fingerprint_got;
+  Lazy<std::string> fingerprint_got;
   std::string fingerprint_peer;   // with fingerprint_got: "https://addr:port/" of the peer
   char errbuf[CURL_ERROR_SIZE] = {};
 
@@ -93,13 +96,13 @@ struct Transfer {
   std::uint64_t plain_cap = UINT64_MAX;
   bool paused = false;        // body_bytes paused the transfer before a stream existed
   bool hold_head = false;     // this hop's whole body is buffered (a retry or fallback may redo it)
-  std::optional<Error> body_error;  // the body failed here (decoding, limits): the attempt's error
+  Lazy<Error> body_error;  // the body failed here (decoding, limits): the attempt's error
   std::shared_ptr<MockTable> mock;      // asiofetch.testing's router when registered under one
   std::shared_ptr<MockPlay> mock_play;  // the current attempt, when the router answers it
-  std::optional<boost::asio::steady_timer> idle_timer;
-  std::optional<boost::asio::steady_timer> pool_timer;
-  std::optional<boost::asio::steady_timer> backoff_timer;
-  std::optional<boost::asio::steady_timer> hedge_timer;
+  Lazy<boost::asio::steady_timer> idle_timer;
+  Lazy<boost::asio::steady_timer> pool_timer;
+  Lazy<boost::asio::steady_timer> backoff_timer;
+  Lazy<boost::asio::steady_timer> hedge_timer;
 
   // libcurl callbacks (engine thread). noexcept: they catch everything (see callback_error).
   static std::size_t on_header(char* data, std::size_t size, std::size_t n, void* self) noexcept;
