@@ -85,6 +85,7 @@ test-py: install fixture
 
 lint: install
 	$(PY) -m ruff check python tests_py bench scripts examples
+	$(PY) -m ruff format --check python tests_py bench scripts examples
 	$(PY) -m mypy
 	$(PY) scripts/check_imports.py --deferred python/asiofetch
 	$(PY) scripts/gen_core_stub.py --check

@@ -175,6 +175,7 @@ def build(quick: bool, scale: float = 1.0) -> list[Run]:
                 max_rounds=1 if quick else 0,
             )
         )
+
     # Case 7: HTTPS, TLS 1.3. Keep-alive HTTP/1.1 with either certificate type, HTTP/2 over
     # ALPN, and a new connection per request (the server closes after each response, so every
     # client reconnects; nginx logs whether each handshake resumed a session).

@@ -160,8 +160,7 @@ def markdown(
                 f"| {_fmt('p', s.get('lat_p99_ms'))} | {_fmt('c', s.get('cpu_per_1k'))} "
                 f"| {_fmt('maxrss_kb', s.get('maxrss_kb'))} "
                 f"| {_fmt('n', s.get('conns'))} | {_fmt('n', extra)} "
-                f"| {status} |"
-                + (f" {_fmt('success', s.get('tls_resumed'))} |" if tls_col else "")
+                f"| {status} |" + (f" {_fmt('success', s.get('tls_resumed'))} |" if tls_col else "")
             )
     lines += ["", "## Machine", ""]
     lines += [f"- {k}: {v}" for k, v in meta["machine"].items()]
