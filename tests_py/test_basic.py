@@ -16,10 +16,10 @@ async def test_get_small_body(base_url: str) -> None:
     url = f"{base_url}/bytes/100"
     async with asiofetch.ClientSession() as s:
         r = await s.get(url)
+        body = await r.read()  # inside: once the session closes, an unread body may be gone
     assert r.status == 200
     assert r.reason == "OK"
     assert r.version == asiofetch.HttpVersion(1, 1)
-    body = await r.read()
     assert len(body) == 100
     assert body[:5] == b"abcde"
     assert r.headers["content-length"] == "100"
@@ -62,8 +62,8 @@ async def test_post_without_body_sends_zero_length(base_url: str) -> None:
 async def test_head_request_has_no_body(base_url: str) -> None:
     async with asiofetch.ClientSession() as s:
         r = await s.head(f"{base_url}/bytes/1000")
+        assert await r.read() == b""
     assert r.status == 200
-    assert await r.read() == b""
     assert r.headers["content-length"] == "1000"
 
 
@@ -87,7 +87,10 @@ async def test_headers_keep_order_and_duplicates(base_url: str) -> None:
 async def test_chunked_body(base_url: str) -> None:
     async with asiofetch.ClientSession() as s:
         r = await s.get(f"{base_url}/chunked?chunks=10&size=1000")
-    assert len(await r.read()) == 10000
+        # Read inside the session: a body still streaming when the session closes fails with
+        # "Connection closed" (as with aiohttp), and whether ten chunks arrive with the head
+        # is up to the server's writes.
+        assert len(await r.read()) == 10000
 
 
 async def test_compressed_bodies_are_decoded(base_url: str) -> None:
@@ -101,7 +104,7 @@ async def test_compressed_bodies_are_decoded(base_url: str) -> None:
 async def test_auto_decompress_off_keeps_raw_bytes(base_url: str) -> None:
     async with asiofetch.ClientSession(auto_decompress=False) as s:
         r = await s.get(f"{base_url}/gzip", headers={"Accept-Encoding": "gzip"})
-    body = await r.read()
+        body = await r.read()
     assert body[:2] == b"\x1f\x8b"  # gzip magic
 
 
