@@ -144,12 +144,11 @@ std::shared_ptr<curl_slist> build_header_list(const Headers& headers, bool sends
   return std::shared_ptr<curl_slist>(list, SlistDeleter{});
 }
 
-// The header lists of the last few distinct header sets, shared by every transfer that sends
-// the same lines (a session's default headers: most requests). libcurl only reads the list it
-// is given (CURLOPT_HTTPHEADER is not copied), so transfers in flight may share one: at 10,000
-// in flight that is one list instead of 10,000, and no allocation per request. Kept until four
-// other header sets replace them (credentials included, as the session keeps its own defaults).
-// thread_local: each engine thread has its own (only that thread configures handles).
+// The header lists of the last four distinct header sets (thread_local: each engine thread
+// configures its own handles), shared by every transfer that sends the same lines, as a
+// session's default headers do: libcurl only reads CURLOPT_HTTPHEADER, so 10,000 transfers in
+// flight share one list and allocate none. Kept until four other sets replace them
+// (credentials included, as the session keeps its own defaults).
 std::shared_ptr<curl_slist> header_list_for(const Headers& headers, bool sends_body, bool& list_ok) {
   struct Entry {
     Headers headers;
