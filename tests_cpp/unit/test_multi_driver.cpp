@@ -87,6 +87,14 @@ std::size_t append(char* data, std::size_t size, std::size_t n, void* out) {
   return size * n;
 }
 
+// A GET of `url` whose body lands in `body`, prepared by the driver (not yet added).
+void prepare_get(MultiDriver& d, CURL* e, const std::string& url, std::string& body) {
+  ASSERT_EQ(curl_easy_setopt(e, CURLOPT_URL, url.c_str()), CURLE_OK);
+  ASSERT_EQ(curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &append), CURLE_OK);
+  ASSERT_EQ(curl_easy_setopt(e, CURLOPT_WRITEDATA, &body), CURLE_OK);
+  ASSERT_EQ(d.prepare(e), CURLE_OK);
+}
+
 TEST(MultiDriver, runs_transfers_and_keeps_the_idle_connection_registered) {
   LoopbackPeer peer(2);
   boost::asio::io_context io;
@@ -95,10 +103,7 @@ TEST(MultiDriver, runs_transfers_and_keeps_the_idle_connection_registered) {
   f.driver = &d;
   EasyPtr e(curl_easy_init());
   std::string body;
-  ASSERT_EQ(curl_easy_setopt(e.get(), CURLOPT_URL, peer.url().c_str()), CURLE_OK);
-  ASSERT_EQ(curl_easy_setopt(e.get(), CURLOPT_WRITEFUNCTION, &append), CURLE_OK);
-  ASSERT_EQ(curl_easy_setopt(e.get(), CURLOPT_WRITEDATA, &body), CURLE_OK);
-  ASSERT_EQ(d.prepare(e.get()), CURLE_OK);
+  ASSERT_NO_FATAL_FAILURE(prepare_get(d, e.get(), peer.url(), body));
 
   for (int round = 1; round <= 2; ++round) {
     ASSERT_EQ(d.add(e.get()), CURLM_OK);
@@ -160,10 +165,7 @@ TEST(MultiDriver, event_end_follows_events_and_not_kicks) {
   f.driver = &d;
   EasyPtr e(curl_easy_init());
   std::string body;
-  ASSERT_EQ(curl_easy_setopt(e.get(), CURLOPT_URL, peer.url().c_str()), CURLE_OK);
-  ASSERT_EQ(curl_easy_setopt(e.get(), CURLOPT_WRITEFUNCTION, &append), CURLE_OK);
-  ASSERT_EQ(curl_easy_setopt(e.get(), CURLOPT_WRITEDATA, &body), CURLE_OK);
-  ASSERT_EQ(d.prepare(e.get()), CURLE_OK);
+  ASSERT_NO_FATAL_FAILURE(prepare_get(d, e.get(), peer.url(), body));
   ASSERT_EQ(d.add(e.get()), CURLM_OK);
   d.kick();
   EXPECT_EQ(f.event_ends, 0);  // the kick is the owner's call, not an event
