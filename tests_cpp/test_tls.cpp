@@ -25,6 +25,21 @@ TEST_F(Tls, tls_verified_with_custom_ca) {
   EXPECT_GT(o.response->timings.tls, 0.0);
 }
 
+TEST_F(Tls, streamed_head_before_its_body_has_the_handshake_time) {
+  // A head handed over before the body ends (CI saw tls = 0 on such h2 heads).
+  EngineClient c;
+  RequestOptions opts;
+  opts.ca_file = test_certs().ca_cert;
+  opts.stream = true;
+  auto o = c.get(server().tls_url("/drip?chunks=2&size=10&delay_ms=100"), opts);
+  ASSERT_FALSE(o.error) << o.error.message;
+  ASSERT_TRUE(o.response->stream);
+  const Timings& t = o.response->timings;
+  EXPECT_GT(t.tls, t.connect);
+  EXPECT_GE(t.first_byte, t.tls);
+  EXPECT_EQ(t.total, 0.0);
+}
+
 TEST_F(Tls, tls_unknown_ca_rejected) {
   EngineClient c;
   auto o = c.get(server().tls_url("/bytes/10"));

@@ -218,7 +218,11 @@ class ClientResponse:
 
     @property
     def timings(self) -> dict[str, float]:
-        """Seconds: dns, connect, tls, first_byte, total (of the final attempt), queued."""
+        """Seconds: dns, connect, tls, first_byte, total (of the final attempt), queued.
+
+        A streamed response (``async with session.get(...)``) is handed over at its head:
+        ``total`` reads 0 until its body has ended.
+        """
         return self._raw.timings  # type: ignore[no-any-return]
 
     @property

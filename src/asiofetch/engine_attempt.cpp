@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "asiofetch/curl_errors.hpp"
+#include "asiofetch/easy_info.hpp"
 #include "asiofetch/engine.hpp"
 #include "asiofetch/fault.hpp"
 #include "asiofetch/headers.hpp"

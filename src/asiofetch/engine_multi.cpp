@@ -1,6 +1,7 @@
 // The engine's side of libcurl's multi: when configured handles join it, when finished ones leave.
 #include <cstdio>
 
+#include "asiofetch/easy_info.hpp"
 #include "asiofetch/easy_setup.hpp"
 #include "asiofetch/engine.hpp"
 

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "asiofetch/content_decoder.hpp"
+#include "asiofetch/easy_info.hpp"
 #include "asiofetch/easy_setup.hpp"
 #include "asiofetch/engine.hpp"
 #include "asiofetch/stream_buffer.hpp"
@@ -41,7 +42,7 @@ void Engine::promote_heads() {
 
 void Engine::finish_ok(Transfer& t) {
   if (t.stream) {
-    t.stream->finish(Error{});
+    t.stream->finish(Error{}, total_time(t.easy.get()));
     if (!t.outcome_sent) delivery_.head(t);  // no body callback came (HEAD, 204): head now
     release(t);
     return;
@@ -56,7 +57,7 @@ void Engine::finish_ok(Transfer& t) {
     }
     if (bounded && t.decoder->has_more()) {
       promote(t);
-      t.stream->finish(Error{});
+      t.stream->finish(Error{}, total_time(t.easy.get()));
       release(t);
       return;
     }
@@ -94,9 +95,9 @@ void Engine::finish(Transfer& t, Error error) {
     promote(t);
   }
   if (t.stream && t.outcome_sent) {
-    t.stream->finish(std::move(error));
+    t.stream->finish(std::move(error), total_time(t.easy.get()));
   } else if (!t.outcome_sent) {
-    if (t.stream) t.stream->finish(error);
+    if (t.stream) t.stream->finish(error, total_time(t.easy.get()));
     Outcome o;
     o.id = t.id;
     o.error = std::move(error);

@@ -56,10 +56,11 @@ StreamBuffer::Offer StreamBuffer::offer(std::string_view data) {
   return failed_ ? Offer::Failed : Offer::Taken;
 }
 
-void StreamBuffer::finish(Error error) {
+void StreamBuffer::finish(Error error, double total) {
   std::lock_guard lock(mutex_);
   if (finished_) return;
   finished_ = true;
+  total_ = total;
   if (!aborted_ && !failed_) error_ = std::move(error);
   pump_locked();
   wake_locked();
@@ -160,6 +161,11 @@ bool StreamBuffer::paused() const {
 Error StreamBuffer::error() const {
   std::lock_guard lock(mutex_);
   return error_;
+}
+
+double StreamBuffer::total_time() const {
+  std::lock_guard lock(mutex_);
+  return total_;
 }
 
 bool StreamBuffer::ended_locked() const {

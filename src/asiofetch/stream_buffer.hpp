@@ -49,7 +49,9 @@ class StreamBuffer {
   void start(std::unique_ptr<ContentDecoder> decoder, BodyLimits limits, std::string decoded,
              std::uint64_t raw_so_far, bool paused);
   Offer offer(std::string_view data);  // Full: pause and retry later; Failed: abort, see error()
-  void finish(Error error);            // end of body (error.kind == None) or failure
+  // End of body (error.kind == None) or failure; `total`: libcurl's total time by then, the
+  // streamed response's timings["total"] (its head went out before it was known).
+  void finish(Error error, double total = 0);
 
   // Consumer side. read(): up to n bytes (all buffered when n < 0); "" with at_eof() at the
   // end; nullopt when nothing is buffered yet.
@@ -64,6 +66,7 @@ class StreamBuffer {
   std::uint64_t raw_bytes() const;  // bytes received on the wire so far
   bool paused() const;              // the transfer waits for the consumer
   Error error() const;
+  double total_time() const;  // `total` from finish(); 0 before the engine finished
 
  private:
   void wake_locked();
@@ -89,6 +92,7 @@ class StreamBuffer {
   bool checked_ = false;             // the decoder's end-of-stream check ran
   bool aborted_ = false;
   bool failed_ = false;              // the body failed here (decoding, limits)
+  double total_ = 0;
   Error error_;
   std::weak_ptr<Mailbox> waiter_mailbox_;
   RequestId waiter_id_ = 0;

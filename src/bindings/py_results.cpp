@@ -293,7 +293,8 @@ void register_results(py::module_& m) {
         d["connect"] = t.connect;
         d["tls"] = t.tls;
         d["first_byte"] = t.first_byte;
-        d["total"] = t.total;
+        // A streamed response's head went out before the body's end: its stream has `total`.
+        d["total"] = t.total == 0 && r.r->stream ? r.r->stream->total_time() : t.total;
         d["queued"] = t.queued;
         return d;
       })

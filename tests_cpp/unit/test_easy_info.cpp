@@ -1,4 +1,4 @@
-// easy_setup's checked curl_easy_getinfo: values of a real handle, and the error that names the info.
+// easy_info: checked curl_easy_getinfo on a real handle, the error that names the info, timings.
 #include <gtest/gtest.h>
 
 #include <curl/curl.h>
@@ -6,7 +6,7 @@
 #include <string>
 
 #include "asiofetch/curl_handles.hpp"
-#include "asiofetch/easy_setup.hpp"
+#include "asiofetch/easy_info.hpp"
 #include "asiofetch/response.hpp"
 
 namespace asiofetch::testing {
@@ -33,8 +33,20 @@ TEST(EasyInfo, AHandleThatNeverRanReportsZeroes) {
   EXPECT_EQ(easy_info<long>(e.get(), CURLINFO_HTTP_VERSION), 0);
   EXPECT_EQ(easy_info<curl_off_t>(e.get(), CURLINFO_PRETRANSFER_TIME_T), 0);
   EXPECT_EQ(easy_info<curl_off_t>(e.get(), CURLINFO_TOTAL_TIME_T), 0);
-  EXPECT_EQ(first_byte_time(e.get()), 0.0);
-  EXPECT_EQ(first_byte_time(nullptr), std::nullopt);
+  EXPECT_EQ(total_time(e.get()), 0.0);
+  Timings t;
+  t.first_byte = 7;
+  read_head_timings(e.get(), t);
+  EXPECT_EQ(t.first_byte, 0.0);
+}
+
+TEST(EasyInfo, NoHandleLeavesTheTimingsAsTheyAre) {
+  // No handle: nothing is read, and what the timings held stays.
+  Timings t;
+  t.connect = 1.5;
+  read_head_timings(nullptr, t);
+  EXPECT_EQ(t.connect, 1.5);
+  EXPECT_EQ(total_time(nullptr), 0.0);
 }
 
 TEST(EasyInfo, PrivatePointerRoundTrips) {
