@@ -144,7 +144,7 @@ TEST_F(Basic, many_concurrent_requests) {
 
 TEST_F(Basic, header_sets_shared_between_requests_in_flight_stay_their_own) {
   // Requests sending the same header lines share one native header list while in flight
-  // (easy_setup.cpp keeps the last few). Six sets, more than it keeps, interleaved with and
+  // (header_lists.hpp keeps the last few). Six sets, more than it keeps, interleaved with and
   // without a body: every request must send exactly its own lines, and no Expect.
   PoolConfig cfg;
   cfg.limit = 50;

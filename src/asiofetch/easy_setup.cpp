@@ -1,6 +1,6 @@
 #include "asiofetch/easy_setup.hpp"
 
-#include <array>
+#include <cstdint>
 #include <chrono>
 #include <memory>
 #include <new>
@@ -8,6 +8,7 @@
 
 #include "asiofetch/ca_trust.hpp"
 #include "asiofetch/content_decoder.hpp"
+#include "asiofetch/header_lists.hpp"
 #include "asiofetch/headers.hpp"
 #include "asiofetch/multi_driver.hpp"
 #include "asiofetch/pool.hpp"
@@ -143,31 +144,14 @@ std::shared_ptr<curl_slist> build_header_list(const Headers& headers, bool sends
   return std::shared_ptr<curl_slist>(list, SlistDeleter{});
 }
 
-// The header lists of the last four distinct header sets (thread_local: each engine thread
-// configures its own handles), shared by every transfer that sends the same lines, as a
-// session's default headers do: libcurl only reads CURLOPT_HTTPHEADER, so 10,000 transfers in
-// flight share one list and allocate none. Kept until four other sets replace them
-// (credentials included, as the session keeps its own defaults).
-std::shared_ptr<curl_slist> header_list_for(const Headers& headers, bool sends_body, bool& list_ok) {
-  struct Entry {
-    Headers headers;
-    bool sends_body = false;
-    std::shared_ptr<curl_slist> list;
-  };
-  constexpr std::size_t kEntries = 4;
-  thread_local std::array<Entry, kEntries> cache;
-  thread_local std::size_t next = 0;
+// The list for `headers`: the session's shared one when the set is cached (header_lists.hpp).
+std::shared_ptr<curl_slist> header_list_for(HeaderListCache& cache, const Headers& headers, bool sends_body,
+                                            bool& list_ok) {
   if (headers.empty() && !sends_body) return nullptr;
-  for (const Entry& e : cache)
-    if (e.list && e.sends_body == sends_body && e.headers == headers) return e.list;
+  const std::uint64_t hash = HeaderListCache::hash_of(headers, sends_body);
+  if (auto list = cache.find(headers, sends_body, hash)) return list;
   auto list = build_header_list(headers, sends_body, list_ok);
-  if (list_ok) {
-    Entry& slot = cache[next];
-    next = (next + 1) % kEntries;
-    slot.headers = headers;
-    slot.sends_body = sends_body;
-    slot.list = list;
-  }
+  if (list_ok) cache.offer(headers, sends_body, hash, list);
   return list;
 }
 
@@ -247,7 +231,7 @@ std::optional<Error> configure_easy(Transfer& t, long version, MultiDriver& driv
   // Headers: the caller's, in order; plus blanks that switch off libcurl's own additions
   // (Expect: 100-continue costs a round trip; a default form Content-Type would be a lie).
   bool list_ok = true;
-  t.header_list = header_list_for(t.req.headers, sends_body, list_ok);
+  t.header_list = header_list_for(t.pool->header_lists, t.req.headers, sends_body, list_ok);
   curl_slist* list = t.header_list.get();
   if (!t.req.connect_to.empty()) {
     curl_slist* to = nullptr;

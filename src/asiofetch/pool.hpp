@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "asiofetch/curl_handles.hpp"
+#include "asiofetch/header_lists.hpp"
 #include "asiofetch/outcome.hpp"
 #include "asiofetch/tls_sessions.hpp"
 
@@ -79,6 +80,8 @@ struct Pool {
   // kMaxKnownOrigins (a crawl over many hosts must not grow it without end).
   static constexpr std::size_t kMaxKnownOrigins = 4096;
   std::unordered_map<std::string, bool> h2_origins;
+  // The header lists this session's transfers share (dropped with the session).
+  HeaderListCache header_lists;
 
   // TCPConnector.clear_dns_cache(): when it was last called. libcurl's DNS cache has no flush
   // a share user can call, but it drops an entry older than the transfer's
