@@ -63,6 +63,23 @@ TEST_F(Recovery, a_throw_inside_a_libcurl_callback_fails_the_request) {
   EXPECT_EQ(ok.response->status, 200);
 }
 
+TEST_F(Recovery, a_finished_handle_whose_request_cannot_be_read_still_ends_that_request) {
+  // CURLINFO_PRIVATE failing for a finished handle: the request is found by its handle and
+  // fails once, with the reason, instead of waiting for a timeout (it has none here).
+  EngineClient c;
+  fault::arm(fault::Site::Done, fault::Throw::Runtime);
+  auto failed = c.get(url("/bytes/10"));
+  ASSERT_FALSE(failed.response);
+  EXPECT_EQ(failed.error.kind, ErrorKind::Other);
+  EXPECT_EQ(failed.error.message, "asiofetch engine internal error: injected fault at site 2 (request 0)");
+  EXPECT_TRUE(c.eventually([&] { return c.engine().stats().in_flight == 0; }));
+  EXPECT_EQ(c.counters().in_flight.load(), 0u);
+
+  auto ok = c.get(url("/bytes/10"));
+  ASSERT_TRUE(ok.response) << ok.error.message;
+  EXPECT_EQ(ok.response->body, "abcdefghij");
+}
+
 TEST_F(Recovery, a_throw_in_a_batch_fails_one_item_and_the_batch_completes) {
   EngineClient c;
   auto opts = std::make_shared<RequestOptions>();

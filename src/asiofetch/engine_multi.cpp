@@ -1,9 +1,11 @@
 // The engine's side of libcurl's multi: when configured handles join it, when finished ones leave.
+#include <algorithm>
 #include <cstdio>
 
 #include "asiofetch/easy_info.hpp"
 #include "asiofetch/easy_setup.hpp"
 #include "asiofetch/engine.hpp"
+#include "asiofetch/fault.hpp"
 
 namespace asiofetch {
 
@@ -66,9 +68,20 @@ void Engine::on_done(void* self, CURL* easy, CURLcode rc) {
   auto& e = *static_cast<Engine*>(self);
   Transfer* t = nullptr;
   try {
+    fault::check(fault::Site::Done, 0);
     t = easy_info<Transfer*>(easy, CURLINFO_PRIVATE);
-  } catch (const EasyInfoError& err) {
-    std::fprintf(stderr, "asiofetch: %s\n", err.what());  // no request to fail: it is unknown
+  } catch (const std::exception& err) {
+    // libcurl refused its own handle's pointer (an engine bug). The request is found by its
+    // handle instead, a scan on a path that should never run, so that it still ends once,
+    // failing with that error, rather than waiting for a timeout it may not have.
+    const auto it = std::find_if(e.transfers_.begin(), e.transfers_.end(),
+                                 [easy](const auto& kv) { return kv.second->easy.get() == easy; });
+    if (it != e.transfers_.end()) {
+      e.fail_internal(it->first, std::current_exception());
+      e.run_ready();
+      return;
+    }
+    std::fprintf(stderr, "asiofetch: %s (a finished handle of no request)\n", err.what());
   }
   if (!t) {
     e.driver_.remove(easy);  // not ours: never leave a finished handle in the multi

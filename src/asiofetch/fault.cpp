@@ -9,8 +9,9 @@
 namespace asiofetch::fault {
 
 namespace {
-std::atomic<int> g_left[2]{};
-std::atomic<Throw> g_what[2]{};
+constexpr int kSites = 3;
+std::atomic<int> g_left[kSites]{};
+std::atomic<Throw> g_what[kSites]{};
 }  // namespace
 
 void arm(Site site, Throw what, int times) {

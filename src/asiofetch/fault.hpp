@@ -10,6 +10,7 @@ namespace asiofetch::fault {
 enum class Site : std::uint8_t {
   Start,  // the engine starts an attempt that just got its pool slot
   Body,   // libcurl hands a response's body bytes to the transfer
+  Done,   // the engine looks up which request a finished handle is (CURLINFO_PRIVATE)
 };
 enum class Throw : std::uint8_t { BadAlloc, Runtime };
 
