@@ -18,7 +18,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from bench.report import _fmt
+from bench.report import format_metric
 
 # Columns: (header, client, its uvloop variant or None). A column no row fills is dropped.
 COLUMNS: tuple[tuple[str, str, str | None], ...] = (
@@ -60,15 +60,15 @@ def _cell(summary: dict[str, Any], client: str, uvloop: str | None, metric: str)
     if client == "ceiling":
         names: tuple[str, ...] = CEILINGS
         found = [summary[c] for c in names if c in summary and summary[c].get(metric) is not None]
-        return _fmt(metric, found[0][metric]) if found else ""
+        return format_metric(metric, found[0][metric]) if found else ""
     main = summary.get(client, {})
-    text = _fmt(metric, main.get(metric))
+    text = format_metric(metric, main.get(metric))
     if text and main.get("status", "ok") != "ok":
         text += ", with errors"  # the run's results.md has them
     if text and client.startswith("asiofetch"):
         text = f"**{text}**"
     if uvloop is not None and summary.get(uvloop, {}).get(metric) is not None:
-        text += f" ({_fmt(metric, summary[uvloop][metric])})"
+        text += f" ({format_metric(metric, summary[uvloop][metric])})"
     return text
 
 

@@ -75,7 +75,9 @@ def summarize(records: list[dict[str, Any]], metric_of: dict[str, str]) -> dict[
     return out
 
 
-def _fmt(m: str, v: float | None) -> str:
+def format_metric(m: str, v: float | None) -> str:
+    """One figure as the reports print it ("" for none): KiB for *_kb, percentages for
+    rss_growth and success, thousands separators from 100 up, else 3 significant digits."""
     if v is None:
         return ""
     if m.endswith("_kb"):
@@ -94,10 +96,10 @@ def _fmt(m: str, v: float | None) -> str:
 def _primary(m: str, s: dict[str, Any]) -> str:
     if m not in s:
         return ""
-    text = _fmt(m, s[m])
+    text = format_metric(m, s[m])
     sp = s.get("spread")
     if sp and s["rounds"] > 1:
-        text += f" [{_fmt(m, sp[0])}-{_fmt(m, sp[1])}]"
+        text += f" [{format_metric(m, sp[0])}-{format_metric(m, sp[1])}]"
     return text
 
 
@@ -153,15 +155,23 @@ def markdown(
             status = s["status"]
             if s.get("error"):
                 status += ": " + str(s["error"]).replace("|", "/").replace("\n", " ")[:120]
-            mb = _fmt("mbps", s.get("mbps")) if m != "mbps" else ""
+            mb = format_metric("mbps", s.get("mbps")) if m != "mbps" else ""
             extra = s.get("server_extra_attempts", s.get("extra_attempts"))
-            lines.append(
-                f"| {client} | {_primary(m, s)} | {mb} | {_fmt('p', s.get('lat_p50_ms'))} "
-                f"| {_fmt('p', s.get('lat_p99_ms'))} | {_fmt('c', s.get('cpu_per_1k'))} "
-                f"| {_fmt('maxrss_kb', s.get('maxrss_kb'))} "
-                f"| {_fmt('n', s.get('conns'))} | {_fmt('n', extra)} "
-                f"| {status} |" + (f" {_fmt('success', s.get('tls_resumed'))} |" if tls_col else "")
-            )
+            cells = [
+                client,
+                _primary(m, s),
+                mb,
+                format_metric("p", s.get("lat_p50_ms")),
+                format_metric("p", s.get("lat_p99_ms")),
+                format_metric("c", s.get("cpu_per_1k")),
+                format_metric("maxrss_kb", s.get("maxrss_kb")),
+                format_metric("n", s.get("conns")),
+                format_metric("n", extra),
+                status,
+            ]
+            if tls_col:
+                cells.append(format_metric("success", s.get("tls_resumed")))
+            lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "## Machine", ""]
     lines += [f"- {k}: {v}" for k, v in meta["machine"].items()]
     lines += [f"- pinning: {meta['pinning']}", f"- fixture server: {meta['fixture']}"]

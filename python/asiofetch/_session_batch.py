@@ -53,8 +53,16 @@ class SessionBatches(SessionRequests):
         `max_body_size` caps each body the batch holds (bytes, decoded; None: no cap; default
         the session's batch_max_body_size, 16 MiB): a larger one fails with ClientPayloadError.
         """
-        flow = (retry, semaphore, rate_limit, hedge)
-        target = self._batch_target(*flow, timeout, allow_redirects, max_redirects, max_body_size)
+        target = self._batch_target(
+            retry=retry,
+            semaphore=semaphore,
+            rate_limit=rate_limit,
+            hedge=hedge,
+            timeout=timeout,
+            allow_redirects=allow_redirects,
+            max_redirects=max_redirects,
+            max_body_size=max_body_size,
+        )
         return await _batch.gather(
             target,
             requests,
@@ -82,8 +90,16 @@ class SessionBatches(SessionRequests):
     ) -> AsyncIterator[Completed]:
         """Results as they finish, consuming `requests` lazily (see _batch); redirects and
         max_body_size as for gather()."""
-        flow = (retry, semaphore, rate_limit, hedge)
-        target = self._batch_target(*flow, timeout, allow_redirects, max_redirects, max_body_size)
+        target = self._batch_target(
+            retry=retry,
+            semaphore=semaphore,
+            rate_limit=rate_limit,
+            hedge=hedge,
+            timeout=timeout,
+            allow_redirects=allow_redirects,
+            max_redirects=max_redirects,
+            max_body_size=max_body_size,
+        )
         return _batch.as_completed(
             target, requests, concurrency=concurrency, buffer=buffer, deadline=deadline
         )
@@ -98,18 +114,17 @@ class SessionBatches(SessionRequests):
     ) -> CompletedStream:
         """as_completed's outcomes raw, a chunk at a time (the bulk-fetch job's path; see
         _batch_stream). Call it on the running loop."""
-        target = self._batch_target(
-            _SENTINEL, _SENTINEL, _SENTINEL, _SENTINEL, _SENTINEL, allow_redirects, max_redirects
-        )
+        target = self._batch_target(allow_redirects=allow_redirects, max_redirects=max_redirects)
         return _batch.completed_chunks(target, requests, concurrency)
 
     def _batch_target(
         self,
-        retry: Any,
-        semaphore: Any,
-        rate_limit: Any,
-        hedge: Any,
-        timeout: Any,
+        *,
+        retry: Any = _SENTINEL,
+        semaphore: Any = _SENTINEL,
+        rate_limit: Any = _SENTINEL,
+        hedge: Any = _SENTINEL,
+        timeout: Any = _SENTINEL,
         allow_redirects: bool = True,
         max_redirects: int = _core.MAX_REDIRECTS,
         max_body_size: Any = _SENTINEL,
