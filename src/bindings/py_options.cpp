@@ -4,6 +4,7 @@
 #include <cmath>
 #include <string>
 
+#include "asiofetch/tls_fingerprint.hpp"
 #include "asiofetch/url.hpp"
 #include "bindings/bindings.hpp"
 #include "bindings/py_args.hpp"
@@ -57,6 +58,14 @@ void apply(RequestOptions& o, const std::string& key, py::handle v) {
     if (!PyBytes_Check(v.ptr())) throw py::type_error(std::string("fingerprint must be bytes, got ") + Py_TYPE(v.ptr())->tp_name);
     std::string fp = v.cast<std::string>();
     if (!fp.empty() && fp.size() != 32) throw py::value_error("fingerprint must be a SHA-256 digest (32 bytes) or empty");
+    // Refused here, where ssl=Fingerprint(...) was given, rather than by every request.
+    if (!fp.empty() && !fingerprint_supported()) {
+      const curl_version_info_data* cv = curl_version_info(CURLVERSION_NOW);
+      throw py::value_error(std::string("ssl=Fingerprint(...) cannot be checked: this libcurl uses ") +
+                            (cv && cv->ssl_version ? cv->ssl_version : "no TLS library") +
+                            ", not the OpenSSL asiofetch was built with, so the server's certificate cannot be "
+                            "read (the wheel's bundled libcurl can)");
+    }
     o.fingerprint = std::move(fp);
   }
   else if (key == "stream_high_water") {
