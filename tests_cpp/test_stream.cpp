@@ -45,10 +45,10 @@ TEST_F(Stream, stream_delivers_head_then_body) {
 }
 
 TEST_F(Stream, stream_head_has_phase_timings_and_total_comes_with_the_end) {
-  // The head goes out 200 ms before the body ends: it carries every phase up to the first
-  // byte, and `total` (not known yet) comes with the end of the stream.
+  // The head goes out 500 ms before the body ends (a margin for a loaded machine): it
+  // carries every phase up to the first byte, and `total` comes with the end of the stream.
   EngineClient c;
-  auto o = c.fetch(make_request("GET", url("/drip?chunks=3&size=10&delay_ms=100")), stream_opts());
+  auto o = c.fetch(make_request("GET", url("/drip?chunks=3&size=10&delay_ms=250")), stream_opts());
   ASSERT_FALSE(o.error) << o.error.message;
   const Timings& t = o.response->timings;
   EXPECT_GT(t.connect, 0.0);
@@ -57,7 +57,7 @@ TEST_F(Stream, stream_head_has_phase_timings_and_total_comes_with_the_end) {
   auto& s = *o.response->stream;
   EXPECT_EQ(s.total_time(), 0.0);
   EXPECT_EQ(read_all(c, s).size(), 30u);
-  EXPECT_GE(s.total_time(), t.first_byte + 0.15);
+  EXPECT_GE(s.total_time(), t.first_byte + 0.45);
 }
 
 TEST_F(Stream, stream_backpressure_bounds_buffer) {

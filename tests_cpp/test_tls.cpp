@@ -31,7 +31,7 @@ TEST_F(Tls, streamed_head_before_its_body_has_the_handshake_time) {
   RequestOptions opts;
   opts.ca_file = test_certs().ca_cert;
   opts.stream = true;
-  auto o = c.get(server().tls_url("/drip?chunks=2&size=10&delay_ms=100"), opts);
+  auto o = c.get(server().tls_url("/drip?chunks=2&size=10&delay_ms=300"), opts);
   ASSERT_FALSE(o.error) << o.error.message;
   ASSERT_TRUE(o.response->stream);
   const Timings& t = o.response->timings;

@@ -39,11 +39,12 @@ async def test_stream_delivers_head_then_body(base_url: str) -> None:
 
 
 async def test_stream_head_has_phase_timings_and_total_comes_with_the_end(base_url: str) -> None:
-    # The head goes out 200 ms before the body ends: it carries every phase up to the first
-    # byte; `total` is 0 until the body has ended, like httpx's `elapsed` after close.
+    # The head goes out 500 ms before the body ends (a margin for a loaded machine): it
+    # carries every phase up to the first byte; `total` is 0 until the body has ended, like
+    # httpx's `elapsed`, set on close.
     async with (
         asiofetch.ClientSession() as s,
-        s.get(f"{base_url}/drip?chunks=3&size=10&delay_ms=100") as r,
+        s.get(f"{base_url}/drip?chunks=3&size=10&delay_ms=250") as r,
     ):
         head = r.timings
         assert head["first_byte"] >= head["connect"] > 0.0
@@ -53,7 +54,7 @@ async def test_stream_head_has_phase_timings_and_total_comes_with_the_end(base_u
     assert {k: end[k] for k in ("dns", "connect", "tls", "first_byte")} == {
         k: head[k] for k in ("dns", "connect", "tls", "first_byte")
     }
-    assert end["total"] >= head["first_byte"] + 0.15
+    assert end["total"] >= head["first_byte"] + 0.45
 
 
 async def test_stream_backpressure_bounds_buffer(base_url: str) -> None:
