@@ -8,6 +8,7 @@ stand-in when it is not built) serves /delay/{ms} and /flaky for cases 4-6.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -31,10 +32,15 @@ FIXTURE_BIN = REPO / "build/cpp/tests_cpp/fixture/asiofetch-fixture-server"
 BODIES = {"100b": 100, "1k": 1024, "1m": 1024 * 1024}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def free_ports(n: int) -> list[int]:
+    """n distinct free ports. Every socket stays bound until all are picked: ports taken one
+    after another can repeat once the first socket is closed, and nginx then refused its
+    configuration ("duplicate listen options", a CI bench-quick failure)."""
+    with contextlib.ExitStack() as stack:
+        socks = [stack.enter_context(socket.socket()) for _ in range(n)]
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+        return [int(s.getsockname()[1]) for s in socks]
 
 
 def wait_port(port: int, timeout: float = 10.0) -> None:
@@ -73,7 +79,7 @@ class Nginx:
     def __init__(self) -> None:
         self.proc: subprocess.Popen[bytes] | None = None
         self.prefix = Path(tempfile.mkdtemp(prefix="asiofetch-bench-nginx-"))
-        self.ports = {name: free_port() for name in LISTENERS}
+        self.ports = dict(zip(LISTENERS, free_ports(len(LISTENERS)), strict=True))
         self.h1_port = self.ports["h1"]
         self.h2_port = self.ports["h2"]
         self.tls: tls.TlsMaterial | None = None
