@@ -3,7 +3,6 @@
 #include <cstdio>
 
 #include "asiofetch/easy_info.hpp"
-#include "asiofetch/easy_setup.hpp"
 #include "asiofetch/engine.hpp"
 #include "asiofetch/fault.hpp"
 
